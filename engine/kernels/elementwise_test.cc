@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+
+#include "engine/kernels/kernel_test_util.h"

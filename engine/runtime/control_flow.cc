@@ -1,0 +1,4 @@
+#include "engine/runtime/control_flow.h"
+namespace shrink::engine {
+void RegisterControlFlowKernels(KernelRegistry*) {}
+}  // namespace shrink::engine
