@@ -5,4 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cd build
-ctest --output-on-failure -j 2 --timeout 900 "$@"
+status=0
+ctest --output-on-failure -j 2 --timeout 900 "$@" || status=$?
+if [ -f node-tests-report.txt ]; then
+  echo "== ONNX backend node tests (build/node-tests-report.txt)"
+  grep -E '^node tests' node-tests-report.txt
+fi
+exit $status
