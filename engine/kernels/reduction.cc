@@ -101,13 +101,20 @@ struct Reducer {
   }
 };
 
+// The two inner loops. Written for gcc to vectorize; for float and double they are also built
+// for AVX2 and AVX-512 (target_clones dispatches at load time), elsewhere only the baseline.
+#define SHRINK_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+template <typename T>
+constexpr bool kWideTargets = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
 // Reduces n contiguous elements. Independent lanes let gcc vectorize the loop and, for float
 // sums, keep the double accumulation exact enough.
 template <typename T, Reduce kOp>
-typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
+__attribute__((always_inline)) inline typename Reducer<T, kOp>::Acc ReduceRunImpl(
+    const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
   using R = Reducer<T, kOp>;
   using Acc = typename R::Acc;
-  constexpr int kLanes = 8;
+  constexpr int kLanes = 16;
   Acc lanes[kLanes];
   for (Acc& lane : lanes) lane = R::Init();
   int64_t i = 0;
@@ -119,6 +126,54 @@ typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<
   for (; i < n; ++i) lanes[0] = R::Combine(lanes[0], R::Map(Elem<T>::Load(x[i]), s));
   for (int j = 1; j < kLanes; ++j) lanes[0] = R::Combine(lanes[0], lanes[j]);
   return lanes[0];
+}
+
+// acc[k] (k < width) accumulates rows base + blocks[b], b < count; shift (one per column) is
+// read only by ReduceLogSumExp.
+template <typename T, Reduce kOp>
+__attribute__((always_inline)) inline void AccumulateColumnsImpl(
+    const T* base, const int64_t* blocks, int64_t count, int64_t width, const double* shift,
+    typename Reducer<T, kOp>::Acc* acc) {
+  using R = Reducer<T, kOp>;
+  using Acc = typename R::Acc;
+  auto shift_at = [shift](int64_t k) {
+    if constexpr (R::kShifted) return Acc(shift[k]);
+    else return Acc(0);
+  };
+  for (int64_t k = 0; k < width; ++k) acc[k] = R::Init();
+  for (int64_t b = 0; b < count; ++b) {
+    const T* in = base + blocks[b];
+    for (int64_t k = 0; k < width; ++k) {
+      acc[k] = R::Combine(acc[k], R::Map(Elem<T>::Load(in[k]), shift_at(k)));
+    }
+  }
+}
+
+template <typename T, Reduce kOp>
+SHRINK_WIDE_CLONES typename Reducer<T, kOp>::Acc ReduceRunWide(const T* x, int64_t n,
+                                                               typename Reducer<T, kOp>::Acc s) {
+  return ReduceRunImpl<T, kOp>(x, n, s);
+}
+template <typename T, Reduce kOp>
+SHRINK_WIDE_CLONES void AccumulateColumnsWide(const T* base, const int64_t* blocks,
+                                              int64_t count, int64_t width, const double* shift,
+                                              typename Reducer<T, kOp>::Acc* acc) {
+  AccumulateColumnsImpl<T, kOp>(base, blocks, count, width, shift, acc);
+}
+
+template <typename T, Reduce kOp>
+typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
+  if constexpr (kWideTargets<T>) return ReduceRunWide<T, kOp>(x, n, s);
+  else return ReduceRunImpl<T, kOp>(x, n, s);
+}
+template <typename T, Reduce kOp>
+void AccumulateColumns(const T* base, const int64_t* blocks, int64_t count, int64_t width,
+                       const double* shift, typename Reducer<T, kOp>::Acc* acc) {
+  if constexpr (kWideTargets<T>) {
+    AccumulateColumnsWide<T, kOp>(base, blocks, count, width, shift, acc);
+  } else {
+    AccumulateColumnsImpl<T, kOp>(base, blocks, count, width, shift, acc);
+  }
 }
 
 // A reduction reduced to offsets (see the file comment).
@@ -188,7 +243,7 @@ class ReduceRunner {
   }
 
  private:
-  static constexpr int64_t kColumnChunk = 256;
+  static constexpr int64_t kColumnChunk = 1024;
 
   Acc Shift(int64_t o) const {
     if constexpr (R::kShifted) return Acc(shift_[o]);
@@ -239,15 +294,9 @@ class ReduceRunner {
   // Accumulates input rows [begin, end) of output row `row`, columns [k0, k0 + width).
   void AccumulateRows(int64_t row, int64_t k0, int64_t width, int64_t begin, int64_t end,
                       Acc* acc) const {
-    const T* base = x_ + p_.outer[size_t(row)] + k0;
-    const int64_t o0 = row * p_.inner + k0;
-    for (int64_t k = 0; k < width; ++k) acc[k] = R::Init();
-    for (int64_t b = begin; b < end; ++b) {
-      const T* in = base + p_.blocks[size_t(b)];
-      for (int64_t k = 0; k < width; ++k) {
-        acc[k] = R::Combine(acc[k], R::Map(Elem<T>::Load(in[k]), Shift(o0 + k)));
-      }
-    }
+    const double* shift = R::kShifted ? shift_ + row * p_.inner + k0 : nullptr;
+    AccumulateColumns<T, kOp>(x_ + p_.outer[size_t(row)] + k0, p_.blocks.data() + begin,
+                              end - begin, width, shift, acc);
   }
 
   void RunColumns(const ThreadPool& pool) {
@@ -420,6 +469,32 @@ void ArgReduce(const T* x, const AxisSplit& s, bool last, int64_t* y, const Thre
     if constexpr (kMax) return last ? v >= best : v > best;
     else return last ? v <= best : v < best;
   };
+  if (s.inner == 1) {  // contiguous rows: find the extreme, then its first (or last) index
+    pool.ParallelFor(s.outer, MinChunk(s.n), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const T* row = x + o * s.n;
+        const C best = ReduceRun<T, kMax ? Reduce::kMax : Reduce::kMin>(row, s.n, 0);
+        int64_t found = 0;  // stays 0 when nothing equals the extreme (all NaN)
+        if (last) {
+          for (int64_t i = s.n - 1; i >= 0; --i) {
+            if (Elem<T>::Load(row[i]) == best) {
+              found = i;
+              break;
+            }
+          }
+        } else {
+          for (int64_t i = 0; i < s.n; ++i) {
+            if (Elem<T>::Load(row[i]) == best) {
+              found = i;
+              break;
+            }
+          }
+        }
+        y[o] = found;
+      }
+    });
+    return;
+  }
   pool.ParallelFor(s.outer, MinChunk(s.n * s.inner), [&](int64_t begin, int64_t end) {
     std::vector<C> best(size_t(s.inner));
     for (int64_t o = begin; o < end; ++o) {

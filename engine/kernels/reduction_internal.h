@@ -16,6 +16,9 @@ namespace shrink::engine::reduction_internal {
 
 // Softmax, LogSoftmax, Hardmax, LayerNormalization, LpNormalization (softmax.cc).
 void RegisterSoftmaxKernels(KernelRegistry* registry);
+// Makes the float fast paths of softmax.cc use their portable SSE2 build even on CPUs with
+// AVX2/AVX-512, so tests cover it. Not for concurrent use with running kernels.
+void UseBaselineIsaForTesting(bool baseline);
 
 // Element type T seen as an arithmetic value: half types compute in float, integers widen to
 // 64 bits, float/double stay themselves.
