@@ -44,11 +44,15 @@ struct Reducer {
 
   static Acc Init() {
     if constexpr (kOp == Reduce::kMax) {
-      if constexpr (kInt) return Acc(std::numeric_limits<T>::lowest());
-      else return -std::numeric_limits<Acc>::infinity();
+      if constexpr (kInt)
+        return Acc(std::numeric_limits<T>::lowest());
+      else
+        return -std::numeric_limits<Acc>::infinity();
     } else if constexpr (kOp == Reduce::kMin) {
-      if constexpr (kInt) return Acc(std::numeric_limits<T>::max());
-      else return std::numeric_limits<Acc>::infinity();
+      if constexpr (kInt)
+        return Acc(std::numeric_limits<T>::max());
+      else
+        return std::numeric_limits<Acc>::infinity();
     } else if constexpr (kOp == Reduce::kProd) {
       return Acc(1);
     } else {
@@ -58,9 +62,12 @@ struct Reducer {
   static Acc Map(C v, Acc shift) {
     Acc a = Acc(v);
     if constexpr (kOp == Reduce::kL1) {
-      if constexpr (std::is_floating_point_v<Acc>) return std::abs(a);
-      else if constexpr (std::is_signed_v<Acc>) return a < 0 ? Acc(-uint64_t(a)) : a;
-      else return a;
+      if constexpr (std::is_floating_point_v<Acc>)
+        return std::abs(a);
+      else if constexpr (std::is_signed_v<Acc>)
+        return a < 0 ? Acc(-uint64_t(a)) : a;
+      else
+        return a;
     } else if constexpr (kOp == Reduce::kL2 || kOp == Reduce::kSumSquare) {
       return Mul(a, a);
     } else if constexpr (kOp == Reduce::kLogSumExp) {
@@ -70,17 +77,24 @@ struct Reducer {
     }
   }
   static Acc Combine(Acc a, Acc b) {
-    if constexpr (kOp == Reduce::kMax) return a < b ? b : a;
-    else if constexpr (kOp == Reduce::kMin) return b < a ? b : a;
-    else if constexpr (kOp == Reduce::kProd) return Mul(a, b);
-    else if constexpr (kInt && !kIntInDouble) return Acc(uint64_t(a) + uint64_t(b));
-    else return a + b;
+    if constexpr (kOp == Reduce::kMax)
+      return a < b ? b : a;
+    else if constexpr (kOp == Reduce::kMin)
+      return b < a ? b : a;
+    else if constexpr (kOp == Reduce::kProd)
+      return Mul(a, b);
+    else if constexpr (kInt && !kIntInDouble)
+      return Acc(uint64_t(a) + uint64_t(b));
+    else
+      return a + b;
   }
   static T Finalize(Acc a, int64_t count, Acc shift) {
     if constexpr (kOp == Reduce::kMean) {
       if (count == 0) {
-        if constexpr (kInt) return StoreAs<T>(Acc(0));
-        else return StoreAs<T>(std::numeric_limits<Acc>::quiet_NaN());
+        if constexpr (kInt)
+          return StoreAs<T>(Acc(0));
+        else
+          return StoreAs<T>(std::numeric_limits<Acc>::quiet_NaN());
       }
       return StoreAs<T>(a / Acc(count));
     } else if constexpr (kOp == Reduce::kL2) {
@@ -96,8 +110,10 @@ struct Reducer {
 
  private:
   static Acc Mul(Acc a, Acc b) {
-    if constexpr (std::is_integral_v<Acc>) return Acc(uint64_t(a) * uint64_t(b));
-    else return a * b;
+    if constexpr (std::is_integral_v<Acc>)
+      return Acc(uint64_t(a) * uint64_t(b));
+    else
+      return a * b;
   }
 };
 
@@ -137,8 +153,10 @@ __attribute__((always_inline)) inline void AccumulateColumnsImpl(
   using R = Reducer<T, kOp>;
   using Acc = typename R::Acc;
   auto shift_at = [shift](int64_t k) {
-    if constexpr (R::kShifted) return Acc(shift[k]);
-    else return Acc(0);
+    if constexpr (R::kShifted)
+      return Acc(shift[k]);
+    else
+      return Acc(0);
   };
   for (int64_t k = 0; k < width; ++k) acc[k] = R::Init();
   for (int64_t b = 0; b < count; ++b) {
@@ -155,16 +173,18 @@ SHRINK_WIDE_CLONES typename Reducer<T, kOp>::Acc ReduceRunWide(const T* x, int64
   return ReduceRunImpl<T, kOp>(x, n, s);
 }
 template <typename T, Reduce kOp>
-SHRINK_WIDE_CLONES void AccumulateColumnsWide(const T* base, const int64_t* blocks,
-                                              int64_t count, int64_t width, const double* shift,
+SHRINK_WIDE_CLONES void AccumulateColumnsWide(const T* base, const int64_t* blocks, int64_t count,
+                                              int64_t width, const double* shift,
                                               typename Reducer<T, kOp>::Acc* acc) {
   AccumulateColumnsImpl<T, kOp>(base, blocks, count, width, shift, acc);
 }
 
 template <typename T, Reduce kOp>
 typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
-  if constexpr (kWideTargets<T>) return ReduceRunWide<T, kOp>(x, n, s);
-  else return ReduceRunImpl<T, kOp>(x, n, s);
+  if constexpr (kWideTargets<T>)
+    return ReduceRunWide<T, kOp>(x, n, s);
+  else
+    return ReduceRunImpl<T, kOp>(x, n, s);
 }
 template <typename T, Reduce kOp>
 void AccumulateColumns(const T* base, const int64_t* blocks, int64_t count, int64_t width,
@@ -238,16 +258,20 @@ class ReduceRunner {
       : p_(plan), x_(x), y_(y), shift_(shift) {}
 
   void Run(const ThreadPool& pool) {
-    if (p_.inner_reduced) RunRows(pool);
-    else RunColumns(pool);
+    if (p_.inner_reduced)
+      RunRows(pool);
+    else
+      RunColumns(pool);
   }
 
  private:
   static constexpr int64_t kColumnChunk = 1024;
 
   Acc Shift(int64_t o) const {
-    if constexpr (R::kShifted) return Acc(shift_[o]);
-    else return Acc(0);
+    if constexpr (R::kShifted)
+      return Acc(shift_[o]);
+    else
+      return Acc(0);
   }
 
   // Output o over [begin, end) of its flattened (blocks x inner) elements.
@@ -312,15 +336,17 @@ class ReduceRunner {
         y_[o0 + k] = R::Finalize(acc[k], p_.reduced_count, Shift(o0 + k));
       }
     };
-    if (items >= threads || items * rows * kColumnChunk < 2 * reduction_internal::kMinParallelWork) {
-      pool.ParallelFor(items, MinChunk(rows * std::min(width, kColumnChunk)), [&](int64_t b, int64_t e) {
-        Acc acc[kColumnChunk];
-        for (int64_t item = b; item < e; ++item) {
-          int64_t row = item / chunks, k0 = item % chunks * kColumnChunk;
-          AccumulateRows(row, k0, std::min(kColumnChunk, width - k0), 0, rows, acc);
-          finish(item, acc);
-        }
-      });
+    if (items >= threads ||
+        items * rows * kColumnChunk < 2 * reduction_internal::kMinParallelWork) {
+      pool.ParallelFor(
+          items, MinChunk(rows * std::min(width, kColumnChunk)), [&](int64_t b, int64_t e) {
+            Acc acc[kColumnChunk];
+            for (int64_t item = b; item < e; ++item) {
+              int64_t row = item / chunks, k0 = item % chunks * kColumnChunk;
+              AccumulateRows(row, k0, std::min(kColumnChunk, width - k0), 0, rows, acc);
+              finish(item, acc);
+            }
+          });
       return;
     }
     // Few output rows over many input rows (e.g. reduce axis 0 of [N, C]): split the rows.
@@ -336,7 +362,8 @@ class ReduceRunner {
       });
       for (int t = 1; t < threads; ++t) {
         for (int64_t k = 0; k < w; ++k) {
-          partial[size_t(k)] = R::Combine(partial[size_t(k)], partial[size_t(t * kColumnChunk + k)]);
+          partial[size_t(k)] =
+              R::Combine(partial[size_t(k)], partial[size_t(t * kColumnChunk + k)]);
         }
       }
       finish(item, partial.data());
@@ -395,8 +422,10 @@ StatusOr<ReduceRequest> ParseReduce(const KernelContext& context, Reduce kind) {
   }
   const bool keepdims = node.GetInt("keepdims", 1) != 0;
   for (int i = 0; i < rank; ++i) {
-    if (!request.reduced[size_t(i)]) request.output_shape.push_back(x.dim(i));
-    else if (keepdims) request.output_shape.push_back(1);
+    if (!request.reduced[size_t(i)])
+      request.output_shape.push_back(x.dim(i));
+    else if (keepdims)
+      request.output_shape.push_back(1);
   }
   return request;
 }
@@ -466,14 +495,16 @@ void ArgReduce(const T* x, const AxisSplit& s, bool last, int64_t* y, const Thre
   using C = typename Elem<T>::Compute;
   // Whether v replaces the current best (ties go to the later index only with select_last).
   auto better = [last](C v, C best) {
-    if constexpr (kMax) return last ? v >= best : v > best;
-    else return last ? v <= best : v < best;
+    if constexpr (kMax)
+      return last ? v >= best : v > best;
+    else
+      return last ? v <= best : v < best;
   };
   if (s.inner == 1) {  // contiguous rows: find the extreme, then its first (or last) index
     pool.ParallelFor(s.outer, MinChunk(s.n), [&](int64_t begin, int64_t end) {
       for (int64_t o = begin; o < end; ++o) {
         const T* row = x + o * s.n;
-        const C best = ReduceRun<T, kMax ? Reduce::kMax : Reduce::kMin>(row, s.n, 0);
+        const C best = ReduceRun < T, kMax ? Reduce::kMax : Reduce::kMin > (row, s.n, 0);
         int64_t found = 0;  // stays 0 when nothing equals the extreme (all NaN)
         if (last) {
           for (int64_t i = s.n - 1; i >= 0; --i) {
@@ -528,8 +559,10 @@ Status ArgKernel(KernelContext& context) {
   const bool last = context.opset >= 12 && node.GetInt("select_last_index", 0) != 0;
   Shape out_shape;
   for (int i = 0; i < x.rank(); ++i) {
-    if (i != axis) out_shape.push_back(x.dim(i));
-    else if (keepdims) out_shape.push_back(1);
+    if (i != axis)
+      out_shape.push_back(x.dim(i));
+    else if (keepdims)
+      out_shape.push_back(1);
   }
   AxisSplit split = SplitAtAxis(x.shape(), axis);
   if (split.n == 0) {

@@ -18,104 +18,8 @@ namespace shrink::engine::reduction_internal {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Float fast paths on GCC vector extensions, compiled three times: SSE2 (the portable
-// baseline), AVX2+FMA and AVX-512F, picked at run time. Vector compares and selects stay
-// branch-free, which plain loops do not under the default -ftrapping-math.
-
-#pragma GCC diagnostic ignored "-Wpsabi"  // wide vectors only cross always-inlined calls
-
-template <int kBytes>
-struct Simd {
-  typedef float F __attribute__((vector_size(kBytes)));
-  typedef int32_t I __attribute__((vector_size(kBytes)));
-  static constexpr int kLanes = kBytes / 4;
-};
-using Sse2 = Simd<16>;
-using Avx2 = Simd<32>;
-using Avx512 = Simd<64>;
-
-template <typename S>
-__attribute__((always_inline)) inline typename S::F Load(const float* p) {
-  typename S::F v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-template <typename S>
-__attribute__((always_inline)) inline void Store(float* p, typename S::F v) {
-  std::memcpy(p, &v, sizeof(v));
-}
-// The first m < kLanes values of p, the rest `fill`.
-template <typename S>
-__attribute__((always_inline)) inline typename S::F LoadPartial(const float* p, int64_t m,
-                                                                float fill) {
-  typename S::F v = typename S::F{} + fill;
-  std::memcpy(&v, p, size_t(m) * sizeof(float));
-  return v;
-}
-
-// exp: a Cephes-style polynomial, about 1.5 ulp for arguments in [-87.3, 88]; 0 below
-// (subnormal results are flushed); NaN stays NaN. Callers pass x - max, so never above 88.
-template <typename S>
-__attribute__((always_inline)) inline typename S::F Exp(typename S::F v) {
-  using F = typename S::F;
-  using I = typename S::I;
-  const F zero = {};
-  const F lo = zero - 87.3f, hi = zero + 88.0f;
-  F c = v < lo ? lo : v;
-  c = c > hi ? hi : c;
-  F k = c * 1.44269504f + 12582912.0f;  // 1.5 * 2^23: rounds c * log2(e) to an integer
-  F fk = k - 12582912.0f;
-  F r = c - fk * 0.693359375f;  // ln 2 in two parts
-  r = r - fk * -2.12194440e-4f;
-  F p = zero + 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  I exponent = ((I)k - 0x4B400000 + 127) << 23;  // 2^round(c * log2(e))
-  F result = p * (F)exponent;
-  return v < lo ? zero : result;
-}
-
-template <typename S>
-__attribute__((always_inline)) inline void ExpArray(float* y, int64_t n) {
-  constexpr int L = S::kLanes;
-  int64_t i = 0;
-  for (; i + L <= n; i += L) Store<S>(y + i, Exp<S>(Load<S>(y + i)));
-  if (i < n) {
-    typename S::F e = Exp<S>(LoadPartial<S>(y + i, n - i, 0.0f));
-    std::memcpy(y + i, &e, size_t(n - i) * sizeof(float));
-  }
-}
-
-// Horizontal max and sum of one vector, as a tree of halvings.
-template <typename S>
-__attribute__((always_inline)) inline float HorizontalMax(typename S::F v) {
-  auto max = [](auto a, auto b) { return a < b ? b : a; };
-  if constexpr (S::kLanes == 16) {
-    return HorizontalMax<Avx2>(max(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7),
-                                   __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)));
-  } else if constexpr (S::kLanes == 8) {
-    return HorizontalMax<Sse2>(
-        max(__builtin_shufflevector(v, v, 0, 1, 2, 3), __builtin_shufflevector(v, v, 4, 5, 6, 7)));
-  } else {
-    return max(max(v[0], v[2]), max(v[1], v[3]));
-  }
-}
-template <typename S>
-__attribute__((always_inline)) inline float HorizontalSum(typename S::F v) {
-  if constexpr (S::kLanes == 16) {
-    return HorizontalSum<Avx2>(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-                               __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
-  } else if constexpr (S::kLanes == 8) {
-    return HorizontalSum<Sse2>(__builtin_shufflevector(v, v, 0, 1, 2, 3) +
-                               __builtin_shufflevector(v, v, 4, 5, 6, 7));
-  } else {
-    return (v[0] + v[2]) + (v[1] + v[3]);
-  }
-}
+// Float fast paths on the SIMD helpers of reduction_internal.h, compiled three times: SSE2 (the
+// portable baseline), AVX2+FMA and AVX-512F, picked at run time.
 
 template <typename S>
 __attribute__((always_inline)) inline float MaxF32(const float* x, int64_t n) {
@@ -139,7 +43,7 @@ __attribute__((always_inline)) inline float MaxF32(const float* x, int64_t n) {
 // in double.
 template <typename S, bool kStore>
 __attribute__((always_inline)) inline double ExpShiftSum(const float* x, float shift, float* y,
-                                                        int64_t n) {
+                                                         int64_t n) {
   using F = typename S::F;
   constexpr int L = S::kLanes;
   double total = 0;
@@ -190,11 +94,11 @@ __attribute__((always_inline)) inline void SoftmaxRowsF32(const float* x, float*
 }
 
 // One entry point per ISA for each kernel above.
-#define SHRINK_SIMD_VARIANTS(S, suffix, target)                                           \
-  target void ExpArray##suffix(float* y, int64_t n) { ExpArray<S>(y, n); }                \
-  template <bool kLog>                                                                    \
-  target void SoftmaxRows##suffix(const float* x, float* y, int64_t rows, int64_t n) {    \
-    SoftmaxRowsF32<S, kLog>(x, y, rows, n);                                               \
+#define SHRINK_SIMD_VARIANTS(S, suffix, target)                                        \
+  target void ExpArray##suffix(float* y, int64_t n) { ExpArray<S>(y, n); }             \
+  template <bool kLog>                                                                 \
+  target void SoftmaxRows##suffix(const float* x, float* y, int64_t rows, int64_t n) { \
+    SoftmaxRowsF32<S, kLog>(x, y, rows, n);                                            \
   }
 SHRINK_SIMD_VARIANTS(Sse2, Sse2, )
 SHRINK_SIMD_VARIANTS(Avx2, Avx2, __attribute__((target("avx2,fma"))))
@@ -214,9 +118,12 @@ Isa ActiveIsa() {
 
 void ExpInPlace(float* y, int64_t n) {
   switch (ActiveIsa()) {
-    case Isa::kAvx512: return ExpArrayAvx512(y, n);
-    case Isa::kAvx2: return ExpArrayAvx2(y, n);
-    case Isa::kSse2: return ExpArraySse2(y, n);
+    case Isa::kAvx512:
+      return ExpArrayAvx512(y, n);
+    case Isa::kAvx2:
+      return ExpArrayAvx2(y, n);
+    case Isa::kSse2:
+      return ExpArraySse2(y, n);
   }
 }
 void ExpInPlace(double* y, int64_t n) {
@@ -226,9 +133,12 @@ void ExpInPlace(double* y, int64_t n) {
 template <bool kLog>
 void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
   switch (ActiveIsa()) {
-    case Isa::kAvx512: return SoftmaxRowsAvx512<kLog>(x, y, rows, n);
-    case Isa::kAvx2: return SoftmaxRowsAvx2<kLog>(x, y, rows, n);
-    case Isa::kSse2: return SoftmaxRowsSse2<kLog>(x, y, rows, n);
+    case Isa::kAvx512:
+      return SoftmaxRowsAvx512<kLog>(x, y, rows, n);
+    case Isa::kAvx2:
+      return SoftmaxRowsAvx2<kLog>(x, y, rows, n);
+    case Isa::kSse2:
+      return SoftmaxRowsSse2<kLog>(x, y, rows, n);
   }
 }
 
@@ -249,14 +159,18 @@ F RowMax(const F* x, int64_t n) {
 
 // Sum of (x[i] - center)^power for power 1 or 2 (power 0 means |x[i]|).
 template <int kPower, typename F>
-__attribute__((target_clones("avx512f", "avx2", "default"))) double RowSum(const F* x, int64_t n, double center = 0) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) double RowSum(const F* x, int64_t n,
+                                                                           double center = 0) {
   constexpr int kLanes = 8;
   double lanes[kLanes] = {};
   auto term = [center](F v) {
     double d = double(v) - center;
-    if constexpr (kPower == 0) return std::abs(d);
-    else if constexpr (kPower == 1) return d;
-    else return d * d;
+    if constexpr (kPower == 0)
+      return std::abs(d);
+    else if constexpr (kPower == 1)
+      return d;
+    else
+      return d * d;
   };
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -277,7 +191,8 @@ Tensor Widen(const Tensor& t) {
   float* out = wide.data<float>();
   const uint16_t* in = static_cast<const uint16_t*>(t.raw_data());
   bool half = t.dtype() == DataType::kFloat16;
-  for (int64_t i = 0; i < t.size(); ++i) out[i] = half ? HalfToFloat(in[i]) : BFloat16ToFloat(in[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    out[i] = half ? HalfToFloat(in[i]) : BFloat16ToFloat(in[i]);
   return wide;
 }
 
@@ -287,7 +202,8 @@ Tensor Narrow(const Tensor& wide, DataType type) {
   const float* in = wide.data<float>();
   uint16_t* out = static_cast<uint16_t*>(t.raw_data());
   bool half = type == DataType::kFloat16;
-  for (int64_t i = 0; i < t.size(); ++i) out[i] = half ? FloatToHalf(in[i]) : FloatToBFloat16(in[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    out[i] = half ? FloatToHalf(in[i]) : FloatToBFloat16(in[i]);
   return t;
 }
 
@@ -296,8 +212,10 @@ bool IsFloatType(DataType type) { return IsFloatingPoint(type); }
 // Runs fn(F{}) with F = float or double: the element type of `wide` (a widened tensor).
 template <typename Fn>
 void DispatchFloat(const Tensor& wide, Fn&& fn) {
-  if (wide.dtype() == DataType::kFloat64) fn(double{});
-  else fn(float{});
+  if (wide.dtype() == DataType::kFloat64)
+    fn(double{});
+  else
+    fn(float{});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,8 +251,7 @@ void SoftmaxRow(const F* x, F* y, int64_t n) {
 
 // Softmax along the middle axis of [n, inner] for columns [0, width) of rows `stride` apart.
 template <SoftmaxKind kKind, typename F>
-void SoftmaxColumns(const F* x, F* y, int64_t n, int64_t stride, int64_t width, F* max,
-                    F* sum) {
+void SoftmaxColumns(const F* x, F* y, int64_t n, int64_t stride, int64_t width, F* max, F* sum) {
   std::fill(max, max + width, -std::numeric_limits<F>::infinity());
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
@@ -471,8 +388,7 @@ StatusOr<std::vector<F>> ExpandTo(const Tensor& t, const Shape& shape, const Nod
 // Normalizes each of `rows` rows of n values; writes per-row mean and 1/stddev.
 template <typename F>
 void LayerNormRows(const F* x, const F* scale, const F* bias, int64_t rows, int64_t n,
-                   double epsilon, F* y, double* mean, double* inv_std,
-                   const ThreadPool& pool) {
+                   double epsilon, F* y, double* mean, double* inv_std, const ThreadPool& pool) {
   pool.ParallelFor(rows, MinChunk(3 * n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const F* in = x + r * n;
