@@ -409,6 +409,37 @@ TEST(ReduceTest, RandomAgainstNaive) {
   }
 }
 
+// Every axes subset of a shape large enough to be split into parallel chunks.
+TEST(ReduceTest, ParallelChunksAgainstNaive) {
+  std::mt19937 rng(77);
+  const Shape shape = {40, 3, 64, 9};
+  std::vector<double> x = RandomValues(rng, DataType::kFloat32, Count(shape), -1, 1);
+  Tensor xt = Make(DataType::kFloat32, shape, x);
+  for (int mask = 1; mask < 16; ++mask) {
+    std::vector<bool> reduced(4);
+    std::vector<int64_t> axes;
+    for (int d = 0; d < 4; ++d) {
+      reduced[size_t(d)] = (mask >> d) & 1;
+      if (reduced[size_t(d)]) axes.push_back(d);
+    }
+    for (OpType op : {OpType::kReduceSum, OpType::kReduceMax, OpType::kReduceLogSumExp}) {
+      Reference ref = NaiveReduce(op, shape, x, reduced);
+      auto y = RunReduce(op, 18, xt, axes, true);
+      ASSERT_TRUE(y.ok()) << y.status().ToString();
+      std::vector<double> tol;
+      for (size_t i = 0; i < ref.value.size(); ++i) {
+        tol.push_back(kFloatEps * std::abs(ref.value[i]) + 1e-12 * ref.magnitude[i]);
+      }
+      Shape out_shape = shape;
+      for (int d = 0; d < 4; ++d) {
+        if (reduced[size_t(d)]) out_shape[size_t(d)] = 1;
+      }
+      ExpectNear(*y, out_shape, ref.value, tol,
+                 std::string(OpTypeName(op)) + " mask " + std::to_string(mask));
+    }
+  }
+}
+
 // Shapes large enough for the parallel paths: one output split across threads, and few
 // output rows over many input rows.
 TEST(ReduceTest, LargeReductionsAreAccurate) {
