@@ -250,47 +250,49 @@ void SoftmaxRow(const F* x, F* y, int64_t n) {
 }
 
 // Softmax along the middle axis of [n, inner] for columns [0, width) of rows `stride` apart.
+// max, sum and scale are scratch for `width` columns.
 template <SoftmaxKind kKind, typename F>
-void SoftmaxColumns(const F* x, F* y, int64_t n, int64_t stride, int64_t width, F* max, F* sum) {
+void SoftmaxColumns(const F* x, F* y, int64_t n, int64_t stride, int64_t width, F* max, double* sum,
+                    F* scale) {
   std::fill(max, max + width, -std::numeric_limits<F>::infinity());
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
     for (int64_t k = 0; k < width; ++k) max[k] = max[k] < row[k] ? row[k] : max[k];
   }
   if constexpr (kKind == SoftmaxKind::kHardmax) {
-    std::fill(sum, sum + width, F(0));  // sum[k] = 1 once column k has its one
+    std::fill(sum, sum + width, 0.0);  // sum[k] = 1 once column k has its one
     for (int64_t i = 0; i < n; ++i) {
       const F* row = x + i * stride;
       F* out = y + i * stride;
       for (int64_t k = 0; k < width; ++k) {
-        bool hit = sum[k] == F(0) && row[k] == max[k];
+        bool hit = sum[k] == 0 && row[k] == max[k];
         out[k] = hit ? F(1) : F(0);
-        if (hit) sum[k] = F(1);
+        if (hit) sum[k] = 1;
       }
     }
     for (int64_t k = 0; n > 0 && k < width; ++k) {
-      if (sum[k] == F(0)) y[k] = F(1);  // all NaN: any index is as good
+      if (sum[k] == 0) y[k] = F(1);  // all NaN: any index is as good
     }
     return;
   }
-  std::fill(sum, sum + width, F(0));
+  std::fill(sum, sum + width, 0.0);
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
     F* out = y + i * stride;
     for (int64_t k = 0; k < width; ++k) out[k] = row[k] - max[k];
     ExpInPlace(out, width);
-    for (int64_t k = 0; k < width; ++k) sum[k] += out[k];
+    for (int64_t k = 0; k < width; ++k) sum[k] += double(out[k]);
   }
   for (int64_t k = 0; k < width; ++k) {
-    sum[k] = kKind == SoftmaxKind::kSoftmax ? F(1) / sum[k] : std::log(sum[k]);
+    scale[k] = F(kKind == SoftmaxKind::kSoftmax ? 1 / sum[k] : std::log(sum[k]));
   }
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
     F* out = y + i * stride;
     if constexpr (kKind == SoftmaxKind::kSoftmax) {
-      for (int64_t k = 0; k < width; ++k) out[k] *= sum[k];
+      for (int64_t k = 0; k < width; ++k) out[k] *= scale[k];
     } else {
-      for (int64_t k = 0; k < width; ++k) out[k] = (row[k] - max[k]) - sum[k];
+      for (int64_t k = 0; k < width; ++k) out[k] = (row[k] - max[k]) - scale[k];
     }
   }
 }
@@ -312,12 +314,13 @@ void RunSoftmax(const F* x, F* y, const AxisSplit& s, const ThreadPool& pool) {
   const int64_t chunks = (s.inner + kWidth - 1) / kWidth;
   pool.ParallelFor(s.outer * chunks, MinChunk(4 * s.n * std::min(kWidth, s.inner)),
                    [&](int64_t begin, int64_t end) {
-                     F max[kWidth], sum[kWidth];
+                     F max[kWidth], scale[kWidth];
+                     double sum[kWidth];
                      for (int64_t item = begin; item < end; ++item) {
                        int64_t o = item / chunks, k0 = item % chunks * kWidth;
                        int64_t offset = o * s.n * s.inner + k0;
                        SoftmaxColumns<kKind>(x + offset, y + offset, s.n, s.inner,
-                                             std::min(kWidth, s.inner - k0), max, sum);
+                                             std::min(kWidth, s.inner - k0), max, sum, scale);
                      }
                    });
 }
