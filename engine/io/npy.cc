@@ -19,6 +19,8 @@ constexpr int kMaxNesting = 16;
 constexpr size_t kArrayAlign = 64;        // numpy pads the header so data starts 64-aligned
 constexpr size_t kGrowthAxisDigits = 21;  // numpy leaves room to rewrite the first dimension
 constexpr uint64_t kMaxWriteBytes = uint64_t(16) << 30;
+// Each string element costs a std::string (32 bytes) however short it is in the file.
+constexpr uint64_t kMaxStringElements = uint64_t(1) << 24;
 
 Status Malformed(const std::string& what, const std::string& problem) {
   return InvalidArgument(what + ": " + problem);
@@ -602,6 +604,11 @@ StatusOr<Tensor> ParseNpy(std::string_view bytes, const std::string& what) {
   if (count * h.type.itemsize != payload.size()) {
     return Malformed(what, "payload is " + std::to_string(payload.size()) + " bytes but " + layout +
                                " needs " + std::to_string(count * h.type.itemsize));
+  }
+  if (h.type.dtype == DataType::kString && count > kMaxStringElements) {
+    return ResourceExhausted(what + ": string array of " + std::to_string(count) +
+                             " elements exceeds the limit of " +
+                             std::to_string(kMaxStringElements));
   }
   auto tensor_or = Tensor::Allocate(h.type.dtype, h.shape);
   if (!tensor_or.ok()) return tensor_or.status().WithContext(what);

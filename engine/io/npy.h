@@ -3,9 +3,10 @@
 // Reading accepts npy format versions 1.0, 2.0 and 3.0 with these dtypes, in any byte order
 // ('<', '>', '=', '|'; big-endian data is converted to native): f2 f4 f8 i1 u1 i2 u2 i4 u4 i8
 // u8 b1 c8 c16, plus fixed-width text 'U<n>' (UTF-32, read into string tensors as UTF-8) and
-// bytes 'S<n>' (read into string tensors). fortran_order arrays are converted to C order.
-// Not supported, each with a clear error: object arrays (pickles), structured/void dtypes
-// (bfloat16 arrays saved through ml_dtypes appear as '|V2'), datetimes.
+// bytes 'S<n>' (read into string tensors); string arrays are capped at 2^24 elements.
+// fortran_order arrays are converted to C order. Not supported, each with a clear error: object
+// arrays (pickles), structured/void dtypes (bfloat16 arrays saved through ml_dtypes appear as
+// '|V2'), datetimes.
 //
 // Writing produces what numpy.save would: format 1.0 (2.0 when the header is too long for
 // 1.0), C order, little-endian, string tensors as '<U<n>' (their text must be valid UTF-8;
@@ -45,7 +46,8 @@ StatusOr<std::vector<NamedTensor>> ParseNpz(std::string_view bytes, const std::s
                                             ZipReaderOptions options = {});
 StatusOr<std::vector<NamedTensor>> ReadNpz(const std::string& path);
 
-// kStored matches numpy.savez, kDeflate numpy.savez_compressed.
+// kStored matches numpy.savez, kDeflate numpy.savez_compressed. The archive is built in memory
+// (about one extra copy of the data) and written atomically.
 enum class NpzCompression { kStored, kDeflate };
 StatusOr<std::string> SerializeNpz(const std::vector<NamedTensor>& arrays,
                                    NpzCompression compression, ZipWriterOptions options = {});

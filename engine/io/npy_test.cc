@@ -616,6 +616,8 @@ TEST(NpyTest, HostileNpyInputsFailCleanly) {
        "invalid code point 1114112 in element 1"},
       {MakeNpy(Header("<U1", "(1,)"), Bytes<uint32_t>({0xD800})), "invalid code point"},
       {MakeNpy(Header("<U0", "(1000000000000,)"), ""), "zero-width dtype"},
+      {MakeNpy(Header("|S1", "(20000000,)"), std::string(20000000, 'x')),
+       "string array of 20000000 elements exceeds the limit"},
       {MakeNpy(Header("<f4", "(2,)"), f2, 2).replace(8, 4, "\xff\xff\xff\x7f"),
        "runs past the end"},
       {MakeNpy(std::string(2 << 20, ' '), "", 2), "too large"},
