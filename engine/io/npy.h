@@ -13,9 +13,10 @@
 // numpy strips trailing NUL characters, so those do not round-trip). bfloat16 tensors have no
 // numpy dtype code and are rejected: convert them to float32 first.
 //
-// Inputs are untrusted: malformed files give an InvalidArgument (Unimplemented for valid but
-// unsupported dtypes) whose message starts with `what`, never a crash or an allocation larger
-// than the payload justifies.
+// Inputs are untrusted: malformed files give InvalidArgument (DataLoss for a CRC mismatch,
+// ResourceExhausted past a size limit, Unimplemented for valid but unsupported dtypes) with a
+// message starting with `what` (and the member name for npz), never a crash or an allocation
+// larger than the payload justifies.
 #pragma once
 
 #include <string>
