@@ -35,10 +35,7 @@ StatusOr<std::string> SerializeNpy(const Tensor& tensor);
 StatusOr<Tensor> ReadNpy(const std::string& path);
 Status WriteNpy(const std::string& path, const Tensor& tensor);
 
-struct NamedTensor {
-  std::string name;
-  Tensor tensor;
-};
+// NamedTensor (name + tensor) is defined in engine/ir/tensor.h.
 
 // Array names are the member names minus a trailing ".npy", kept verbatim: they may contain
 // any character ('/', ':', spaces, non-ASCII) and never refer to the filesystem. Duplicate
