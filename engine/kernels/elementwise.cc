@@ -138,7 +138,8 @@ namespace {
 
 template <typename A, typename B, typename Out, typename Op>
 SHRINK_INLINE void BinaryRunImpl(const A* a, bool a_vec, const B* b, bool b_vec, Out* out,
-                                 int64_t n, const Op& op) {
+                                 int64_t n, const Op& op_ref) {
+  const Op op = op_ref;  // a local copy: stores to out cannot alias its parameters
   if (a_vec && b_vec) {
     for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
   } else if (a_vec) {
@@ -286,8 +287,11 @@ struct MinOp {
 struct PReluOp {
   template <typename T, IfArith<T> = 0>
   T operator()(T x, T slope) const {
-    if constexpr (std::is_unsigned_v<T>) return x;
-    return x < 0 ? MulOp()(x, slope) : x;
+    if constexpr (std::is_unsigned_v<T>) {
+      return x;
+    } else {
+      return Select(x < 0, MulOp()(x, slope), x);
+    }
   }
 };
 struct EqualOp {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -28,7 +29,6 @@ constexpr int64_t kCheapChunk = 32768;  // memory-bound ops (Add, Relu, Cast, ..
 constexpr int64_t kCostlyChunk = 4096;  // ops calling transcendental functions
 
 // True when the CPU has AVX2 and FMA: float loops then run their target("avx2,fma") clones.
-// Floating-point contraction is off (ISO C++ mode), so both clones give identical results.
 bool UseAvx2();
 #define SHRINK_AVX2 __attribute__((target("avx2,fma")))
 #define SHRINK_INLINE __attribute__((always_inline)) inline
@@ -156,7 +156,11 @@ To FloatToInt(double value) {
 }
 
 // ---- Vectorizable float math ----------------------------------------------------------------
-// Branch-free, so loops calling them vectorize (SSE2, or AVX2 in SHRINK_AVX2 clones).
+// Branch-free, so loops calling them vectorize (SSE2, or AVX2 in SHRINK_AVX2 clones, where gcc
+// also contracts a * b + c into FMA: results may differ in the last bit between the clones;
+// the stated error bounds hold for both and are tested for both). With
+// trapping math (the default) gcc will not if-convert `c ? x * a : x`, since that would
+// speculate the multiplication; Select() computes both sides and blends them with bit masks.
 
 SHRINK_INLINE float BitsToFloat(int32_t bits) {
   float value;
@@ -169,13 +173,33 @@ SHRINK_INLINE int32_t FloatToBits(float value) {
   return bits;
 }
 
+// condition ? a : b, without a branch for float and double.
+template <typename T>
+SHRINK_INLINE T Select(bool condition, T a, T b) {
+  if constexpr (std::is_same_v<T, float>) {
+    const int32_t mask = -int32_t(condition);
+    return BitsToFloat((FloatToBits(a) & mask) | (FloatToBits(b) & ~mask));
+  } else if constexpr (std::is_same_v<T, double>) {
+    int64_t ia, ib;
+    std::memcpy(&ia, &a, 8);
+    std::memcpy(&ib, &b, 8);
+    const int64_t mask = -int64_t(condition);
+    const int64_t bits = (ia & mask) | (ib & ~mask);
+    double value;
+    std::memcpy(&value, &bits, 8);
+    return value;
+  } else {
+    return condition ? a : b;
+  }
+}
+
 // exp(x) within 1 ulp of the correctly rounded result over the whole float range (Cephes
 // polynomial, Cody-Waite reduction); overflows to inf, underflows through subnormals to 0,
 // keeps NaN.
 SHRINK_INLINE float FastExp(float x) {
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  x = x < -110.0f ? -110.0f : x;
-  x = x > 89.0f ? 89.0f : x;
+  x = Select(x < -110.0f, -110.0f, x);
+  x = Select(x > 89.0f, 89.0f, x);
   float fn = x * 1.44269504088896341f + kRound;
   const int32_t n = FloatToBits(fn) - FloatToBits(kRound);
   fn -= kRound;
@@ -194,12 +218,36 @@ SHRINK_INLINE float FastExp(float x) {
   return y * BitsToFloat((n1 + 127) << 23) * BitsToFloat((n2 + 127) << 23);
 }
 
+// log(x) for normal positive finite x (Cephes polynomial), within 2 ulp; other inputs are not
+// handled (callers pass values in [1, 2]).
+SHRINK_INLINE float FastLogNormal(float x) {
+  const int32_t bits = FloatToBits(x);
+  int32_t e = (bits >> 23) - 126;                         // x = m * 2^e, m in [0.5, 1)
+  float m = BitsToFloat((bits & 0x007fffff) | 0x3f000000);
+  const bool low = m < 0.707106781186547524f;
+  e -= int32_t(low);
+  m = Select(low, m + m, m) - 1.0f;
+  const float z = m * m;
+  float y = 7.0376836292e-2f;
+  y = y * m + -1.1514610310e-1f;
+  y = y * m + 1.1676998740e-1f;
+  y = y * m + -1.2420140846e-1f;
+  y = y * m + 1.4249322787e-1f;
+  y = y * m + -1.6668057665e-1f;
+  y = y * m + 2.0000714765e-1f;
+  y = y * m + -2.4999993993e-1f;
+  y = y * m + 3.3333331174e-1f;
+  const float fe = float(e);
+  y = y * m * z + fe * -2.12194440e-4f - 0.5f * z;
+  return m + y + fe * 0.693359375f;
+}
+
 // tanh(x): the rational approximation (13/6) of Eigen and MLAS; relative error below 4e-7
 // (at most 7 ulp, measured over every float); |x| < 4e-4 returns x.
 SHRINK_INLINE float FastTanh(float x) {
   constexpr float kClamp = 7.90531110763549805f;
-  float c = x > kClamp ? kClamp : x;
-  c = c < -kClamp ? -kClamp : c;
+  float c = Select(x > kClamp, kClamp, x);
+  c = Select(c < -kClamp, -kClamp, c);
   const float x2 = c * c;
   float p = -2.76076847742355e-16f;
   p = p * x2 + 2.00018790482477e-13f;
@@ -213,11 +261,40 @@ SHRINK_INLINE float FastTanh(float x) {
   q = q * x2 + 1.18534705686654e-04f;
   q = q * x2 + 2.26843463243900e-03f;
   q = q * x2 + 4.89352518554385e-03f;
-  const float t = p / q;
-  return (x < 4e-4f && x > -4e-4f) ? x : t;
+  return Select((x < 4e-4f) & (x > -4e-4f), x, p / q);
+}
+
+// erf(x): Eigen's rational approximation (odd 13 / even 8) on [-4, 4], outside of which erf
+// is +-1 in float; within 8 ulp (relative error below 6e-7), measured over every float.
+SHRINK_INLINE float FastErf(float x) {
+  float c = Select(x > 4.0f, 4.0f, x);
+  c = Select(c < -4.0f, -4.0f, c);
+  const float x2 = c * c;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 + -2.10102402082508e-06f;
+  p = p * x2 + -5.69250639462346e-05f;
+  p = p * x2 + -7.34990630326855e-04f;
+  p = p * x2 + -2.95459980854025e-03f;
+  p = p * x2 + -1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 + -2.13374055278905e-04f;
+  q = q * x2 + -1.68282697438203e-03f;
+  q = q * x2 + -7.37332916720468e-03f;
+  q = q * x2 + -1.42647390514189e-02f;
+  return c * (p / q);  // c * ratio, not (c * p) / q: keeps subnormal inputs accurate
 }
 
 // 1 / (1 + exp(-x)), within 2 ulp (measured over every float in [-30, 30]).
 SHRINK_INLINE float FastSigmoid(float x) { return 1.0f / (1.0f + FastExp(-x)); }
+
+// log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), with log1p(e) = log(u) * e / (u - 1) for
+// u = 1 + e (exact compensation of the rounding of u). Relative error a few ulp.
+SHRINK_INLINE float FastSoftplus(float x) {
+  const float e = FastExp(-std::fabs(x));
+  const float u = 1.0f + e;
+  const float log1p = Select(u == 1.0f, e, FastLogNormal(u) * (e / (u - 1.0f)));
+  return Select(x > 0.0f, x, 0.0f) + log1p;
+}
 
 }  // namespace shrink::engine::elementwise

@@ -18,7 +18,8 @@ namespace {
 // ---- Unary loops --------------------------------------------------------------------------
 
 template <typename T, typename Out, typename Op>
-SHRINK_INLINE void UnaryRunImpl(const T* x, Out* y, int64_t n, const Op& op) {
+SHRINK_INLINE void UnaryRunImpl(const T* x, Out* y, int64_t n, const Op& op_ref) {
+  const Op op = op_ref;  // a local copy: stores to y cannot alias its parameters
   for (int64_t i = 0; i < n; ++i) y[i] = op(x[i]);
 }
 template <typename T, typename Out, typename Op>
@@ -107,12 +108,16 @@ T SigmoidReference(T x) {
   T e = std::exp(x);
   return e / (T(1) + e);
 }
+inline float Erf(float x) { return FastErf(x); }
+inline double Erf(double x) { return std::erf(x); }
 inline float Sigmoid(float x) { return FastSigmoid(x); }
 inline double Sigmoid(double x) { return SigmoidReference(x); }
 template <typename T>
-T Softplus(T x) {
+T SoftplusReference(T x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
+inline float Softplus(float x) { return FastSoftplus(x); }
+inline double Softplus(double x) { return SoftplusReference(x); }
 
 #define SHRINK_FLOAT_FN(Name, expr)                                               \
   Status Name##Kernel(KernelContext& context, bool) {                             \
@@ -121,7 +126,6 @@ T Softplus(T x) {
   }
 SHRINK_FLOAT_FN(Sqrt, std::sqrt(x))
 SHRINK_FLOAT_FN(Log, std::log(x))
-SHRINK_FLOAT_FN(Erf, std::erf(x))
 SHRINK_FLOAT_FN(Sin, std::sin(x))
 SHRINK_FLOAT_FN(Cos, std::cos(x))
 SHRINK_FLOAT_FN(Tan, std::tan(x))
@@ -136,9 +140,7 @@ SHRINK_FLOAT_FN(Atanh, std::atanh(x))
 SHRINK_FLOAT_FN(Ceil, std::ceil(x))
 SHRINK_FLOAT_FN(Floor, std::floor(x))
 SHRINK_FLOAT_FN(Round, std::nearbyint(x))  // default rounding mode: half to even
-SHRINK_FLOAT_FN(Softplus, Softplus(x))
 SHRINK_FLOAT_FN(Softsign, x / (1 + std::fabs(x)))
-SHRINK_FLOAT_FN(Mish, x * std::tanh(Softplus(x)))
 #undef SHRINK_FLOAT_FN
 
 Status ReciprocalKernel(KernelContext& context, bool) {
@@ -147,6 +149,10 @@ Status ReciprocalKernel(KernelContext& context, bool) {
 Status ExpKernel(KernelContext& context, bool reference) {
   if (reference) return Unary<Accept::kFloat>(context, [](auto x) { return std::exp(x); });
   return Unary<Accept::kFloat>(context, [](auto x) { return Exp(x); });
+}
+Status ErfKernel(KernelContext& context, bool reference) {
+  if (reference) return Unary<Accept::kFloat>(context, [](auto x) { return std::erf(x); });
+  return Unary<Accept::kFloat>(context, [](auto x) { return Erf(x); });
 }
 Status SigmoidKernel(KernelContext& context, bool reference) {
   if (reference) {
@@ -157,6 +163,22 @@ Status SigmoidKernel(KernelContext& context, bool reference) {
 Status TanhKernel(KernelContext& context, bool reference) {
   if (reference) return Unary<Accept::kFloat>(context, [](auto x) { return std::tanh(x); });
   return Unary<Accept::kFloat>(context, [](auto x) { return Tanh(x); });
+}
+
+Status SoftplusKernel(KernelContext& context, bool reference) {
+  if (reference) {
+    return Unary<Accept::kFloat>(context, [](auto x) { return SoftplusReference(x); },
+                                 kCostlyChunk);
+  }
+  return Unary<Accept::kFloat>(context, [](auto x) { return Softplus(x); }, kCostlyChunk);
+}
+Status MishKernel(KernelContext& context, bool reference) {
+  if (reference) {
+    return Unary<Accept::kFloat>(
+        context, [](auto x) { return x * std::tanh(SoftplusReference(x)); }, kCostlyChunk);
+  }
+  return Unary<Accept::kFloat>(context, [](auto x) { return x * Tanh(Softplus(x)); },
+                               kCostlyChunk);
 }
 
 Status AbsKernel(KernelContext& context, bool) {
@@ -214,7 +236,7 @@ Status LeakyReluKernel(KernelContext& context, bool) {
   const float alpha = context.node.GetFloat("alpha", 0.01f);
   return Unary<Accept::kFloat>(context, [=](auto x) {
     using T = decltype(x);
-    return x < 0 ? T(alpha) * x : x;
+    return Select(x < 0, T(alpha) * x, x);
   });
 }
 Status HardSigmoidKernel(KernelContext& context, bool) {
@@ -231,8 +253,8 @@ Status HardSwishKernel(KernelContext& context, bool) {
   return Unary<Accept::kFloat>(context, [](auto x) {
     using T = decltype(x);
     T y = x * T(1.0f / 6) + T(0.5f);
-    y = y < 0 ? T(0) : y;
-    return x * (y > 1 ? T(1) : y);
+    y = Select(y < 0, T(0), y);
+    return x * Select(y > 1, T(1), y);
   });
 }
 Status EluKernel(KernelContext& context, bool) {
