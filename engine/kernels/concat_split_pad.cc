@@ -32,7 +32,8 @@ Status ConcatKernel(KernelContext& context) {
   int n = context.num_inputs();
   if (n < 1) return KernelError(node, "needs at least one input");
   for (int i = 0; i < n; ++i) {
-    if (!context.has_input(i)) return KernelError(node, "input " + std::to_string(i) + " is missing");
+    if (!context.has_input(i))
+      return KernelError(node, "input " + std::to_string(i) + " is missing");
   }
   if (!node.HasAttribute("axis")) return KernelError(node, "attribute axis is required");
   const Tensor& first = context.input(0);
@@ -119,8 +120,9 @@ StatusOr<std::vector<int64_t>> SplitSizes(const KernelContext& context, int64_t 
     int64_t chunk = (dim + n - 1) / n;
     split.assign(size_t(n), chunk);
     split.back() = dim - chunk * (n - 1);
-    if (split.back() < 0) return KernelError(node, "cannot split " + std::to_string(dim) +
-                                                       " elements into " + std::to_string(n));
+    if (split.back() < 0)
+      return KernelError(
+          node, "cannot split " + std::to_string(dim) + " elements into " + std::to_string(n));
     return split;
   }
   if (n <= 0 || dim % n != 0) {
@@ -173,9 +175,12 @@ int64_t PadSource(int64_t o, int64_t begin, int64_t dim, PadMode mode) {
   int64_t i = o - begin;
   if (i >= 0 && i < dim) return i;
   switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return std::clamp<int64_t>(i, 0, dim - 1);
-    case PadMode::kWrap: return ((i % dim) + dim) % dim;
+    case PadMode::kConstant:
+      return -1;
+    case PadMode::kEdge:
+      return std::clamp<int64_t>(i, 0, dim - 1);
+    case PadMode::kWrap:
+      return ((i % dim) + dim) % dim;
     case PadMode::kReflect: {
       if (dim == 1) return 0;
       int64_t period = 2 * (dim - 1);
@@ -198,11 +203,16 @@ StatusOr<PadArgs> ReadPadArgs(const KernelContext& context) {
   int rank = input.rank();
   PadArgs args;
   std::string mode = node.GetString("mode", "constant");
-  if (mode == "constant") args.mode = PadMode::kConstant;
-  else if (mode == "reflect") args.mode = PadMode::kReflect;
-  else if (mode == "edge") args.mode = PadMode::kEdge;
-  else if (mode == "wrap") args.mode = PadMode::kWrap;
-  else return KernelError(node, "unknown mode '" + mode + "'");
+  if (mode == "constant")
+    args.mode = PadMode::kConstant;
+  else if (mode == "reflect")
+    args.mode = PadMode::kReflect;
+  else if (mode == "edge")
+    args.mode = PadMode::kEdge;
+  else if (mode == "wrap")
+    args.mode = PadMode::kWrap;
+  else
+    return KernelError(node, "unknown mode '" + mode + "'");
   std::vector<int64_t> pads;
   std::vector<int> axes(static_cast<size_t>(rank));
   for (int k = 0; k < rank; ++k) axes[size_t(k)] = k;
@@ -289,8 +299,8 @@ Status PadKernel(KernelContext& context) {
   for (int k = 0; k < rank; ++k) {
     int64_t dim = input.dim(k), begin = args.pads[size_t(k)];
     int64_t out_dim = dim + begin + args.pads[size_t(rank + k)];
-    if (out_dim < 0) return KernelError(context.node, "pads crop axis " + std::to_string(k) +
-                                                          " below zero");
+    if (out_dim < 0)
+      return KernelError(context.node, "pads crop axis " + std::to_string(k) + " below zero");
     bool pads_out = begin > 0 || args.pads[size_t(rank + k)] > 0;
     if (dim == 0 && out_dim > 0 && args.mode != PadMode::kConstant && pads_out) {
       return KernelError(context.node, "cannot pad the empty axis " + std::to_string(k) +

@@ -46,8 +46,8 @@ Status GatherKernel(KernelContext& context) {
   const Tensor& data = context.input(0);
   const Tensor& indices = context.input(1);
   if (data.rank() == 0) return KernelError(context.node, "data must have rank >= 1");
-  ASSIGN_OR_RETURN(int axis, NormalizeAxis(context.node.GetInt("axis", 0), data.rank(),
-                                           context.node));
+  ASSIGN_OR_RETURN(int axis,
+                   NormalizeAxis(context.node.GetInt("axis", 0), data.rank(), context.node));
   int64_t dim = data.dim(axis);
   ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadIndices(context, indices, {dim}));
   Shape out_shape(data.shape().begin(), data.shape().begin() + axis);
@@ -117,8 +117,8 @@ Status GatherElementsKernel(KernelContext& context) {
   const Tensor& data = context.input(0);
   const Tensor& indices = context.input(1);
   if (data.rank() == 0) return KernelError(context.node, "data must have rank >= 1");
-  ASSIGN_OR_RETURN(int axis, NormalizeAxis(context.node.GetInt("axis", 0), data.rank(),
-                                           context.node));
+  ASSIGN_OR_RETURN(int axis,
+                   NormalizeAxis(context.node.GetInt("axis", 0), data.rank(), context.node));
   RETURN_IF_ERROR(CheckElementsShapes(context.node, data, indices, axis));
   ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadIndices(context, indices, {data.dim(axis)}));
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(data.dtype(), indices.shape()));
@@ -136,10 +136,10 @@ Status GatherElementsKernel(KernelContext& context) {
 
 // Shared GatherND/ScatterND addressing: tuples of k indices into data dims [b, b + k).
 struct NdPlan {
-  int64_t batches = 1;      // product of the batch dims
-  int64_t per_batch = 1;    // tuples per batch
-  int64_t slice = 1;        // elements per addressed slice
-  int64_t batch_stride = 1; // data elements per batch
+  int64_t batches = 1;           // product of the batch dims
+  int64_t per_batch = 1;         // tuples per batch
+  int64_t slice = 1;             // elements per addressed slice
+  int64_t batch_stride = 1;      // data elements per batch
   std::vector<int64_t> offsets;  // data offset (within its batch) of each tuple
 };
 
@@ -154,11 +154,12 @@ StatusOr<NdPlan> PlanNd(const KernelContext& context, const Tensor& data, const 
   int b = int(batch_dims);
   int64_t k = indices.dim(q - 1);
   if (k < 1 || k > r - b) {
-    return KernelError(node, "indices last dim " + std::to_string(k) + " must be in 1.." +
-                                 std::to_string(r - b));
+    return KernelError(
+        node, "indices last dim " + std::to_string(k) + " must be in 1.." + std::to_string(r - b));
   }
   for (int d = 0; d < b; ++d) {
-    if (data.dim(d) != indices.dim(d)) return KernelError(node, "batch dims of data and indices differ");
+    if (data.dim(d) != indices.dim(d))
+      return KernelError(node, "batch dims of data and indices differ");
   }
   std::vector<int64_t> limits(data.shape().begin() + b, data.shape().begin() + b + k);
   ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadIndices(context, indices, limits));
@@ -230,11 +231,16 @@ T Reduce(T a, T b, Reduction reduction) {
     return T{kHalf ? FloatToHalf(r) : FloatToBFloat16(r)};
   } else {
     switch (reduction) {
-      case Reduction::kAdd: return static_cast<T>(a + b);
-      case Reduction::kMul: return static_cast<T>(a * b);
-      case Reduction::kMax: return std::max(a, b);
-      case Reduction::kMin: return std::min(a, b);
-      case Reduction::kNone: return b;
+      case Reduction::kAdd:
+        return static_cast<T>(a + b);
+      case Reduction::kMul:
+        return static_cast<T>(a * b);
+      case Reduction::kMax:
+        return std::max(a, b);
+      case Reduction::kMin:
+        return std::min(a, b);
+      case Reduction::kNone:
+        return b;
     }
     return b;
   }
@@ -268,8 +274,8 @@ Status ScatterElementsKernel(KernelContext& context) {
   const Tensor& indices = context.input(1);
   const Tensor& updates = context.input(2);
   if (data.rank() == 0) return KernelError(context.node, "data must have rank >= 1");
-  ASSIGN_OR_RETURN(int axis, NormalizeAxis(context.node.GetInt("axis", 0), data.rank(),
-                                           context.node));
+  ASSIGN_OR_RETURN(int axis,
+                   NormalizeAxis(context.node.GetInt("axis", 0), data.rank(), context.node));
   ASSIGN_OR_RETURN(Reduction reduction, ReadReduction(context));
   if (indices.shape() != updates.shape()) {
     return KernelError(context.node, "indices shape " + ShapeToString(indices.shape()) +
@@ -286,7 +292,8 @@ Status ScatterElementsKernel(KernelContext& context) {
     ForEachElementTarget(indices.shape(), data.shape(), axis, idx, [&](int64_t p, int64_t offset) {
       if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, Float16> ||
                     std::is_same_v<T, BFloat16>) {
-        out[offset] = reduction == Reduction::kNone ? upd[p] : Reduce(out[offset], upd[p], reduction);
+        out[offset] =
+            reduction == Reduction::kNone ? upd[p] : Reduce(out[offset], upd[p], reduction);
       } else {
         out[offset] = upd[p];
       }
@@ -380,7 +387,8 @@ Status OneHotKernel(KernelContext& context) {
     return KernelError(node, "depth must be a numeric scalar");
   }
   if (values.size() != 2) return KernelError(node, "values must hold [off_value, on_value]");
-  if (indices.dtype() == DataType::kString) return UnsupportedType(node, indices.dtype(), "indices");
+  if (indices.dtype() == DataType::kString)
+    return UnsupportedType(node, indices.dtype(), "indices");
   int64_t depth = int64_t(depth_tensor.GetAsDouble(0));
   if (depth < 1) return KernelError(node, "depth must be positive, got " + std::to_string(depth));
   int rank = indices.rank();

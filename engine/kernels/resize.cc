@@ -15,7 +15,8 @@ namespace {
 double SourceCoordinate(const ResizeAttrs& attrs, const AxisParams& p, double x) {
   double in = double(p.in_len);
   switch (attrs.coord) {
-    case CoordMode::kHalfPixel: return (x + 0.5) / p.scale - 0.5;
+    case CoordMode::kHalfPixel:
+      return (x + 0.5) / p.scale - 0.5;
     case CoordMode::kHalfPixelSymmetric: {
       double adjustment = double(p.out_len) / p.out_width;
       double offset = in / 2 * (1 - adjustment);
@@ -25,8 +26,10 @@ double SourceCoordinate(const ResizeAttrs& attrs, const AxisParams& p, double x)
       return p.out_width == 1 ? -0.5 : (x + 0.5) / p.scale - 0.5;
     case CoordMode::kAlignCorners:
       return p.out_width == 1 ? 0.0 : x * (in - 1) / (p.out_width - 1);
-    case CoordMode::kAsymmetric: return x / p.scale;
-    case CoordMode::kTfHalfPixelForNn: return (x + 0.5) / p.scale;
+    case CoordMode::kAsymmetric:
+      return x / p.scale;
+    case CoordMode::kTfHalfPixelForNn:
+      return (x + 0.5) / p.scale;
     case CoordMode::kTfCropAndResize: {
       double span = (p.roi_end - p.roi_start) * (in - 1);
       double base = p.roi_start * (in - 1);
@@ -41,11 +44,16 @@ int64_t NearestIndex(NearestMode mode, double x, double scale) {
   if (x == lower) return int64_t(x);
   double frac = x - lower;
   switch (mode) {
-    case NearestMode::kRoundPreferFloor: return int64_t(frac <= 0.5 ? lower : lower + 1);
-    case NearestMode::kRoundPreferCeil: return int64_t(frac < 0.5 ? lower : lower + 1);
-    case NearestMode::kFloor: return int64_t(lower);
-    case NearestMode::kCeil: return int64_t(lower + 1);
-    case NearestMode::kSimple: return scale < 1 ? int64_t(std::ceil(x)) : int64_t(x);
+    case NearestMode::kRoundPreferFloor:
+      return int64_t(frac <= 0.5 ? lower : lower + 1);
+    case NearestMode::kRoundPreferCeil:
+      return int64_t(frac < 0.5 ? lower : lower + 1);
+    case NearestMode::kFloor:
+      return int64_t(lower);
+    case NearestMode::kCeil:
+      return int64_t(lower + 1);
+    case NearestMode::kSimple:
+      return scale < 1 ? int64_t(std::ceil(x)) : int64_t(x);
   }
   return int64_t(lower);
 }
@@ -185,8 +193,9 @@ StatusOr<ResizeAttrs> ReadAttrs(const KernelContext& context, bool upsample) {
     attrs.nearest = NearestMode::kSimple;
     return attrs;
   }
-  ASSIGN_OR_RETURN(attrs.coord, ParseCoordMode(node, node.GetString("coordinate_transformation_mode",
-                                                                    "half_pixel")));
+  ASSIGN_OR_RETURN(
+      attrs.coord,
+      ParseCoordMode(node, node.GetString("coordinate_transformation_mode", "half_pixel")));
   ASSIGN_OR_RETURN(attrs.nearest,
                    ParseNearestMode(node, node.GetString("nearest_mode", "round_prefer_floor")));
   attrs.cubic_a = node.GetFloat("cubic_coeff_a", -0.75f);
@@ -195,10 +204,14 @@ StatusOr<ResizeAttrs> ReadAttrs(const KernelContext& context, bool upsample) {
   if (context.opset >= 18) {
     attrs.antialias = node.GetInt("antialias", 0) != 0;
     std::string policy = node.GetString("keep_aspect_ratio_policy", "stretch");
-    if (policy == "stretch") attrs.policy = AspectPolicy::kStretch;
-    else if (policy == "not_larger") attrs.policy = AspectPolicy::kNotLarger;
-    else if (policy == "not_smaller") attrs.policy = AspectPolicy::kNotSmaller;
-    else return KernelError(node, "unknown keep_aspect_ratio_policy '" + policy + "'");
+    if (policy == "stretch")
+      attrs.policy = AspectPolicy::kStretch;
+    else if (policy == "not_larger")
+      attrs.policy = AspectPolicy::kNotLarger;
+    else if (policy == "not_smaller")
+      attrs.policy = AspectPolicy::kNotSmaller;
+    else
+      return KernelError(node, "unknown keep_aspect_ratio_policy '" + policy + "'");
   }
   return attrs;
 }
@@ -254,8 +267,8 @@ StatusOr<std::vector<AxisParams>> PlanAxes(const KernelContext& context, const R
     return KernelError(node, "scales/sizes must have " + std::to_string(count) + " entries");
   }
   if (attrs.coord == CoordMode::kTfCropAndResize && roi.size() != 2 * count) {
-    return KernelError(node, "tf_crop_and_resize needs roi with " + std::to_string(2 * count) +
-                                 " entries");
+    return KernelError(
+        node, "tf_crop_and_resize needs roi with " + std::to_string(2 * count) + " entries");
   }
   std::vector<AxisParams> params(static_cast<size_t>(rank));
   for (int k = 0; k < rank; ++k) {
@@ -344,10 +357,10 @@ class ResizeKernel : public OpKernel {
 void RegisterResizeKernels(KernelRegistry* registry) {
   for (OpType op : {OpType::kResize, OpType::kUpsample}) {
     bool upsample = op == OpType::kUpsample;
-    registry->Register(op, [upsample](const KernelConfig& config)
-                               -> StatusOr<std::unique_ptr<OpKernel>> {
-      return std::unique_ptr<OpKernel>(new ResizeKernel(upsample, config.reference));
-    });
+    registry->Register(
+        op, [upsample](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+          return std::unique_ptr<OpKernel>(new ResizeKernel(upsample, config.reference));
+        });
   }
 }
 

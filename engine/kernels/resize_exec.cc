@@ -16,8 +16,8 @@ constexpr int64_t kMinChunkElements = 8192;
 Status NearestGather(const KernelContext& context, const ResizeAttrs& attrs,
                      const std::vector<AxisTable>& tables, Tensor* output) {
   const Tensor& input = context.input(0);
-  ASSIGN_OR_RETURN(Tensor fill, ScalarOfType(context.node, input.dtype(),
-                                             double(attrs.extrapolation_value)));
+  ASSIGN_OR_RETURN(Tensor fill,
+                   ScalarOfType(context.node, input.dtype(), double(attrs.extrapolation_value)));
   int r = input.rank();
   if (r == 0) {
     *output = input.Clone();
@@ -112,8 +112,10 @@ Status StoreResult(const Node& node, const std::vector<Acc>& values, Tensor* out
         double d = std::trunc(double(v));
         double lo = double(std::numeric_limits<T>::lowest());
         double hi = double(std::numeric_limits<T>::max());
-        out[i] = std::isnan(d) ? T(0) : d <= lo ? std::numeric_limits<T>::lowest()
-                                     : d >= hi ? std::numeric_limits<T>::max() : static_cast<T>(d);
+        out[i] = std::isnan(d) ? T(0)
+                 : d <= lo     ? std::numeric_limits<T>::lowest()
+                 : d >= hi     ? std::numeric_limits<T>::max()
+                               : static_cast<T>(d);
       }
     }
     return OkStatus();
@@ -187,8 +189,7 @@ bool CanUseBilinear(const Tensor& input, const std::vector<AxisTable>& tables) {
 
 // out = wy0 * (wx0 * a + wx1 * b) + wy1 * (wx0 * c + wx1 * d), the same operations in the same
 // order as the separable passes (width first), so both paths agree bit for bit on finite data.
-void Bilinear(const KernelContext& context, const std::vector<AxisTable>& tables,
-              Tensor* output) {
+void Bilinear(const KernelContext& context, const std::vector<AxisTable>& tables, Tensor* output) {
   const Tensor& input = context.input(0);
   int r = input.rank();
   const AxisTable& ty = tables[size_t(r - 2)];

@@ -55,8 +55,8 @@ void TiledTranspose(const T* in, const std::vector<int64_t>& dims,
 }
 
 template <typename T>
-void StridedRows(const T* in, const std::vector<int64_t>& dims,
-                 const std::vector<int64_t>& strides, T* out, const ThreadPool& pool) {
+void StridedRows(const T* in, const std::vector<int64_t>& dims, const std::vector<int64_t>& strides,
+                 T* out, const ThreadPool& pool) {
   int r = int(dims.size());
   int64_t inner = dims[size_t(r - 1)];
   int64_t inner_stride = strides[size_t(r - 1)];
@@ -121,8 +121,8 @@ Status CopyStrided(const Node& node, const Tensor& input, int64_t input_offset,
     const T* in = Elements<T>(input) + input_offset;
     T* out = MutableElements<T>(*output);
     size_t r = dims.size();
-    bool transpose = r >= 2 && strides[r - 2] == 1 && strides[r - 1] != 1 &&
-                     strides[r - 1] != 0 && std::is_trivially_copyable_v<T>;
+    bool transpose = r >= 2 && strides[r - 2] == 1 && strides[r - 1] != 1 && strides[r - 1] != 0 &&
+                     std::is_trivially_copyable_v<T>;
     if (transpose) {
       TiledTranspose(in, dims, strides, out, pool);
     } else {
@@ -212,8 +212,8 @@ StatusOr<int64_t> BlockSize(const KernelContext& context) {
   int64_t block = context.node.GetInt("blocksize", 0);
   if (block <= 0) return KernelError(context.node, "blocksize must be positive");
   if (context.input(0).rank() != 4) {
-    return KernelError(context.node, "expects a 4-D input, got shape " +
-                                         ShapeToString(context.input(0).shape()));
+    return KernelError(context.node,
+                       "expects a 4-D input, got shape " + ShapeToString(context.input(0).shape()));
   }
   return block;
 }
@@ -224,14 +224,16 @@ Status DepthToSpaceKernel(KernelContext& context) {
   const Shape& s = context.input(0).shape();
   int64_t n = s[0], c = s[1], h = s[2], w = s[3];
   if (c % (b * b) != 0) {
-    return KernelError(context.node, "channels " + std::to_string(c) +
-                                         " are not divisible by blocksize^2");
+    return KernelError(context.node,
+                       "channels " + std::to_string(c) + " are not divisible by blocksize^2");
   }
   int64_t depth = c / (b * b);
   std::string mode = context.node.GetString("mode", "DCR");
   Shape out_shape = {n, depth, h * b, w * b};
-  if (mode == "DCR") return PermutedCopy(context, {n, b, b, depth, h, w}, {0, 3, 4, 1, 5, 2}, out_shape);
-  if (mode == "CRD") return PermutedCopy(context, {n, depth, b, b, h, w}, {0, 1, 4, 2, 5, 3}, out_shape);
+  if (mode == "DCR")
+    return PermutedCopy(context, {n, b, b, depth, h, w}, {0, 3, 4, 1, 5, 2}, out_shape);
+  if (mode == "CRD")
+    return PermutedCopy(context, {n, depth, b, b, h, w}, {0, 1, 4, 2, 5, 3}, out_shape);
   return KernelError(context.node, "unknown mode '" + mode + "'");
 }
 

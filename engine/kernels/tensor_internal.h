@@ -18,11 +18,11 @@
 namespace shrink::engine::tensor_internal {
 
 // Each file registers its own kernels; RegisterTensorKernels calls them all.
-void RegisterCopyKernels(KernelRegistry* registry);          // tensor_copy.cc
+void RegisterCopyKernels(KernelRegistry* registry);            // tensor_copy.cc
 void RegisterConcatSplitPadKernels(KernelRegistry* registry);  // concat_split_pad.cc
-void RegisterGatherScatterKernels(KernelRegistry* registry);  // gather_scatter.cc
-void RegisterOrderingKernels(KernelRegistry* registry);       // topk_cumsum.cc
-void RegisterResizeKernels(KernelRegistry* registry);         // resize.cc
+void RegisterGatherScatterKernels(KernelRegistry* registry);   // gather_scatter.cc
+void RegisterOrderingKernels(KernelRegistry* registry);        // topk_cumsum.cc
+void RegisterResizeKernels(KernelRegistry* registry);          // resize.cc
 
 // 16-byte element (complex128), copied as raw bits.
 struct Bytes16 {
@@ -36,12 +36,18 @@ template <typename Fn>
 Status DispatchByElement(const Node& node, DataType type, Fn&& fn) {
   if (type == DataType::kString) return fn(std::string{});
   switch (DataTypeSize(type)) {
-    case 1: return fn(uint8_t{});
-    case 2: return fn(uint16_t{});
-    case 4: return fn(uint32_t{});
-    case 8: return fn(uint64_t{});
-    case 16: return fn(Bytes16{});
-    default: return UnsupportedType(node, type);
+    case 1:
+      return fn(uint8_t{});
+    case 2:
+      return fn(uint16_t{});
+    case 4:
+      return fn(uint32_t{});
+    case 8:
+      return fn(uint64_t{});
+    case 16:
+      return fn(Bytes16{});
+    default:
+      return UnsupportedType(node, type);
   }
 }
 

@@ -145,8 +145,8 @@ Status SqueezeKernel(KernelContext& context) {
   std::vector<bool> drop(size_t(input.rank()), false);
   for (int axis : axes) {
     if (input.dim(axis) != 1) {
-      return KernelError(context.node, "cannot squeeze axis " + std::to_string(axis) +
-                                           " of size " + std::to_string(input.dim(axis)));
+      return KernelError(context.node, "cannot squeeze axis " + std::to_string(axis) + " of size " +
+                                           std::to_string(input.dim(axis)));
     }
     drop[size_t(axis)] = true;
   }
@@ -187,8 +187,8 @@ Status DropoutKernel(KernelContext& context) {
   const Tensor& input = context.input(0);
   const Node& node = context.node;
   if (context.opset >= 12) {
-    bool training = context.has_input(2) && context.input(2).size() > 0 &&
-                    context.input(2).GetAsDouble(0) != 0;
+    bool training =
+        context.has_input(2) && context.input(2).size() > 0 && context.input(2).GetAsDouble(0) != 0;
     double ratio = 0.5;
     if (context.has_input(1) && context.input(1).size() > 0) {
       ratio = context.input(1).GetAsDouble(0);

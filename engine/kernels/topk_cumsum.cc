@@ -141,8 +141,8 @@ Status CumSumKernel(KernelContext& context) {
     CumSumLines(x.data(), outer, dim, inner, exclusive, reverse, y.data());
     uint16_t* out = output.data<uint16_t>();
     for (int64_t i = 0; i < input.size(); ++i) {
-      out[i] = type == DataType::kFloat16 ? FloatToHalf(y[size_t(i)])
-                                          : FloatToBFloat16(y[size_t(i)]);
+      out[i] =
+          type == DataType::kFloat16 ? FloatToHalf(y[size_t(i)]) : FloatToBFloat16(y[size_t(i)]);
     }
   } else {
     RETURN_IF_ERROR(DispatchNumeric(type, [&](auto tag) {
