@@ -1,5 +1,6 @@
-// Concat, Split, Pad and Compress: copies of blocks along one axis (Pad maps every axis).
+// Concat, Split, Pad and Compress: copies of blocks along one axis.
 #include <algorithm>
+#include <cstdlib>
 
 #include "engine/kernels/tensor_internal.h"
 
@@ -102,7 +103,9 @@ StatusOr<std::vector<int64_t>> SplitSizes(const KernelContext& context, int64_t 
     }
     int64_t sum = 0;
     for (int64_t s : split) {
-      if (s < 0) return KernelError(node, "split has a negative entry");
+      if (s < 0 || s > dim) {
+        return KernelError(node, "split entry " + std::to_string(s) + " is out of range");
+      }
       sum += s;
     }
     if (sum != dim) {
@@ -250,28 +253,29 @@ StatusOr<PadArgs> ReadPadArgs(const KernelContext& context) {
   return args;
 }
 
+// Output row by row; the source index of every output coordinate comes from PadSource, and the
+// part of a row that is a plain copy of an input row is one block copy.
 template <typename T>
-void PadRows(const T* in, const Shape& out_shape, const std::vector<std::vector<int64_t>>& maps,
-             const std::vector<int64_t>& in_strides, const T& value, T* out,
+void PadRows(const T* in, const Shape& in_shape, const Shape& out_shape,
+             const std::vector<int64_t>& begins, PadMode mode, const T& value, T* out,
              const ThreadPool& pool) {
   int r = int(out_shape.size());
   int64_t inner = out_shape[size_t(r - 1)];
-  const std::vector<int64_t>& last = maps[size_t(r - 1)];
-  // The run of the last axis that is a plain copy: last[j] = last[lo] + (j - lo).
-  int64_t lo = 0, hi = 0;
-  while (lo < inner && last[size_t(lo)] < 0) ++lo;
-  hi = lo;
-  while (hi < inner && last[size_t(hi)] == last[size_t(lo)] + (hi - lo)) ++hi;
+  int64_t dim = in_shape[size_t(r - 1)], begin = begins[size_t(r - 1)];
+  int64_t lo = std::clamp<int64_t>(begin, 0, inner);
+  int64_t hi = std::clamp<int64_t>(begin + dim, lo, inner);  // dst[j] = src[j - begin] in [lo, hi)
+  std::vector<int64_t> in_strides = Strides(in_shape);
   int64_t rows = DimProduct(out_shape, 0, r - 1);
   int64_t chunk = std::max<int64_t>(1, kMinChunkElements / std::max<int64_t>(inner, 1));
-  pool.ParallelFor(rows, chunk, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
+  pool.ParallelFor(rows, chunk, [&](int64_t first, int64_t end) {
+    for (int64_t row = first; row < end; ++row) {
       T* dst = out + row * inner;
       int64_t offset = 0, rest = row;
       bool constant = false;
       for (int k = r - 2; k >= 0 && !constant; --k) {
-        int64_t src = maps[size_t(k)][size_t(rest % out_shape[size_t(k)])];
+        int64_t pos = rest % out_shape[size_t(k)];
         rest /= out_shape[size_t(k)];
+        int64_t src = PadSource(pos, begins[size_t(k)], in_shape[size_t(k)], mode);
         constant = src < 0;
         offset += src * in_strides[size_t(k)];
       }
@@ -280,11 +284,15 @@ void PadRows(const T* in, const Shape& out_shape, const std::vector<std::vector<
         continue;
       }
       const T* src = in + offset;
-      for (int64_t j = 0; j < lo; ++j) dst[j] = last[size_t(j)] < 0 ? value : src[last[size_t(j)]];
-      if (hi > lo) CopyElements(src + last[size_t(lo)], hi - lo, dst + lo);
-      for (int64_t j = hi; j < inner; ++j) {
-        dst[j] = last[size_t(j)] < 0 ? value : src[last[size_t(j)]];
-      }
+      auto fill = [&](int64_t from, int64_t to) {
+        for (int64_t j = from; j < to; ++j) {
+          int64_t s = PadSource(j, begin, dim, mode);
+          dst[j] = s < 0 ? value : src[s];
+        }
+      };
+      fill(0, lo);
+      CopyElements(src + (lo - begin), hi - lo, dst + lo);
+      fill(hi, inner);
     }
   });
 }
@@ -294,36 +302,34 @@ Status PadKernel(KernelContext& context) {
   const Tensor& input = context.input(0);
   ASSIGN_OR_RETURN(PadArgs args, ReadPadArgs(context));
   int rank = input.rank();
+  constexpr int64_t kMaxPad = int64_t(1) << 48;
   Shape out_shape(static_cast<size_t>(rank));
-  std::vector<std::vector<int64_t>> maps(static_cast<size_t>(rank));
   for (int k = 0; k < rank; ++k) {
-    int64_t dim = input.dim(k), begin = args.pads[size_t(k)];
-    int64_t out_dim = dim + begin + args.pads[size_t(rank + k)];
-    if (out_dim < 0)
+    int64_t dim = input.dim(k), begin = args.pads[size_t(k)], end = args.pads[size_t(rank + k)];
+    if (std::abs(begin) > kMaxPad || std::abs(end) > kMaxPad) {
+      return KernelError(context.node, "pads of axis " + std::to_string(k) + " are too large");
+    }
+    int64_t out_dim = dim + begin + end;
+    if (out_dim < 0) {
       return KernelError(context.node, "pads crop axis " + std::to_string(k) + " below zero");
-    bool pads_out = begin > 0 || args.pads[size_t(rank + k)] > 0;
-    if (dim == 0 && out_dim > 0 && args.mode != PadMode::kConstant && pads_out) {
+    }
+    if (dim == 0 && out_dim > 0 && args.mode != PadMode::kConstant) {
       return KernelError(context.node, "cannot pad the empty axis " + std::to_string(k) +
                                            " in mode " + context.node.GetString("mode", ""));
     }
     out_shape[size_t(k)] = out_dim;
   }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), out_shape));
-  if (output.size() > 0 && rank > 0) {
-    for (int k = 0; k < rank; ++k) {
-      maps[size_t(k)].resize(size_t(out_shape[size_t(k)]));
-      for (int64_t o = 0; o < out_shape[size_t(k)]; ++o) {
-        maps[size_t(k)][size_t(o)] = PadSource(o, args.pads[size_t(k)], input.dim(k), args.mode);
-      }
-    }
+  if (rank == 0) {
+    output = input.Clone();
+  } else if (output.size() > 0) {
+    std::vector<int64_t> begins(args.pads.begin(), args.pads.begin() + rank);
     RETURN_IF_ERROR(DispatchByElement(context.node, input.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      PadRows(Elements<T>(input), out_shape, maps, Strides(input.shape()),
+      PadRows(Elements<T>(input), input.shape(), out_shape, begins, args.mode,
               Elements<T>(args.value)[0], MutableElements<T>(output), context.pool);
       return OkStatus();
     }));
-  } else if (rank == 0) {
-    output = input.Clone();
   }
   context.output(0) = std::move(output);
   return OkStatus();

@@ -1,6 +1,7 @@
 // Index-driven copies: Gather, GatherElements, GatherND, ScatterElements, ScatterND, plus NonZero
 // and OneHot. Every index is validated (negative indices count from the end) before any copy.
 #include <algorithm>
+#include <cmath>
 
 #include "engine/kernels/tensor_internal.h"
 
@@ -261,7 +262,7 @@ Status ScatterInto(const KernelContext& context, Reduction reduction, Tensor* ou
       return OkStatus();
     });
   }
-  if (data.dtype() == DataType::kString) return UnsupportedType(context.node, data.dtype());
+  RETURN_IF_ERROR(RequireNumeric(context.node, data.dtype()));
   return DispatchNumeric(data.dtype(), [&](auto tag) {
     apply(tag);
     return OkStatus();
@@ -353,6 +354,7 @@ Status NonZeroKernel(KernelContext& context) {
   RETURN_IF_ERROR(ExpectInputs(context, 1, 1));
   const Tensor& input = context.input(0);
   int rank = input.rank();
+  RETURN_IF_ERROR(RequireNumeric(context.node, input.dtype()));
   std::vector<int64_t> hits;
   RETURN_IF_ERROR(DispatchNumeric(input.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -383,14 +385,16 @@ Status OneHotKernel(KernelContext& context) {
   const Tensor& indices = context.input(0);
   const Tensor& depth_tensor = context.input(1);
   const Tensor& values = context.input(2);
-  if (depth_tensor.size() != 1 || depth_tensor.dtype() == DataType::kString) {
-    return KernelError(node, "depth must be a numeric scalar");
-  }
+  RETURN_IF_ERROR(RequireNumeric(node, indices.dtype(), "indices"));
+  RETURN_IF_ERROR(RequireNumeric(node, depth_tensor.dtype(), "depth"));
+  if (depth_tensor.size() != 1) return KernelError(node, "depth must be a scalar");
   if (values.size() != 2) return KernelError(node, "values must hold [off_value, on_value]");
-  if (indices.dtype() == DataType::kString)
-    return UnsupportedType(node, indices.dtype(), "indices");
-  int64_t depth = int64_t(depth_tensor.GetAsDouble(0));
-  if (depth < 1) return KernelError(node, "depth must be positive, got " + std::to_string(depth));
+  double raw_depth = depth_tensor.GetAsDouble(0);
+  if (!(raw_depth >= 1 && raw_depth < 9e18)) {
+    return KernelError(node, "depth must be positive, got " + std::to_string(raw_depth));
+  }
+  int64_t depth = int64_t(raw_depth);
+  bool negative_indices = context.opset >= 11;  // OneHot-9 treats them as out of range
   int rank = indices.rank();
   ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", -1), rank + 1, node));
   Shape out_shape = indices.shape();
@@ -405,8 +409,10 @@ Status OneHotKernel(KernelContext& context) {
     std::fill(out, out + output.size(), v[0]);
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t i = 0; i < inner; ++i) {
-        int64_t index = int64_t(indices.GetAsDouble(o * inner + i));
-        if (index < 0) index += depth;
+        double raw = indices.GetAsDouble(o * inner + i);
+        if (!(std::abs(raw) < 9e18)) continue;  // NaN or far out of range: all off
+        int64_t index = int64_t(raw);
+        if (index < 0 && negative_indices) index += depth;
         if (index >= 0 && index < depth) out[(o * depth + index) * inner + i] = v[1];
       }
     }

@@ -67,6 +67,15 @@ double Kernel(ResizeMode mode, double a, double t) {
   return 0.0;
 }
 
+// Offset of the first neighbor (the kernel has 2 - 2 * start taps). Antialiasing widens the
+// kernel by 1 / scale when downsampling.
+double FirstTap(const ResizeAttrs& attrs, double scale) {
+  if (attrs.mode == ResizeMode::kNearest) return 0;
+  double support_scale = attrs.antialias ? std::min(scale, 1.0) : 1.0;
+  double reach = attrs.mode == ResizeMode::kCubic ? 2.0 : 1.0;
+  return std::floor(-reach / support_scale) + 1;
+}
+
 }  // namespace
 
 AxisTable BuildAxisTable(const ResizeAttrs& attrs, const AxisParams& p) {
@@ -74,10 +83,8 @@ AxisTable BuildAxisTable(const ResizeAttrs& attrs, const AxisParams& p) {
   table.in_len = p.in_len;
   table.out_len = p.out_len;
   bool nearest = attrs.mode == ResizeMode::kNearest;
-  // Antialiasing widens the kernel by 1/scale when downsampling.
   double support_scale = attrs.antialias && !nearest ? std::min(p.scale, 1.0) : 1.0;
-  double reach = attrs.mode == ResizeMode::kCubic ? 2.0 : 1.0;
-  int64_t start = nearest ? 0 : int64_t(std::floor(-reach / support_scale)) + 1;
+  int64_t start = int64_t(FirstTap(attrs, p.scale));
   table.taps = nearest ? 1 : int(2 - 2 * start);
   size_t n = size_t(p.out_len) * size_t(table.taps);
   table.index.assign(n, 0);
@@ -322,7 +329,7 @@ StatusOr<std::vector<AxisParams>> PlanAxes(const KernelContext& context, const R
 Status ResizeCommon(KernelContext& context, bool upsample, bool reference) {
   if (!context.has_input(0)) return KernelError(context.node, "input X is missing");
   const Tensor& input = context.input(0);
-  if (input.dtype() == DataType::kString) return UnsupportedType(context.node, input.dtype());
+  RETURN_IF_ERROR(RequireNumeric(context.node, input.dtype()));
   ASSIGN_OR_RETURN(ResizeAttrs attrs, ReadAttrs(context, upsample));
   ASSIGN_OR_RETURN(std::vector<AxisParams> params, PlanAxes(context, attrs, upsample));
   Shape out_shape;
@@ -333,6 +340,15 @@ Status ResizeCommon(KernelContext& context, bool upsample, bool reference) {
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), out_shape));
   if (output.size() > 0) {
     if (input.size() == 0) return KernelError(context.node, "cannot resize an empty input");
+    for (const AxisParams& p : params) {
+      // Sampling tables hold out_len * taps entries; bound them (tiny antialias scales).
+      double taps = attrs.mode == ResizeMode::kNearest ? 1 : 2 - 2 * FirstTap(attrs, p.scale);
+      if (taps * double(p.out_len) > double(int64_t(1) << 28)) {
+        return ResourceExhausted(context.node.Describe() + ": resize of an axis from " +
+                                 std::to_string(p.in_len) + " to " + std::to_string(p.out_len) +
+                                 " needs too large a sampling table");
+      }
+    }
     for (const AxisParams& p : params) tables.push_back(BuildAxisTable(attrs, p));
     RETURN_IF_ERROR(RunResize(context, attrs, tables, reference, &output));
   }

@@ -34,7 +34,11 @@ Status NearestGather(const KernelContext& context, const ResizeAttrs& attrs,
     T* out = MutableElements<T>(*output);
     T value = Elements<T>(fill)[0];
     int64_t chunk = std::max<int64_t>(1, kMinChunkElements / std::max<int64_t>(inner, 1));
+    bool last_outside =
+        std::find(last.outside.begin(), last.outside.end(), 1) != last.outside.end();
     context.pool.ParallelFor(rows, chunk, [&](int64_t begin, int64_t end) {
+      int64_t previous_offset = -1;
+      bool previous_outside = false;
       for (int64_t row = begin; row < end; ++row) {
         int64_t offset = 0, rest = row;
         bool outside = false;
@@ -46,9 +50,20 @@ Status NearestGather(const KernelContext& context, const ResizeAttrs& attrs,
         }
         T* dst = out + row * inner;
         const T* src = in + offset;
-        for (int64_t j = 0; j < inner; ++j) {
-          dst[j] = outside || last.outside[size_t(j)] ? value : src[last.index[size_t(j)]];
+        if (row > begin && offset == previous_offset && outside == previous_outside) {
+          CopyElements(dst - inner, inner, dst);  // upsampled rows repeat the row above
+        } else if (outside) {
+          std::fill(dst, dst + inner, value);
+        } else if (!last_outside) {
+          const int64_t* idx = last.index.data();
+          for (int64_t j = 0; j < inner; ++j) dst[j] = src[idx[j]];
+        } else {
+          for (int64_t j = 0; j < inner; ++j) {
+            dst[j] = last.outside[size_t(j)] ? value : src[last.index[size_t(j)]];
+          }
         }
+        previous_offset = offset;
+        previous_outside = outside;
       }
     });
     return OkStatus();
@@ -187,8 +202,54 @@ bool CanUseBilinear(const Tensor& input, const std::vector<AxisTable>& tables) {
   return true;
 }
 
-// out = wy0 * (wx0 * a + wx1 * b) + wy1 * (wx0 * c + wx1 * d), the same operations in the same
-// order as the separable passes (width first), so both paths agree bit for bit on finite data.
+// Width-interpolated input rows, computed once and kept while consecutive output rows need them
+// (upsampling reuses each row for several outputs).
+class RowCache {
+ public:
+  RowCache(const float* in, int64_t in_w, const std::vector<int64_t>& xi,
+           const std::vector<float>& xw)
+      : in_(in),
+        in_w_(in_w),
+        out_w_(int64_t(xi.size() / 2)),
+        x0_(size_t(out_w_)),
+        x1_(size_t(out_w_)),
+        w0_(size_t(out_w_)),
+        w1_(size_t(out_w_)) {
+    for (int64_t x = 0; x < out_w_; ++x) {
+      x0_[size_t(x)] = xi[size_t(2 * x)];
+      x1_[size_t(x)] = xi[size_t(2 * x + 1)];
+      w0_[size_t(x)] = xw[size_t(2 * x)];
+      w1_[size_t(x)] = xw[size_t(2 * x + 1)];
+    }
+    for (auto& row : rows_) row.assign(size_t(out_w_), 0.0f);
+  }
+
+  // Row `key` (plane * in_h + y) interpolated along the width; keeps the row `keep` cached.
+  const float* Get(int64_t key, int64_t keep) {
+    for (int s = 0; s < 2; ++s) {
+      if (keys_[s] == key) return rows_[s].data();
+    }
+    int slot = keys_[0] == keep ? 1 : 0;
+    keys_[slot] = key;
+    const float* src = in_ + key * in_w_;
+    float* h = rows_[slot].data();
+    for (int64_t x = 0; x < out_w_; ++x) {
+      h[x] = w0_[size_t(x)] * src[x0_[size_t(x)]] + w1_[size_t(x)] * src[x1_[size_t(x)]];
+    }
+    return h;
+  }
+
+ private:
+  const float* in_;
+  int64_t in_w_, out_w_;
+  std::vector<int64_t> x0_, x1_;
+  std::vector<float> w0_, w1_;
+  std::vector<float> rows_[2];
+  int64_t keys_[2] = {-1, -1};
+};
+
+// out = wy0 * (wx0 * a + wx1 * b) + wy1 * (wx0 * c + wx1 * d): the operations of the separable
+// passes in the same order (width first), so both paths agree bit for bit on finite data.
 void Bilinear(const KernelContext& context, const std::vector<AxisTable>& tables, Tensor* output) {
   const Tensor& input = context.input(0);
   int r = input.rank();
@@ -198,25 +259,20 @@ void Bilinear(const KernelContext& context, const std::vector<AxisTable>& tables
   std::vector<float> yw, xw;
   TwoTaps(ty, &yi, &yw);
   TwoTaps(tx, &xi, &xw);
-  int64_t in_h = ty.in_len, in_w = tx.in_len, out_h = ty.out_len, out_w = tx.out_len;
+  int64_t in_h = ty.in_len, out_h = ty.out_len, out_w = tx.out_len;
   int64_t planes = DimProduct(input.shape(), 0, r - 2);
-  const float* in = input.data<float>();
   float* out = output->data<float>();
   int64_t chunk = std::max<int64_t>(1, kMinChunkElements / std::max<int64_t>(out_w, 1));
   context.pool.ParallelFor(planes * out_h, chunk, [&](int64_t begin, int64_t end) {
+    RowCache cache(input.data<float>(), tx.in_len, xi, xw);
     for (int64_t item = begin; item < end; ++item) {
       int64_t p = item / out_h, y = item % out_h;
-      const float* r0 = in + (p * in_h + yi[size_t(2 * y)]) * in_w;
-      const float* r1 = in + (p * in_h + yi[size_t(2 * y + 1)]) * in_w;
+      int64_t k0 = p * in_h + yi[size_t(2 * y)], k1 = p * in_h + yi[size_t(2 * y + 1)];
+      const float* top = cache.Get(k0, k1);
+      const float* bottom = cache.Get(k1, k0);
       float wy0 = yw[size_t(2 * y)], wy1 = yw[size_t(2 * y + 1)];
       float* dst = out + item * out_w;
-      for (int64_t x = 0; x < out_w; ++x) {
-        int64_t x0 = xi[size_t(2 * x)], x1 = xi[size_t(2 * x + 1)];
-        float wx0 = xw[size_t(2 * x)], wx1 = xw[size_t(2 * x + 1)];
-        float top = wx0 * r0[x0] + wx1 * r0[x1];
-        float bottom = wx0 * r1[x0] + wx1 * r1[x1];
-        dst[x] = wy0 * top + wy1 * bottom;
-      }
+      for (int64_t x = 0; x < out_w; ++x) dst[x] = wy0 * top[x] + wy1 * bottom[x];
     }
   });
 }

@@ -25,7 +25,9 @@ int64_t RowOffset(int64_t row, const std::vector<int64_t>& dims,
   return offset;
 }
 
-// dims (..., R, C) with strides (..., 1, S): out[b, r, c] = in[b_off + r + c * S], tiled.
+// dims (..., R, C) with strides (..., 1, S): out[b, r, c] = in[b_off + r + c * S]. Tiles go
+// through a small buffer so every input and output cache line is used in full at once; with
+// power-of-two strides the lines of a tile alias in L1 and a direct tiled loop thrashes.
 template <typename T>
 void TiledTranspose(const T* in, const std::vector<int64_t>& dims,
                     const std::vector<int64_t>& strides, T* out, const ThreadPool& pool) {
@@ -37,17 +39,22 @@ void TiledTranspose(const T* in, const std::vector<int64_t>& dims,
   int64_t row_tiles = (rows + kTile - 1) / kTile;
   int64_t chunk = std::max<int64_t>(1, kRowChunkElements / (kTile * cols));
   pool.ParallelFor(batches * row_tiles, chunk, [&](int64_t begin, int64_t end) {
+    T tile[kTile * kTile];
     for (int64_t item = begin; item < end; ++item) {
       int64_t batch = item / row_tiles;
       int64_t r0 = (item % row_tiles) * kTile;
-      int64_t r1 = std::min(rows, r0 + kTile);
-      const T* src = in + RowOffset(batch, dims, strides, r - 2, nullptr);
-      T* dst = out + batch * rows * cols;
+      int64_t nr = std::min(rows, r0 + kTile) - r0;
+      const T* src = in + RowOffset(batch, dims, strides, r - 2, nullptr) + r0;
+      T* dst = out + (batch * rows + r0) * cols;
       for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
-        int64_t c1 = std::min(cols, c0 + kTile);
-        for (int64_t c = c0; c < c1; ++c) {
-          const T* column = src + c * col_stride;
-          for (int64_t row = r0; row < r1; ++row) dst[row * cols + c] = column[row];
+        int64_t nc = std::min(cols, c0 + kTile) - c0;
+        for (int64_t c = 0; c < nc; ++c) {
+          const T* column = src + (c0 + c) * col_stride;
+          for (int64_t i = 0; i < nr; ++i) tile[c * kTile + i] = column[i];
+        }
+        for (int64_t i = 0; i < nr; ++i) {
+          T* row = dst + i * cols + c0;
+          for (int64_t c = 0; c < nc; ++c) row[c] = tile[c * kTile + i];
         }
       }
     }
@@ -210,7 +217,9 @@ Status PermutedCopy(KernelContext& context, const Shape& view_shape, const std::
 
 StatusOr<int64_t> BlockSize(const KernelContext& context) {
   int64_t block = context.node.GetInt("blocksize", 0);
-  if (block <= 0) return KernelError(context.node, "blocksize must be positive");
+  if (block <= 0 || block > (int64_t(1) << 20)) {
+    return KernelError(context.node, "blocksize " + std::to_string(block) + " is out of range");
+  }
   if (context.input(0).rank() != 4) {
     return KernelError(context.node,
                        "expects a 4-D input, got shape " + ShapeToString(context.input(0).shape()));
@@ -357,6 +366,8 @@ Status SliceKernel(KernelContext& context) {
     int axis = axes[i];
     int64_t dim = input.dim(axis), step = args.steps[i];
     if (step == 0) return KernelError(context.node, "slice step must not be 0");
+    // Steps beyond the dim select at most one element; clamping keeps the arithmetic in range.
+    step = std::clamp<int64_t>(step, -(dim + 1), dim + 1);
     int64_t start = args.starts[i], end = args.ends[i];
     if (start < 0) start += dim;
     if (end < 0) end += dim;

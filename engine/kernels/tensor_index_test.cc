@@ -178,6 +178,12 @@ std::vector<OpCase> MiscCases() {
        {},
        {F({2}, {5, 1.7f}), F({}, {2}), F({2}, {0, 1})},
        {F({2, 2}, {0, 0, 0, 1})}},
+      {"OneHotOpset9NegativeIsOff",
+       OpType::kOneHot,
+       9,
+       {},
+       {L({-1, 1}), F({}, {2}), F({2}, {0, 1})},
+       {F({2, 2}, {0, 0, 0, 1})}},
       {"TopKLargest",
        OpType::kTopK,
        11,
@@ -359,6 +365,28 @@ std::vector<ErrorCase> IndexErrorCases() {
        2},
       {"CumSumAxis", OpType::kCumSum, 14, {}, {F({3}, {1, 2, 3}), I64({}, {1})}, "out of range"},
       {"CumSumAxisNotScalar", OpType::kCumSum, 14, {}, {F({3}, {1, 2, 3}), L({0, 0})}, "one value"},
+      {"NonZeroStrings",
+       OpType::kNonZero,
+       13,
+       {},
+       {S({1}, {"a"})},
+       "string",
+       StatusCode::kUnimplemented},
+      {"TopKStrings",
+       OpType::kTopK,
+       11,
+       {},
+       {S({1}, {"a"}), L({1})},
+       "string",
+       StatusCode::kUnimplemented,
+       2},
+      {"CumSumBool",
+       OpType::kCumSum,
+       14,
+       {},
+       {B({1}, {true}), I64({}, {0})},
+       "bool",
+       StatusCode::kUnimplemented},
       {"TriluRank", OpType::kTrilu, 14, {}, {F({3}, {1, 2, 3})}, "rank >= 2"},
   };
 }
@@ -398,6 +426,30 @@ TEST(TopK, MatchesStableSortWithTies) {
       }
     }
   }
+}
+
+Tensor H(Shape shape, std::vector<uint16_t> bits) {
+  Tensor t(DataType::kFloat16, std::move(shape));
+  for (size_t i = 0; i < bits.size(); ++i) t.data<uint16_t>()[i] = bits[i];
+  return t;
+}
+
+// Float16 arithmetic goes through float: 1 + 0.5 = 1.5, cumulative 1, 1 + 2 = 3.
+TEST(HalfPrecision, ScatterAddAndCumSum) {
+  KernelRun scatter;
+  scatter.op = OpType::kScatterElements;
+  scatter.opset = 16;
+  scatter.attributes = {StringAttr("reduction", "add")};
+  scatter.inputs = {H({2}, {0x3c00, 0x4000}), L({0}), H({1}, {0x3800})};
+  auto out = RunKernel(scatter);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE((*out)[0].BitwiseEquals(H({2}, {0x3e00, 0x4000}))) << Describe((*out)[0]);
+  KernelRun cumsum;
+  cumsum.op = OpType::kCumSum;
+  cumsum.inputs = {H({2}, {0x3c00, 0x4000}), I64({}, {0})};
+  out = RunKernel(cumsum);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE((*out)[0].BitwiseEquals(H({2}, {0x3c00, 0x4200}))) << Describe((*out)[0]);
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ inline bool IsIntegerIndexType(DataType type) {
   return type == DataType::kInt32 || type == DataType::kInt64;
 }
 
+// Fails (naming the node) unless `type` is a real numeric or bool type.
+Status RequireNumeric(const Node& node, DataType type, const char* what = "input");
+
 // Reads input `index` (int32 or int64, rank 0 or 1) as a list; errors name the input `what`.
 StatusOr<std::vector<int64_t>> ReadIntList(const KernelContext& context, int index,
                                            const char* what);

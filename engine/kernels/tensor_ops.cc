@@ -35,6 +35,12 @@ StatusOr<int64_t> ReadIntScalar(const KernelContext& context, int index, const c
   return values[0];
 }
 
+Status RequireNumeric(const Node& node, DataType type, const char* what) {
+  bool numeric =
+      DataTypeSize(type) > 0 && type != DataType::kComplex64 && type != DataType::kComplex128;
+  return numeric ? OkStatus() : UnsupportedType(node, type, what);
+}
+
 StatusOr<std::vector<int>> NormalizeAxes(const std::vector<int64_t>& axes, int rank,
                                          const Node& node) {
   std::vector<int> result;
@@ -202,6 +208,7 @@ Status DropoutKernel(KernelContext& context) {
   if (context.wants_output(1)) {
     // Before opset 10 the mask has the input's type; from 10 it is bool. Every element is kept.
     DataType type = context.opset < 10 ? input.dtype() : DataType::kBool;
+    RETURN_IF_ERROR(RequireNumeric(node, type));
     ASSIGN_OR_RETURN(Tensor mask, Tensor::Allocate(type, input.shape()));
     RETURN_IF_ERROR(DispatchNumeric(type, [&](auto tag) {
       using T = decltype(tag);
@@ -294,10 +301,24 @@ Status ConstantOfShapeKernel(KernelContext& context) {
   return OkStatus();
 }
 
+// ceil((limit - start) / delta), exact for integers (in 128 bits).
+template <typename T>
+double RangeCount(T start, T limit, T delta) {
+  if constexpr (std::is_integral_v<T>) {
+    __int128 diff = __int128(limit) - __int128(start), d = __int128(delta);
+    __int128 q = diff / d, r = diff % d;
+    if (r != 0 && ((r > 0) == (d > 0))) ++q;
+    return double(q);
+  } else {
+    return std::ceil((double(limit) - double(start)) / double(delta));
+  }
+}
+
 Status RangeKernel(KernelContext& context) {
   RETURN_IF_ERROR(ExpectInputs(context, 3, 3));
   const Node& node = context.node;
   DataType type = context.input(0).dtype();
+  RETURN_IF_ERROR(RequireNumeric(node, type));
   for (int i = 0; i < 3; ++i) {
     if (context.input(i).size() != 1) return KernelError(node, "inputs must be scalars");
     if (context.input(i).dtype() != type) return KernelError(node, "inputs differ in dtype");
@@ -312,14 +333,23 @@ Status RangeKernel(KernelContext& context) {
       T limit = context.input(1).data<T>()[0];
       T delta = context.input(2).data<T>()[0];
       if (delta == T(0)) return KernelError(node, "delta must not be zero");
-      double count = std::ceil(double(static_cast<T>(limit - start)) / double(delta));
-      if (!(count < 9.2e18)) return KernelError(node, "range is too long or not finite");
-      ASSIGN_OR_RETURN(output, Tensor::Allocate(type, {std::max<int64_t>(int64_t(count), 0)}));
-      // The spec defines Range as repeated addition (a Loop), so accumulate as it does.
+      double count = RangeCount(start, limit, delta);
+      if (std::isnan(count) || count > 9.2e18) {
+        return KernelError(node, "range is too long or not finite");
+      }
+      ASSIGN_OR_RETURN(output, Tensor::Allocate(type, {count > 0 ? int64_t(count) : 0}));
+      // The spec defines Range as repeated addition (a Loop), so floats accumulate as it does;
+      // integers use wrapping arithmetic, which gives the same values without overflow UB.
       T* out = output.data<T>();
-      T value = start;
-      for (int64_t i = 0; i < output.size(); ++i, value = static_cast<T>(value + delta)) {
-        out[i] = value;
+      if constexpr (std::is_integral_v<T>) {
+        for (int64_t i = 0; i < output.size(); ++i) {
+          out[i] = T(uint64_t(int64_t(start)) + uint64_t(i) * uint64_t(int64_t(delta)));
+        }
+      } else {
+        T value = start;
+        for (int64_t i = 0; i < output.size(); ++i, value = static_cast<T>(value + delta)) {
+          out[i] = value;
+        }
       }
       return OkStatus();
     }
@@ -341,6 +371,7 @@ Status EyeLikeKernel(KernelContext& context) {
     }
     type = DataType(raw);
   }
+  RETURN_IF_ERROR(RequireNumeric(node, type, "output"));
   int64_t k = node.GetInt("k", 0);
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(type, input.shape()));
   int64_t rows = input.dim(0), cols = input.dim(1);

@@ -1,10 +1,15 @@
 // Views, shape queries and generators (tensor_ops.cc). Expected values are worked out by hand.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "engine/kernels/tensor_test_helpers.h"
 
 namespace shrink::engine::testing {
 namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 
 Attribute StringsAttr(const std::string& name, std::vector<std::string> values) {
   Attribute a;
@@ -204,6 +209,18 @@ std::vector<OpCase> GeneratorCases() {
        {},
        {I32({}, {10}), I32({}, {4}), I32({}, {-3})},
        {I32({2}, {10, 7})}},
+      {"RangeInt64NearMax",
+       OpType::kRange,
+       13,
+       {},
+       {I64({}, {kMax - 2}), I64({}, {kMax}), I64({}, {1})},
+       {L({kMax - 2, kMax - 1})}},
+      {"RangeInt64Extremes",
+       OpType::kRange,
+       13,
+       {},
+       {I64({}, {kMin}), I64({}, {kMax}), I64({}, {kMax})},
+       {L({kMin, -1, kMax - 1})}},
       {"RangeEmpty", OpType::kRange, 13, {}, {I64({}, {0}), I64({}, {0}), I64({}, {1})}, {L({})}},
       {"RangeWrongDirection",
        OpType::kRange,

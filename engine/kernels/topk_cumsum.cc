@@ -71,6 +71,7 @@ Status TopKKernel(KernelContext& context) {
     ASSIGN_OR_RETURN(k, ReadIntScalar(context, 1, "K"));
   }
   const Tensor& input = context.input(0);
+  RETURN_IF_ERROR(RequireNumeric(node, input.dtype()));
   if (input.rank() == 0) return KernelError(node, "input must have rank >= 1");
   ASSIGN_OR_RETURN(int axis, NormalizeAxis(node.GetInt("axis", -1), input.rank(), node));
   int64_t dim = input.dim(axis);
@@ -133,7 +134,8 @@ Status CumSumKernel(KernelContext& context) {
   int64_t inner = DimProduct(input.shape(), axis + 1, input.rank());
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), input.shape()));
   DataType type = input.dtype();
-  if (type == DataType::kBool || type == DataType::kString) return UnsupportedType(node, type);
+  if (type == DataType::kBool) return UnsupportedType(node, type);
+  RETURN_IF_ERROR(RequireNumeric(node, type));
   if (type == DataType::kFloat16 || type == DataType::kBFloat16) {
     // Accumulate in float, round once per output element.
     std::vector<float> x(size_t(input.size())), y(size_t(input.size()));
