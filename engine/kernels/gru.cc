@@ -81,34 +81,34 @@ void GruReference(const Problem& p, const Attributes& attrs, int d) {
   }
 }
 
-// Per-direction state of the fast path.
-struct GruFastState {
+// Per-slice state of the fast path.
+struct GruSliceState {
   const Problem* p;
   const Attributes* attrs;
-  int d;
+  const Slice* sl;
   bool reverse;
-  const float* xw;         // [T*B, 3H]
   std::vector<float> bias;  // [3H]: Wb+Rb for z, r; for h Wbh+Rbh, or Wbh only (linear first)
-  const float* rbh;        // Rbh when linear_before_reset, else null
-  float* h_prev;
-  float* h_next;
-  float* rec;  // [B, 3H] recurrence products, then gate values
-  float* rh;   // [B, H] rt (.) Ht-1 (linear_before_reset = 0)
+  const float* rbh;         // Rbh when linear_before_reset, else null
+  float* h_prev;            // [rows, H]
+  float* h_next;            // [rows, H]
+  float* rec;               // [rows, 3H] recurrence products, then gate values
+  float* rh;                // [rows, H] rt (.) Ht-1 (linear_before_reset = 0)
 };
 
 // z and r gates; with linear_before_reset also the whole h pre-activation. Otherwise stores
 // rt (.) Ht-1 for the second recurrence product.
-void GatesZr(const GruFastState& st, int64_t s, int64_t begin, int64_t end) {
+void GatesZr(const GruSliceState& st, int64_t s) {
   const Problem& p = *st.p;
   const int64_t H = p.hidden;
-  for (int64_t b = begin; b < end; ++b) {
+  const float* bias = st.bias.data();
+  for (int64_t b = st.sl->b0; b < st.sl->b1; ++b) {
     if (s >= p.seq_lens[size_t(b)]) continue;
-    const float* in = st.xw + p.XIndex(p.TimeAt(s, b, st.reverse), b) * 3 * H;
-    float* g = st.rec + b * 3 * H;
-    const float* bias = st.bias.data();
+    const int64_t lb = b - st.sl->b0;
+    const float* in = st.sl->xw + p.XIndex(p.TimeAt(s, b, st.reverse), b) * 3 * H;
+    float* g = st.rec + lb * 3 * H;
     for (int64_t j = 0; j < 2 * H; ++j) g[j] += in[j] + bias[j];
     ClipInPlace(st.attrs->clip, g, 2 * H);
-    ActivateInPlace(st.attrs->act(st.d, 0), g, 2 * H);
+    ActivateInPlace(st.attrs->act(st.sl->d, 0), g, 2 * H);  // z and r share f
     const float* r = g + H;
     float* gh = g + 2 * H;
     if (st.attrs->linear_before_reset) {
@@ -117,84 +117,79 @@ void GatesZr(const GruFastState& st, int64_t s, int64_t begin, int64_t end) {
         gh[j] = in[2 * H + j] + bias[2 * H + j] + r[j] * (gh[j] + (rbh ? rbh[j] : 0.0f));
       }
     } else {
-      const float* h = st.h_prev + b * H;
-      float* rh = st.rh + b * H;
+      const float* h = st.h_prev + lb * H;
+      float* rh = st.rh + lb * H;
       for (int64_t j = 0; j < H; ++j) rh[j] = r[j] * h[j];
     }
   }
 }
 
 // Candidate state and the new hidden state.
-void Update(const GruFastState& st, int64_t s, int64_t begin, int64_t end) {
+void Update(const GruSliceState& st, int64_t s) {
   const Problem& p = *st.p;
   const int64_t H = p.hidden;
-  for (int64_t b = begin; b < end; ++b) {
-    const float* h = st.h_prev + b * H;
-    float* hn = st.h_next + b * H;
+  const int d = st.sl->d;
+  for (int64_t b = st.sl->b0; b < st.sl->b1; ++b) {
+    const int64_t lb = b - st.sl->b0;
+    const float* h = st.h_prev + lb * H;
+    float* hn = st.h_next + lb * H;
     if (s >= p.seq_lens[size_t(b)]) {
       std::memcpy(hn, h, size_t(H) * sizeof(float));
       continue;
     }
     const int64_t t = p.TimeAt(s, b, st.reverse);
-    const float* z = st.rec + b * 3 * H;
-    float* gh = st.rec + b * 3 * H + 2 * H;
+    const float* z = st.rec + lb * 3 * H;
+    float* gh = st.rec + lb * 3 * H + 2 * H;
     if (!st.attrs->linear_before_reset) {
-      const float* in = st.xw + p.XIndex(t, b) * 3 * H + 2 * H;
+      const float* in = st.sl->xw + p.XIndex(t, b) * 3 * H + 2 * H;
       const float* bias = st.bias.data() + 2 * H;
       for (int64_t j = 0; j < H; ++j) gh[j] += in[j] + bias[j];
     }
     ClipInPlace(st.attrs->clip, gh, H);
-    ActivateInPlace(st.attrs->act(st.d, 1), gh, H);
+    ActivateInPlace(st.attrs->act(d, 1), gh, H);
     for (int64_t j = 0; j < H; ++j) hn[j] = (1.0f - z[j]) * gh[j] + z[j] * h[j];
-    if (p.y) std::memcpy(p.y + p.YRow(t, st.d, b), hn, size_t(H) * sizeof(float));
+    if (p.y) std::memcpy(p.y + p.YRow(t, d, b), hn, size_t(H) * sizeof(float));
   }
 }
 
-Status GruFast(const Problem& p, const Attributes& attrs, int d, const RunOptions& o) {
-  const int64_t H = p.hidden, B = p.batch;
-  ASSIGN_OR_RETURN(Tensor xw, InputProjection(p, d, 3, o));
-  ASSIGN_OR_RETURN(Tensor scratch, Scratch(6 * B * H));
-  GruFastState st;
+int64_t GruWorkFloats(const Problem& p, int64_t rows) { return 6 * rows * p.hidden; }
+
+void GruSlice(const Problem& p, const Attributes& attrs, const Slice& sl) {
+  const int64_t H = p.hidden, rows = sl.rows();
+  GruSliceState st;
   st.p = &p;
   st.attrs = &attrs;
-  st.d = d;
-  st.reverse = attrs.reverse || d == 1;
-  st.xw = xw.data<float>();
-  st.bias = CombinedBias(p, d, 3);
+  st.sl = &sl;
+  st.reverse = attrs.reverse || sl.d == 1;
+  st.bias = CombinedBias(p, sl.d, 3);
   st.rbh = nullptr;
-  const GruWeights gw = WeightsOf(p, d);
+  const GruWeights gw = WeightsOf(p, sl.d);
   if (attrs.linear_before_reset && gw.wb) {
     for (int64_t j = 0; j < H; ++j) st.bias[size_t(2 * H + j)] = gw.wb[2 * H + j];
     st.rbh = gw.rb + 2 * H;
   }
-  st.h_prev = scratch.data<float>();
-  st.h_next = st.h_prev + B * H;
-  st.rec = st.h_next + B * H;
-  st.rh = st.rec + 3 * B * H;
-  LoadState(p, p.initial_h, d, st.h_prev);
-  const int32_t steps = p.MaxLength();
+  st.h_prev = sl.work;
+  st.h_next = st.h_prev + rows * H;
+  st.rec = st.h_next + rows * H;
+  st.rh = st.rec + 3 * rows * H;
+  LoadState(p, p.initial_h, sl, st.h_prev);
+  const int32_t steps = MaxLength(p, sl);
   for (int64_t s = 0; s < steps; ++s) {
-    RecurrentProduct(p, d, 3, st.h_prev, 0, attrs.linear_before_reset ? 3 * H : 2 * H, st.rec,
-                     3 * H);
-    ParallelOverBatch(p, o, 3 * H, [&](int64_t b0, int64_t b1) { GatesZr(st, s, b0, b1); });
-    if (!attrs.linear_before_reset) {
-      RecurrentProduct(p, d, 3, st.rh, 2 * H, H, st.rec + 2 * H, 3 * H);
-    }
-    ParallelOverBatch(p, o, 2 * H, [&](int64_t b0, int64_t b1) { Update(st, s, b0, b1); });
+    Recurrence(p, sl.d, 3, st.h_prev, rows, 0, attrs.linear_before_reset ? 3 * H : 2 * H,
+               st.rec, 3 * H);
+    GatesZr(st, s);
+    if (!attrs.linear_before_reset) Recurrence(p, sl.d, 3, st.rh, rows, 2 * H, H, st.rec + 2 * H, 3 * H);
+    Update(st, s);
     std::swap(st.h_prev, st.h_next);
   }
-  StoreFinalState(p, st.h_prev, d, p.y_h);
-  return OkStatus();
+  StoreFinalState(p, st.h_prev, sl, p.y_h);
 }
 
 }  // namespace
 
-Status RunGruDirection(const Problem& p, const Attributes& attrs, int d, const RunOptions& o) {
-  if (o.reference) {
-    GruReference(p, attrs, d);
-    return OkStatus();
-  }
-  return GruFast(p, attrs, d, o);
+const Cell& GruCell() {
+  static const Cell cell{3, &GruWorkFloats, &GruSlice, &GruReference};
+  return cell;
 }
 
 }  // namespace shrink::engine::rnn

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <functional>
+
+#include <omp.h>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,22 @@ namespace shrink::engine {
 
 void RegisterEinsumKernel(KernelRegistry* registry);     // einsum.cc
 void RegisterRecurrentKernels(KernelRegistry* registry);  // recurrent.cc (RNN, GRU, LSTM)
+
+// Limits oneDNN (OpenMP) to the calling thread while alive. For GEMMs too small to split: a
+// parallel region costs more than they do, and far more when the cores are busy elsewhere.
+class SingleThreadedGemm {
+ public:
+  SingleThreadedGemm() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~SingleThreadedGemm() { omp_set_num_threads(saved_); }
+  SingleThreadedGemm(const SingleThreadedGemm&) = delete;
+  SingleThreadedGemm& operator=(const SingleThreadedGemm&) = delete;
+
+ private:
+  int saved_;
+};
+
+// Below this many multiply-adds a GEMM (or a whole recurrent node) stays on one thread.
+constexpr int64_t kParallelMacs = int64_t(1) << 20;
 
 namespace rnn {
 
@@ -92,17 +110,38 @@ struct Problem {
   int64_t TimeAt(int64_t step, int64_t b, bool reverse) const {
     return reverse ? seq_lens[size_t(b)] - 1 - step : step;
   }
-  int32_t MaxLength() const;
 };
 
-struct RunOptions {
-  bool reference = false;
-  const ThreadPool* pool = nullptr;
+// Activations of a node (RNN: f; GRU: f, g; LSTM: f, g, h; per direction), with alpha/beta
+// taken in order from activation_alpha/activation_beta and ONNX Runtime's defaults otherwise.
+StatusOr<std::vector<Activation>> ParseActivations(const Node& node, CellKind kind,
+                                                   int directions);
+
+// A batch slice [b0, b1) of one direction: the fast path runs each slice over the whole
+// sequence on one thread (one parallel region per node instead of one per step).
+struct Slice {
+  int d = 0;
+  int64_t b0 = 0, b1 = 0;
+  const float* xw = nullptr;  // X * W_d^T: [T*B, gates*H], rows indexed by Problem::XIndex
+  float* work = nullptr;      // Cell::work_floats(p, rows()) floats of scratch
+  int64_t rows() const { return b1 - b0; }
 };
 
-// One direction d of a cell over the whole sequence; writes y (if set), y_h and y_c.
-Status RunLstmDirection(const Problem& p, const Attributes& attrs, int d, const RunOptions& o);
-Status RunGruDirection(const Problem& p, const Attributes& attrs, int d, const RunOptions& o);
+// One cell type: its gate count, its fast path over a slice and its reference path over a
+// whole direction. Both write y (if set), y_h and y_c (LSTM) for their batch entries.
+struct Cell {
+  int gates;
+  int64_t (*work_floats)(const Problem& p, int64_t rows);
+  void (*run_slice)(const Problem& p, const Attributes& attrs, const Slice& s);
+  void (*reference)(const Problem& p, const Attributes& attrs, int d);
+};
+const Cell& RnnCell();   // recurrent.cc
+const Cell& GruCell();   // gru.cc
+const Cell& LstmCell();  // lstm.cc
+
+// Runs every direction of a cell: the fast path when !reference, else the reference loops.
+Status RunCell(const Cell& cell, const Problem& p, const Attributes& attrs, bool reference,
+               const ThreadPool* pool);
 
 // Clips x[0..n) to [-c, c] when c > 0.
 inline void ClipInPlace(float c, float* x, int64_t n) {
@@ -117,21 +156,19 @@ inline float ClipValue(float c, float x) {
 // Float scratch buffer with a size check (no std::bad_alloc on absurd shapes).
 StatusOr<Tensor> Scratch(int64_t elements);
 
-// Fast-path pieces shared by the cells (recurrent.cc).
-// X * W_d^T for every row of X: [T*B, gates*H], rows indexed by Problem::XIndex.
-StatusOr<Tensor> InputProjection(const Problem& p, int d, int gates, const RunOptions& o);
-// out[B, rows] (row stride ldc) = h[B, H] * R_d[row_begin : row_begin + rows, :]^T.
-void RecurrentProduct(const Problem& p, int d, int gates, const float* h, int64_t row_begin,
-                      int64_t rows, float* out, int64_t ldc);
-// Copies the initial state of direction d (or zeros) into a dense [B, H] buffer.
-void LoadState(const Problem& p, const float* initial, int d, float* state);
-// Writes a dense [B, H] final state to out (Y_h / Y_c layout); zero for empty sequences.
-void StoreFinalState(const Problem& p, const float* state, int d, float* out);
+// ---- Fast-path pieces shared by the cells (recurrent.cc) ----
+
+// out[rows, n] (row stride ldc) = h[rows, H] * R_d[row_begin : row_begin + n, :]^T.
+void Recurrence(const Problem& p, int d, int gates, const float* h, int64_t rows,
+                int64_t row_begin, int64_t n, float* out, int64_t ldc);
+// Copies the initial state of the slice's entries (or zeros) into a dense [rows, H] buffer.
+void LoadState(const Problem& p, const float* initial, const Slice& s, float* state);
+// Writes a dense [rows, H] final state to out (Y_h / Y_c layout); zero for empty sequences.
+void StoreFinalState(const Problem& p, const float* state, const Slice& s, float* out);
+// Longest sequence among the slice's entries.
+int32_t MaxLength(const Problem& p, const Slice& s);
 // Wb + Rb of direction d for every gate row (zeros without B).
 std::vector<float> CombinedBias(const Problem& p, int d, int gates);
-// Runs fn over batch ranges, in parallel when the per-step work is large enough.
-void ParallelOverBatch(const Problem& p, const RunOptions& o, int64_t work_per_row,
-                       const std::function<void(int64_t, int64_t)>& fn);
 // Reference-path dot product with double accumulation.
 double Dot(const float* a, const float* b, int64_t n);
 

@@ -122,54 +122,49 @@ void FastCell(const Attributes& attrs, int d, int64_t H, float* __restrict g,
   for (int64_t j = 0; j < H; ++j) h_next[j] = go[j] * gc[j];
 }
 
-Status LstmFast(const Problem& p, const Attributes& attrs, int d, const RunOptions& o) {
-  const int64_t H = p.hidden, B = p.batch;
-  const LstmWeights lw = WeightsOf(p, d);
-  ASSIGN_OR_RETURN(Tensor xw, InputProjection(p, d, 4, o));
-  ASSIGN_OR_RETURN(Tensor state, Scratch(8 * B * H));
-  float* h_prev = state.data<float>();
-  float* h_next = h_prev + B * H;
-  float* c_prev = h_next + B * H;
-  float* c_next = c_prev + B * H;
-  float* rec = c_next + B * H;  // [B, 4H]
-  LoadState(p, p.initial_h, d, h_prev);
-  LoadState(p, p.initial_c, d, c_prev);
-  const std::vector<float> bias = CombinedBias(p, d, 4);
-  const bool reverse = attrs.reverse || d == 1;
-  const int32_t steps = p.MaxLength();
+int64_t LstmWorkFloats(const Problem& p, int64_t rows) { return 8 * rows * p.hidden; }
+
+void LstmSlice(const Problem& p, const Attributes& attrs, const Slice& sl) {
+  const int64_t H = p.hidden, rows = sl.rows();
+  const LstmWeights lw = WeightsOf(p, sl.d);
+  float* h_prev = sl.work;
+  float* h_next = h_prev + rows * H;
+  float* c_prev = h_next + rows * H;
+  float* c_next = c_prev + rows * H;
+  float* rec = c_next + rows * H;  // [rows, 4H]
+  LoadState(p, p.initial_h, sl, h_prev);
+  LoadState(p, p.initial_c, sl, c_prev);
+  const std::vector<float> bias = CombinedBias(p, sl.d, 4);
+  const bool reverse = attrs.reverse || sl.d == 1;
+  const int32_t steps = MaxLength(p, sl);
   for (int64_t s = 0; s < steps; ++s) {
-    RecurrentProduct(p, d, 4, h_prev, 0, 4 * H, rec, 4 * H);
-    ParallelOverBatch(p, o, 4 * H, [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b) {
-        if (s >= p.seq_lens[size_t(b)]) {
-          std::memcpy(h_next + b * H, h_prev + b * H, size_t(H) * sizeof(float));
-          std::memcpy(c_next + b * H, c_prev + b * H, size_t(H) * sizeof(float));
-          continue;
-        }
-        const int64_t t = p.TimeAt(s, b, reverse);
-        const float* in = xw.data<float>() + p.XIndex(t, b) * 4 * H;
-        float* g = rec + b * 4 * H;
-        for (int64_t j = 0; j < 4 * H; ++j) g[j] += in[j] + bias[size_t(j)];
-        FastCell(attrs, d, H, g, lw.peep, c_prev + b * H, c_next + b * H, h_next + b * H);
-        if (p.y) std::memcpy(p.y + p.YRow(t, d, b), h_next + b * H, size_t(H) * sizeof(float));
+    Recurrence(p, sl.d, 4, h_prev, rows, 0, 4 * H, rec, 4 * H);
+    for (int64_t b = sl.b0; b < sl.b1; ++b) {
+      const int64_t lb = b - sl.b0;
+      if (s >= p.seq_lens[size_t(b)]) {
+        std::memcpy(h_next + lb * H, h_prev + lb * H, size_t(H) * sizeof(float));
+        std::memcpy(c_next + lb * H, c_prev + lb * H, size_t(H) * sizeof(float));
+        continue;
       }
-    });
+      const int64_t t = p.TimeAt(s, b, reverse);
+      const float* in = sl.xw + p.XIndex(t, b) * 4 * H;
+      float* g = rec + lb * 4 * H;
+      for (int64_t j = 0; j < 4 * H; ++j) g[j] += in[j] + bias[size_t(j)];
+      FastCell(attrs, sl.d, H, g, lw.peep, c_prev + lb * H, c_next + lb * H, h_next + lb * H);
+      if (p.y) std::memcpy(p.y + p.YRow(t, sl.d, b), h_next + lb * H, size_t(H) * sizeof(float));
+    }
     std::swap(h_prev, h_next);
     std::swap(c_prev, c_next);
   }
-  StoreFinalState(p, h_prev, d, p.y_h);
-  StoreFinalState(p, c_prev, d, p.y_c);
-  return OkStatus();
+  StoreFinalState(p, h_prev, sl, p.y_h);
+  StoreFinalState(p, c_prev, sl, p.y_c);
 }
 
 }  // namespace
 
-Status RunLstmDirection(const Problem& p, const Attributes& attrs, int d, const RunOptions& o) {
-  if (o.reference) {
-    LstmReference(p, attrs, d);
-    return OkStatus();
-  }
-  return LstmFast(p, attrs, d, o);
+const Cell& LstmCell() {
+  static const Cell cell{4, &LstmWorkFloats, &LstmSlice, &LstmReference};
+  return cell;
 }
 
 }  // namespace shrink::engine::rnn

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "engine/kernels/gemm.h"
@@ -86,23 +87,20 @@ void MatMulFloat(const MatMulPlan& plan, const float* a, const float* b, float* 
     }
     return;
   }
-  if (plan.b_shared && plan.a_dense) {  // one tall GEMM: [batch*M, K] x [K, N]
-    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a, b, 0.0f, y);
+  std::optional<SingleThreadedGemm> single;
+  if (batch * m * n * k < kParallelMacs) single.emplace();
+  if (batch == 1 || (plan.b_shared && plan.a_dense)) {  // one GEMM: [batch*M, K] x [K, N]
+    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.a_offsets[0], b + plan.b_offsets[0], 0.0f,
+          y);
     return;
   }
-  auto run = [&](int64_t begin, int64_t end) {
+  // One parallel region over the batch; oneDNN runs single-threaded inside it.
+  pool.ParallelFor(batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.a_offsets[size_t(i)],
             b + plan.b_offsets[size_t(i)], 0.0f, y + i * m * n);
     }
-  };
-  // Small matrices: one thread per batch range (oneDNN runs single-threaded inside).
-  const int64_t flops = m * n * std::max<int64_t>(k, 1);
-  if (batch > 1 && flops < (int64_t(1) << 18)) {
-    pool.ParallelFor(batch, std::max<int64_t>(1, (int64_t(1) << 16) / flops), run);
-  } else {
-    run(0, batch);
-  }
+  });
 }
 
 // Accumulator of the plain loop: double for double, modular uint64 for integers.
@@ -262,6 +260,8 @@ Status GemmKernel::ComputeFloat(const Tensor& a, const Tensor& b, const Tensor* 
   if (reference_) {
     SgemmReference(s, attrs_.alpha, a.data<float>(), b.data<float>(), beta, y->data<float>());
   } else {
+    std::optional<SingleThreadedGemm> single;
+    if (s.m * s.n * s.k < kParallelMacs) single.emplace();
     Sgemm(s, attrs_.alpha, a.data<float>(), b.data<float>(), beta, y->data<float>());
   }
   return OkStatus();

@@ -1,13 +1,14 @@
 // RNN, GRU and LSTM kernels: attribute parsing, input validation, dtype conversion and output
 // layout shared by the three cells, plus the simple RNN cell itself. The GRU and LSTM cells live
-// in gru.cc and lstm.cc. Every cell has a fast path (one Sgemm for the input projection of all
-// time steps, one small Sgemm per step for the recurrence, vectorizable gate loops) and a
-// reference path (plain loops, double accumulation).
+// in gru.cc and lstm.cc, their arithmetic helpers in recurrent_math.cc. Every cell has a fast
+// path (one GEMM for the input projection of all time steps, one small GEMM per step for the
+// recurrence, vectorizable gate loops; batch slices and directions run on separate threads) and
+// a reference path (plain loops, double accumulation).
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/kernel_util.h"
@@ -29,81 +30,6 @@ int GateCount(CellKind kind) {
 StatusOr<Tensor> Scratch(int64_t elements) {
   return Tensor::Allocate(DataType::kFloat32, {std::max<int64_t>(elements, 0)});
 }
-
-int32_t Problem::MaxLength() const {
-  int32_t longest = 0;
-  for (int32_t len : seq_lens) longest = std::max(longest, len);
-  return longest;
-}
-
-namespace {
-
-using Kind = Activation::Kind;
-
-struct ActivationSpec {
-  const char* name;  // lower case
-  Kind kind;
-  bool uses_alpha, uses_beta;
-  float default_alpha, default_beta;
-};
-
-// Alpha/beta usage and defaults as in ONNX Runtime (which the engine must match).
-constexpr ActivationSpec kActivationSpecs[] = {
-    {"sigmoid", Kind::kSigmoid, false, false, 0, 0},
-    {"tanh", Kind::kTanh, false, false, 0, 0},
-    {"relu", Kind::kRelu, false, false, 0, 0},
-    {"hardsigmoid", Kind::kHardSigmoid, true, true, 0.2f, 0.5f},
-    {"affine", Kind::kAffine, true, true, 0, 0},
-    {"leakyrelu", Kind::kLeakyRelu, true, false, 0.01f, 0},
-    {"thresholdedrelu", Kind::kThresholdedRelu, true, false, 0, 0},
-    {"scaledtanh", Kind::kScaledTanh, true, true, 0, 0},
-    {"elu", Kind::kElu, true, false, 1.0f, 0},
-    {"softsign", Kind::kSoftsign, false, false, 0, 0},
-    {"softplus", Kind::kSoftplus, false, false, 0, 0},
-};
-
-StatusOr<std::vector<Activation>> ParseActivations(const Node& node, CellKind kind,
-                                                   int directions) {
-  std::vector<std::string> names = node.GetStrings("activations");
-  if (names.empty()) {
-    if (kind == CellKind::kRnn) names = {"Tanh"};
-    if (kind == CellKind::kGru) names = {"Sigmoid", "Tanh"};
-    if (kind == CellKind::kLstm) names = {"Sigmoid", "Tanh", "Tanh"};
-  }
-  size_t per_direction = size_t(GateCount(kind) == 4 ? 3 : GateCount(kind) == 3 ? 2 : 1);
-  if (directions == 2 && names.size() == per_direction) {
-    for (size_t i = 0; i < per_direction; ++i) names.push_back(names[i]);
-  }
-  if (names.size() != per_direction * size_t(directions)) {
-    return KernelError(node, "expects " + std::to_string(per_direction * size_t(directions)) +
-                                 " activations, got " + std::to_string(names.size()));
-  }
-  std::vector<float> alphas = node.GetFloats("activation_alpha");
-  std::vector<float> betas = node.GetFloats("activation_beta");
-  size_t next_alpha = 0, next_beta = 0;
-  std::vector<Activation> result;
-  for (const std::string& name : names) {
-    std::string lower = name;
-    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-    const ActivationSpec* spec = nullptr;
-    for (const ActivationSpec& each : kActivationSpecs) {
-      if (lower == each.name) spec = &each;
-    }
-    if (!spec) return KernelError(node, "unsupported activation '" + name + "'");
-    Activation f;
-    f.kind = spec->kind;
-    if (spec->uses_alpha) {
-      f.alpha = next_alpha < alphas.size() ? alphas[next_alpha++] : spec->default_alpha;
-    }
-    if (spec->uses_beta) {
-      f.beta = next_beta < betas.size() ? betas[next_beta++] : spec->default_beta;
-    }
-    result.push_back(f);
-  }
-  return result;
-}
-
-}  // namespace
 
 StatusOr<Attributes> ParseAttributes(const Node& node, CellKind kind, int64_t opset) {
   Attributes attrs;
@@ -141,123 +67,54 @@ StatusOr<Attributes> ParseAttributes(const Node& node, CellKind kind, int64_t op
   return attrs;
 }
 
+// ---- Shared fast-path pieces ----
+
 namespace {
 
-// Polynomial tanh: a 13/6 rational approximation on [-9, 9] (the same
-// coefficients Eigen and ONNX Runtime use). Pure arithmetic, so the loops vectorize.
-constexpr float kTanhBound = 9.0f;
-constexpr float kA1 = 4.89352455891786e-03f, kA3 = 6.37261928875436e-04f,
-                kA5 = 1.48572235717979e-05f, kA7 = 5.12229709037114e-08f,
-                kA9 = -8.60467152213735e-11f, kA11 = 2.00018790482477e-13f,
-                kA13 = -2.76076847742355e-16f;
-constexpr float kB0 = 4.89352518554385e-03f, kB2 = 2.26843463243900e-03f,
-                kB4 = 1.18534705686654e-04f, kB6 = 1.19825839466702e-06f;
-
-inline float FastTanh(float x) {
-  x = x < -kTanhBound ? -kTanhBound : (x > kTanhBound ? kTanhBound : x);
-  float x2 = x * x;
-  float p = kA13;
-  p = p * x2 + kA11;
-  p = p * x2 + kA9;
-  p = p * x2 + kA7;
-  p = p * x2 + kA5;
-  p = p * x2 + kA3;
-  p = p * x2 + kA1;
-  p = p * x;
-  float q = kB6;
-  q = q * x2 + kB4;
-  q = q * x2 + kB2;
-  q = q * x2 + kB0;
-  return p / q;
-}
-
-template <typename Fn>
-inline void Loop(float* __restrict x, int64_t n, Fn fn) {
-  for (int64_t i = 0; i < n; ++i) x[i] = fn(x[i]);
+// X * W_d^T for every row of X ([T*B, I] in either layout) into out [T*B, gates*H].
+void Project(const Problem& p, int d, int gates, float* out) {
+  const int64_t rows = p.seq_length * p.batch, cols = gates * p.hidden;
+  const float* w = p.w + int64_t(d) * cols * p.input_size;
+  Sgemm(DenseGemm(rows, cols, p.input_size, false, true), 1.0f, p.x, w, 0.0f, out);
 }
 
 }  // namespace
 
-float Activate(const Activation& f, float x) {
-  switch (f.kind) {
-    case Kind::kSigmoid: return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
-    case Kind::kTanh: return std::tanh(x);
-    case Kind::kRelu: return x > 0 ? x : 0;
-    case Kind::kHardSigmoid: return std::min(1.0f, std::max(0.0f, f.alpha * x + f.beta));
-    case Kind::kAffine: return f.alpha * x + f.beta;
-    case Kind::kLeakyRelu: return x >= 0 ? x : f.alpha * x;
-    case Kind::kThresholdedRelu: return x > f.alpha ? x : 0;
-    case Kind::kScaledTanh: return f.alpha * std::tanh(f.beta * x);
-    case Kind::kElu: return x >= 0 ? x : f.alpha * (std::exp(x) - 1);
-    case Kind::kSoftsign: return x / (1 + std::fabs(x));
-    case Kind::kSoftplus: return x > 30 ? x : std::log1p(std::exp(x));
-  }
-  return x;
-}
-
-void ActivateInPlace(const Activation& f, float* x, int64_t n) {
-  const float a = f.alpha, b = f.beta;
-  switch (f.kind) {
-    case Kind::kSigmoid: return Loop(x, n, [](float v) { return 0.5f * FastTanh(0.5f * v) + 0.5f; });
-    case Kind::kTanh: return Loop(x, n, [](float v) { return FastTanh(v); });
-    case Kind::kRelu: return Loop(x, n, [](float v) { return v > 0 ? v : 0.0f; });
-    case Kind::kHardSigmoid:
-      return Loop(x, n, [a, b](float v) {
-        float y = a * v + b;
-        return y < 0 ? 0.0f : (y > 1 ? 1.0f : y);
-      });
-    case Kind::kAffine: return Loop(x, n, [a, b](float v) { return a * v + b; });
-    case Kind::kLeakyRelu: return Loop(x, n, [a](float v) { return v >= 0 ? v : a * v; });
-    case Kind::kThresholdedRelu: return Loop(x, n, [a](float v) { return v > a ? v : 0.0f; });
-    case Kind::kScaledTanh: return Loop(x, n, [a, b](float v) { return a * FastTanh(b * v); });
-    case Kind::kSoftsign: return Loop(x, n, [](float v) { return v / (1 + std::fabs(v)); });
-    case Kind::kElu:
-    case Kind::kSoftplus:
-      for (int64_t i = 0; i < n; ++i) x[i] = Activate(f, x[i]);
-      return;
-  }
-}
-
-// ---- Shared fast-path pieces ----
-
-StatusOr<Tensor> InputProjection(const Problem& p, int d, int gates, const RunOptions& o) {
-  int64_t rows = p.seq_length * p.batch;
-  int64_t cols = gates * p.hidden;
-  ASSIGN_OR_RETURN(Tensor out, Scratch(rows * cols));
-  const float* w = p.w + int64_t(d) * cols * p.input_size;
-  Sgemm(DenseGemm(rows, cols, p.input_size, false, true), 1.0f, p.x, w, 0.0f,
-        out.data<float>());
-  return out;
-}
-
-void RecurrentProduct(const Problem& p, int d, int gates, const float* h, int64_t row_begin,
-                      int64_t rows, float* out, int64_t ldc) {
-  const float* r = p.r + (int64_t(d) * gates * p.hidden + row_begin) * p.hidden;
-  GemmShape s = DenseGemm(p.batch, rows, p.hidden, false, true);
+void Recurrence(const Problem& p, int d, int gates, const float* h, int64_t rows,
+                int64_t row_begin, int64_t n, float* out, int64_t ldc) {
+  const int64_t H = p.hidden;
+  const float* r = p.r + (int64_t(d) * gates * H + row_begin) * H;
+  GemmShape s = DenseGemm(rows, n, H, false, true);
   s.ldc = ldc;
   Sgemm(s, 1.0f, h, r, 0.0f, out);
 }
 
-void LoadState(const Problem& p, const float* initial, int d, float* state) {
-  for (int64_t b = 0; b < p.batch; ++b) {
-    float* dst = state + b * p.hidden;
+void LoadState(const Problem& p, const float* initial, const Slice& s, float* state) {
+  for (int64_t b = s.b0; b < s.b1; ++b) {
+    float* dst = state + (b - s.b0) * p.hidden;
     if (initial) {
-      std::memcpy(dst, initial + p.StateRow(d, b), size_t(p.hidden) * sizeof(float));
+      std::memcpy(dst, initial + p.StateRow(s.d, b), size_t(p.hidden) * sizeof(float));
     } else {
       std::fill(dst, dst + p.hidden, 0.0f);
     }
   }
 }
 
-void StoreFinalState(const Problem& p, const float* state, int d, float* out) {
-  for (int64_t b = 0; b < p.batch; ++b) {
-    float* dst = out + p.StateRow(d, b);
+void StoreFinalState(const Problem& p, const float* state, const Slice& s, float* out) {
+  for (int64_t b = s.b0; b < s.b1; ++b) {
+    float* dst = out + p.StateRow(s.d, b);
     if (p.seq_lens[size_t(b)] == 0) {
       std::fill(dst, dst + p.hidden, 0.0f);
     } else {
-      std::memcpy(dst, state + b * p.hidden, size_t(p.hidden) * sizeof(float));
+      std::memcpy(dst, state + (b - s.b0) * p.hidden, size_t(p.hidden) * sizeof(float));
     }
   }
+}
+
+int32_t MaxLength(const Problem& p, const Slice& s) {
+  int32_t longest = 0;
+  for (int64_t b = s.b0; b < s.b1; ++b) longest = std::max(longest, p.seq_lens[size_t(b)]);
+  return longest;
 }
 
 std::vector<float> CombinedBias(const Problem& p, int d, int gates) {
@@ -270,20 +127,52 @@ std::vector<float> CombinedBias(const Problem& p, int d, int gates) {
   return bias;
 }
 
-double Dot(const float* a, const float* b, int64_t n) {
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += double(a[i]) * double(b[i]);
-  return sum;
-}
-
-void ParallelOverBatch(const Problem& p, const RunOptions& o, int64_t work_per_row,
-                       const std::function<void(int64_t, int64_t)>& fn) {
-  int64_t min_chunk = std::max<int64_t>(1, 16384 / std::max<int64_t>(work_per_row, 1));
-  if (o.pool && p.batch > min_chunk) {
-    o.pool->ParallelFor(p.batch, min_chunk, fn);
-  } else {
-    fn(0, p.batch);
+// The fast path: the input projections of all steps (one GEMM per direction, threaded by
+// oneDNN), then every (direction, batch slice) pair runs the whole sequence on one thread.
+Status RunCell(const Cell& cell, const Problem& p, const Attributes& attrs, bool reference,
+               const ThreadPool* pool) {
+  if (reference) {
+    for (int d = 0; d < p.directions; ++d) cell.reference(p, attrs, d);
+    return OkStatus();
   }
+  const int64_t D = p.directions, B = p.batch, H = p.hidden;
+  // Small problems run on the calling thread only: a parallel region costs more than they do.
+  const int64_t threads = pool ? pool->num_threads() : 1;
+  const int64_t macs = D * p.seq_length * B * cell.gates * H * (p.input_size + H);
+  const bool single_threaded = threads == 1 || macs < kParallelMacs;
+  std::optional<SingleThreadedGemm> single;
+  if (single_threaded) single.emplace();
+
+  const int64_t projection = p.seq_length * B * cell.gates * H;
+  ASSIGN_OR_RETURN(Tensor xw, Scratch(D * projection));
+  for (int d = 0; d < p.directions; ++d) Project(p, d, cell.gates, xw.data<float>() + d * projection);
+
+  // Slices: one per thread (directions count), never empty.
+  int64_t slices = single_threaded ? 1 : std::max<int64_t>(1, (threads + D - 1) / D);
+  slices = std::max<int64_t>(1, std::min(slices, B));
+  const int64_t rows = (B + slices - 1) / slices;
+  const int64_t work = cell.work_floats(p, rows);
+  ASSIGN_OR_RETURN(Tensor scratch, Scratch(D * slices * work));
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      Slice s;
+      s.d = int(item / slices);
+      s.b0 = (item % slices) * rows;
+      s.b1 = std::min(B, s.b0 + rows);
+      s.xw = xw.data<float>() + s.d * projection;
+      s.work = scratch.data<float>() + item * work;
+      if (s.b0 < s.b1) cell.run_slice(p, attrs, s);
+    }
+  };
+  if (!single_threaded && D * slices > 1) {
+    pool->ParallelFor(D * slices, 1, run);  // oneDNN runs single-threaded inside the region
+  } else if (single || cell.gates * H * H < kParallelMacs) {
+    if (!single) single.emplace();  // one batch slice: the per-step GEMMs are too small to split
+    run(0, D * slices);
+  } else {
+    run(0, D * slices);  // a large recurrent matrix: let oneDNN thread each step
+  }
+  return OkStatus();
 }
 
 // ---- Simple RNN cell: Ht = f(Xt*Wi^T + Ht-1*Ri^T + Wbi + Rbi) ----
@@ -295,15 +184,15 @@ void RnnReference(const Problem& p, const Attributes& attrs, int d) {
   const float* w = p.w + int64_t(d) * H * I;
   const float* r = p.r + int64_t(d) * H * H;
   const float* wb = p.bias ? p.bias + int64_t(d) * 2 * H : nullptr;
-  bool reverse = attrs.reverse || d == 1;
+  const bool reverse = attrs.reverse || d == 1;
   std::vector<float> h(static_cast<size_t>(H)), next(static_cast<size_t>(H));
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t j = 0; j < H; ++j) {
       h[size_t(j)] = p.initial_h ? p.initial_h[p.StateRow(d, b) + j] : 0.0f;
     }
-    int32_t len = p.seq_lens[size_t(b)];
+    const int32_t len = p.seq_lens[size_t(b)];
     for (int64_t s = 0; s < len; ++s) {
-      int64_t t = p.TimeAt(s, b, reverse);
+      const int64_t t = p.TimeAt(s, b, reverse);
       const float* x = p.x + p.XRow(t, b);
       for (int64_t j = 0; j < H; ++j) {
         double acc = Dot(x, w + j * I, I) + Dot(h.data(), r + j * H, H);
@@ -318,51 +207,47 @@ void RnnReference(const Problem& p, const Attributes& attrs, int d) {
   }
 }
 
-Status RnnFast(const Problem& p, const Attributes& attrs, int d, const RunOptions& o) {
-  const int64_t H = p.hidden;
-  ASSIGN_OR_RETURN(Tensor xw, InputProjection(p, d, 1, o));
-  ASSIGN_OR_RETURN(Tensor state, Scratch(3 * p.batch * H));
-  float* h_prev = state.data<float>();
-  float* h_next = h_prev + p.batch * H;
-  float* rec = h_next + p.batch * H;
-  LoadState(p, p.initial_h, d, h_prev);
-  std::vector<float> bias = CombinedBias(p, d, 1);
-  bool reverse = attrs.reverse || d == 1;
-  const Activation& f = attrs.act(d, 0);
-  int32_t steps = p.MaxLength();
+int64_t RnnWorkFloats(const Problem& p, int64_t rows) { return 3 * rows * p.hidden; }
+
+void RnnSlice(const Problem& p, const Attributes& attrs, const Slice& sl) {
+  const int64_t H = p.hidden, rows = sl.rows();
+  float* h_prev = sl.work;
+  float* h_next = h_prev + rows * H;
+  float* rec = h_next + rows * H;
+  LoadState(p, p.initial_h, sl, h_prev);
+  const std::vector<float> bias = CombinedBias(p, sl.d, 1);
+  const bool reverse = attrs.reverse || sl.d == 1;
+  const Activation& f = attrs.act(sl.d, 0);
+  const int32_t steps = MaxLength(p, sl);
   for (int64_t s = 0; s < steps; ++s) {
-    RecurrentProduct(p, d, 1, h_prev, 0, H, rec, H);
-    ParallelOverBatch(p, o, H, [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b) {
-        float* hn = h_next + b * H;
-        if (s >= p.seq_lens[size_t(b)]) {
-          std::memcpy(hn, h_prev + b * H, size_t(H) * sizeof(float));
-          continue;
-        }
-        int64_t t = p.TimeAt(s, b, reverse);
-        const float* in = xw.data<float>() + p.XIndex(t, b) * H;
-        const float* g = rec + b * H;
-        for (int64_t j = 0; j < H; ++j) hn[j] = in[j] + g[j] + bias[size_t(j)];
-        ClipInPlace(attrs.clip, hn, H);
-        ActivateInPlace(f, hn, H);
-        if (p.y) std::memcpy(p.y + p.YRow(t, d, b), hn, size_t(H) * sizeof(float));
+    Recurrence(p, sl.d, 1, h_prev, rows, 0, H, rec, H);
+    for (int64_t b = sl.b0; b < sl.b1; ++b) {
+      const int64_t lb = b - sl.b0;
+      float* hn = h_next + lb * H;
+      if (s >= p.seq_lens[size_t(b)]) {
+        std::memcpy(hn, h_prev + lb * H, size_t(H) * sizeof(float));
+        continue;
       }
-    });
+      const int64_t t = p.TimeAt(s, b, reverse);
+      const float* in = sl.xw + p.XIndex(t, b) * H;
+      const float* g = rec + lb * H;
+      for (int64_t j = 0; j < H; ++j) hn[j] = in[j] + g[j] + bias[size_t(j)];
+      ClipInPlace(attrs.clip, hn, H);
+      ActivateInPlace(f, hn, H);
+      if (p.y) std::memcpy(p.y + p.YRow(t, sl.d, b), hn, size_t(H) * sizeof(float));
+    }
     std::swap(h_prev, h_next);
   }
-  StoreFinalState(p, h_prev, d, p.y_h);
-  return OkStatus();
-}
-
-Status RunRnnDirection(const Problem& p, const Attributes& attrs, int d, const RunOptions& o) {
-  if (o.reference) {
-    RnnReference(p, attrs, d);
-    return OkStatus();
-  }
-  return RnnFast(p, attrs, d, o);
+  StoreFinalState(p, h_prev, sl, p.y_h);
 }
 
 }  // namespace
+
+const Cell& RnnCell() {
+  static const Cell cell{1, &RnnWorkFloats, &RnnSlice, &RnnReference};
+  return cell;
+}
+
 }  // namespace rnn
 
 namespace {
@@ -409,13 +294,13 @@ class RecurrentKernel : public OpKernel {
  private:
   Status BuildProblem(const KernelContext& context, FloatInputs* floats, rnn::Problem* p) const;
   Status CheckSequenceLens(const KernelContext& context, rnn::Problem* p) const;
-  Status RunDirection(const rnn::Problem& p, int d, const rnn::RunOptions& o) const {
+  const rnn::Cell& cell() const {
     switch (kind_) {
-      case CellKind::kRnn: return rnn::RunRnnDirection(p, attrs_, d, o);
-      case CellKind::kGru: return rnn::RunGruDirection(p, attrs_, d, o);
-      case CellKind::kLstm: return rnn::RunLstmDirection(p, attrs_, d, o);
+      case CellKind::kRnn: return rnn::RnnCell();
+      case CellKind::kGru: return rnn::GruCell();
+      case CellKind::kLstm: return rnn::LstmCell();
     }
-    return OkStatus();
+    return rnn::RnnCell();
   }
 
   CellKind kind_;
@@ -555,8 +440,7 @@ Status RecurrentKernel::Compute(KernelContext& context) {
   if (kind_ == CellKind::kLstm) {
     ASSIGN_OR_RETURN(p.y_c, PrepareOutput(context, 2, type, state_shape, &y_c));
   }
-  rnn::RunOptions options{reference_, &context.pool};
-  for (int d = 0; d < p.directions; ++d) RETURN_IF_ERROR(RunDirection(p, d, options));
+  RETURN_IF_ERROR(rnn::RunCell(cell(), p, attrs_, reference_, &context.pool));
   if (p.y) FinishOutput(context, 0, y);
   FinishOutput(context, 1, y_h);
   if (kind_ == CellKind::kLstm) FinishOutput(context, 2, y_c);
