@@ -3,7 +3,7 @@
 // expectations file with a reason; anything else makes the exit code non-zero.
 //
 // usage: shrink-node-tests [--data DIR] [--expectations FILE] [--op OP]... [--filter TEXT]
-//                          [--verbose]
+//                          [--verbose] [--report FILE]
 #include <dirent.h>
 
 #include <algorithm>
@@ -162,6 +162,7 @@ int Main(int argc, char** argv) {
   std::string expectations_path;
   std::vector<std::string> op_filters;
   std::string text_filter;
+  std::string report_path;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -171,6 +172,7 @@ int Main(int argc, char** argv) {
     else if (arg == "--op") op_filters.push_back(next());
     else if (arg == "--filter") text_filter = next();
     else if (arg == "--verbose") verbose = true;
+    else if (arg == "--report") report_path = next();
     else {
       std::fprintf(stderr, "unknown flag %s\n", arg.c_str());
       return 1;
@@ -228,16 +230,30 @@ int Main(int argc, char** argv) {
       failure_lines.push_back("FAIL " + name + " [" + result.ops + "]: " + result.detail);
     }
   }
-  std::printf("%-40s %6s %6s %6s %6s\n", "op(s)", "tests", "pass", "fail", "xfail");
+  std::string report;
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-48s %6s %6s %6s %6s\n", "op(s)", "tests", "pass", "fail",
+                "xfail");
+  report += line;
   for (const auto& [ops, counts] : per_op) {
-    std::printf("%-40s %6d %6d %6d %6d\n", ops.substr(0, 40).c_str(), counts.total, counts.passed,
-                counts.failed, counts.expected_fail);
+    std::snprintf(line, sizeof(line), "%-48s %6d %6d %6d %6d\n", ops.substr(0, 48).c_str(),
+                  counts.total, counts.passed, counts.failed, counts.expected_fail);
+    report += line;
   }
-  for (const auto& line : failure_lines) std::printf("%s\n", line.c_str());
-  std::printf("node tests: %zu found, %d without kernels, %d with sequence/optional data\n",
-              tests.size(), no_kernel, unsupported);
-  std::printf("node tests with kernels: %d passed, %d failed, %d expected failures\n", passed,
-              failed, expected_fail);
+  for (const auto& failure : failure_lines) report += failure + "\n";
+  std::snprintf(line, sizeof(line),
+                "node tests: %zu found, %d without kernels, %d with sequence/optional data\n",
+                tests.size(), no_kernel, unsupported);
+  report += line;
+  std::snprintf(line, sizeof(line),
+                "node tests with kernels: %d passed, %d failed, %d expected failures\n", passed,
+                failed, expected_fail);
+  report += line;
+  std::fputs(report.c_str(), stdout);
+  if (!report_path.empty()) {
+    Status written = WriteFile(report_path, report);
+    if (!written.ok()) std::fprintf(stderr, "%s\n", written.ToString().c_str());
+  }
   return unexpected == 0 ? 0 : 1;
 }
 

@@ -4,6 +4,7 @@
 
 #include "common/file_util.h"
 #include "engine/io/proto_convert.h"
+#include "engine/io/shape_inference.h"
 #include "engine/ir/graph_utils.h"
 
 namespace shrink::engine {
@@ -27,6 +28,7 @@ StatusOr<Model> ParseModel(std::string_view bytes, const std::string& base_dir,
   Model model;
   RETURN_IF_ERROR(ModelFromProto(proto, ExternalDataSource{base_dir}, &model));
   if (options.validate) RETURN_IF_ERROR(ValidateGraph(model.graph));
+  if (options.infer_shapes) RETURN_IF_ERROR(InferShapes(&model));
   return model;
 }
 

@@ -15,6 +15,9 @@ struct ImportOptions {
   // Protobuf cannot parse messages of 2 GiB or more; larger models must use external data.
   uint64_t max_model_bytes = (uint64_t(2) << 30) - 1;
   bool validate = true;  // run ValidateGraph after conversion
+  // Run libonnx shape inference after import (fills value_info). Off by default so that an
+  // untouched model round-trips unchanged; a failure here is an error.
+  bool infer_shapes = false;
 };
 
 StatusOr<Model> LoadModel(const std::string& path, const ImportOptions& options = {});
