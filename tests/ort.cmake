@@ -1,28 +1,12 @@
 # ONNX Runtime as the judge: a small runner library, whole-model comparisons (ort_judge_test)
 # and fp32 latency against ORT (shrink-bench). SHRINK_ASSETS (top CMakeLists.txt) is the kit.
 
-# shared/ holds the labeled models; it sits next to the checkout (../shared), or two levels up
-# for a worktree under wt/. $SHRINK_SHARED_MODELS overrides it at run time.
-set(SHRINK_SHARED_DIR "" CACHE PATH "the project's shared/ folder (labeled models)")
-set(_shrink_shared_dir "${SHRINK_SHARED_DIR}")
-if(NOT _shrink_shared_dir)
-  foreach(_candidate "${PROJECT_SOURCE_DIR}/../shared" "${PROJECT_SOURCE_DIR}/../../shared")
-    if(EXISTS "${_candidate}/models")
-      get_filename_component(_shrink_shared_dir "${_candidate}" ABSOLUTE)
-      break()
-    endif()
-  endforeach()
-endif()
-if(NOT _shrink_shared_dir)
-  set(_shrink_shared_dir "${PROJECT_SOURCE_DIR}/../shared")
-endif()
-
 add_library(shrink_ort_runner ort_runner.cc test_inputs.cc)
 target_include_directories(shrink_ort_runner PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(shrink_ort_runner PUBLIC shrink_engine PRIVATE onnxruntime::onnxruntime)
 target_compile_definitions(shrink_ort_runner PRIVATE
   SHRINK_ASSETS_DIR="${SHRINK_ASSETS}"
-  SHRINK_SHARED_MODELS_DIR="${_shrink_shared_dir}/models")
+  SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 
 add_executable(ort_judge_test ort_judge_test.cc)
 target_link_libraries(ort_judge_test PRIVATE shrink_ort_runner GTest::gtest_main)
