@@ -362,6 +362,7 @@ void RegisterLinalgKernels(KernelRegistry* registry) {
     return std::unique_ptr<OpKernel>(new GemmKernel(attrs, config.reference));
   });
   RegisterRecurrentKernels(registry);
+  RegisterEinsumKernel(registry);
 }
 
 }  // namespace shrink::engine
