@@ -183,6 +183,15 @@ TEST(MatMulTest, BadInputsReturnErrors) {
   EXPECT_NE(y.status().message().find("[4,5]"), std::string::npos) << y.status().message();
   EXPECT_NE(y.status().message().find("MatMul"), std::string::npos);
 
+  // A huge batch of empty matrices is an empty result, not a long loop.
+  auto empty = RunOne(OpType::kMatMul, {Tensor(DataType::kFloat32, {int64_t(1) << 40, 0, 3}),
+                                        Tensor(DataType::kInt32, {3, 2})});
+  EXPECT_FALSE(empty.ok());  // dtype mismatch is checked first
+  empty = RunOne(OpType::kMatMul, {Tensor(DataType::kFloat32, {int64_t(1) << 40, 0, 3}),
+                                   Tensor(DataType::kFloat32, {3, 2})});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->shape(), (Shape{int64_t(1) << 40, 0, 2}));
+
   Tensor c(DataType::kFloat32, {2, 2, 3}), d(DataType::kFloat32, {3, 3, 4});
   EXPECT_FALSE(RunOne(OpType::kMatMul, {c, d}).ok());  // batch 2 vs 3
   EXPECT_FALSE(RunOne(OpType::kMatMul, {Tensor::Scalar<float>(1), a}).ok());

@@ -15,14 +15,26 @@
 namespace shrink::engine {
 namespace {
 
-// Element offsets of the A, B and Y matrices of every batch entry.
+// Shapes of a MatMul; batch entry i multiplies A matrix AOffset(i) by B matrix BOffset(i).
 struct MatMulPlan {
   Shape out_shape;
   int64_t m = 0, k = 0, n = 0;
-  std::vector<int64_t> a_offsets, b_offsets;
+  Shape batch;                           // broadcast batch dims
+  std::vector<int64_t> a_steps, b_steps;  // per batch dim, in elements (0 where broadcast)
+  int64_t count = 1;                     // batch entries
   bool b_shared = false;  // every batch entry uses the same B matrix
   bool a_dense = false;   // A's matrices are consecutive, one per batch entry
-  int64_t batch() const { return int64_t(a_offsets.size()); }
+
+  int64_t AOffset(int64_t i) const { return Offset(i, a_steps); }
+  int64_t BOffset(int64_t i) const { return Offset(i, b_steps); }
+  int64_t Offset(int64_t i, const std::vector<int64_t>& steps) const {
+    int64_t offset = 0;
+    for (size_t d = batch.size(); d-- > 0;) {
+      offset += (i % batch[d]) * steps[d];
+      i /= batch[d];
+    }
+    return offset;
+  }
 };
 
 StatusOr<MatMulPlan> PlanMatMul(const Node& node, const Shape& a, const Shape& b) {
@@ -44,61 +56,45 @@ StatusOr<MatMulPlan> PlanMatMul(const Node& node, const Shape& a, const Shape& b
   Shape b_batch(b.begin(), b.end() - (b_vector ? 1 : 2));
   auto batch_or = BroadcastShapes({a_batch, b_batch});
   if (!batch_or.ok()) return KernelError(node, batch_or.status().message());
-  const Shape& batch = *batch_or;
-  plan.out_shape = batch;
+  plan.batch = *batch_or;
+  plan.out_shape = plan.batch;
   if (!a_vector) plan.out_shape.push_back(plan.m);
   if (!b_vector) plan.out_shape.push_back(plan.n);
-
-  ASSIGN_OR_RETURN(int64_t count, ElementCount(batch));
-  std::vector<int64_t> a_strides = BroadcastStrides(a_batch, batch);
-  std::vector<int64_t> b_strides = BroadcastStrides(b_batch, batch);
-  std::vector<int64_t> index(batch.size(), 0);
-  plan.a_offsets.resize(size_t(count));
-  plan.b_offsets.resize(size_t(count));
-  int64_t a_off = 0, b_off = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    plan.a_offsets[size_t(i)] = a_off * plan.m * plan.k;
-    plan.b_offsets[size_t(i)] = b_off * plan.k * plan.n;
-    for (int dim = int(batch.size()) - 1; dim >= 0; --dim) {
-      size_t d = size_t(dim);
-      a_off += a_strides[d];
-      b_off += b_strides[d];
-      if (++index[d] < batch[d]) break;
-      a_off -= a_strides[d] * batch[d];
-      b_off -= b_strides[d] * batch[d];
-      index[d] = 0;
-    }
-  }
+  ASSIGN_OR_RETURN(plan.count, ElementCount(plan.batch));
+  plan.a_steps = BroadcastStrides(a_batch, plan.batch);
+  plan.b_steps = BroadcastStrides(b_batch, plan.batch);
+  for (int64_t& step : plan.a_steps) step *= plan.m * plan.k;
+  for (int64_t& step : plan.b_steps) step *= plan.k * plan.n;
   ASSIGN_OR_RETURN(int64_t a_count, ElementCount(a_batch));
   ASSIGN_OR_RETURN(int64_t b_count, ElementCount(b_batch));
   plan.b_shared = b_count == 1;
-  plan.a_dense = a_count == count;
+  plan.a_dense = a_count == plan.count;
   return plan;
 }
 
 void MatMulFloat(const MatMulPlan& plan, const float* a, const float* b, float* y,
                  bool reference, const ThreadPool& pool) {
-  const int64_t m = plan.m, n = plan.n, k = plan.k, batch = plan.batch();
+  const int64_t m = plan.m, n = plan.n, k = plan.k, batch = plan.count;
   if (batch == 0 || m == 0 || n == 0) return;
   if (reference) {
     for (int64_t i = 0; i < batch; ++i) {
-      SgemmReference(DenseGemm(m, n, k), 1.0f, a + plan.a_offsets[size_t(i)],
-                     b + plan.b_offsets[size_t(i)], 0.0f, y + i * m * n);
+      SgemmReference(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i),
+                     b + plan.BOffset(i), 0.0f, y + i * m * n);
     }
     return;
   }
   std::optional<SingleThreadedGemm> single;
   if (batch * m * n * k < kParallelMacs) single.emplace();
   if (batch == 1 || (plan.b_shared && plan.a_dense)) {  // one GEMM: [batch*M, K] x [K, N]
-    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.a_offsets[0], b + plan.b_offsets[0], 0.0f,
+    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.AOffset(0), b + plan.BOffset(0), 0.0f,
           y);
     return;
   }
   // One parallel region over the batch; oneDNN runs single-threaded inside it.
   pool.ParallelFor(batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.a_offsets[size_t(i)],
-            b + plan.b_offsets[size_t(i)], 0.0f, y + i * m * n);
+      Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i),
+            b + plan.BOffset(i), 0.0f, y + i * m * n);
     }
   });
 }
@@ -171,6 +167,10 @@ class MatMulKernel : public OpKernel {
     }
     ASSIGN_OR_RETURN(MatMulPlan plan, PlanMatMul(node, a.shape(), b.shape()));
     ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(a.dtype(), plan.out_shape));
+    if (y.size() == 0) {  // also skips huge batches of empty matrices
+      context.output(0) = std::move(y);
+      return OkStatus();
+    }
     if (a.dtype() == DataType::kFloat32) {
       MatMulFloat(plan, a.data<float>(), b.data<float>(), y.data<float>(), reference_,
                   context.pool);
@@ -184,9 +184,9 @@ class MatMulKernel : public OpKernel {
       RETURN_IF_ERROR(DispatchLoopType(node, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         std::vector<LoopAcc<T>> row;
-        for (int64_t i = 0; i < plan.batch(); ++i) {
-          MatMulLoop<T>(a.data<T>() + plan.a_offsets[size_t(i)],
-                        b.data<T>() + plan.b_offsets[size_t(i)],
+        for (int64_t i = 0; i < plan.count; ++i) {
+          MatMulLoop<T>(a.data<T>() + plan.AOffset(i),
+                        b.data<T>() + plan.BOffset(i),
                         y.data<T>() + i * plan.m * plan.n, plan.m, plan.n, plan.k, plan.k, 1,
                         plan.n, 1, &row);
         }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -373,6 +374,10 @@ Status RecurrentKernel::BuildProblem(const KernelContext& context, FloatInputs* 
 }
 
 Status RecurrentKernel::CheckSequenceLens(const KernelContext& context, rnn::Problem* p) const {
+  if (p->batch > (int64_t(1) << 31) || p->seq_length > std::numeric_limits<int32_t>::max()) {
+    return KernelError(context.node, "X of shape " + ShapeToString(context.input(0).shape()) +
+                                         " is too large");
+  }
   p->seq_lens.assign(size_t(p->batch), int32_t(p->seq_length));
   if (!context.has_input(4)) return OkStatus();
   const Tensor& lens = context.input(4);
