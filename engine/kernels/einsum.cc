@@ -25,7 +25,7 @@ constexpr int kEllipsisLabel = 52;
 struct Equation {
   std::vector<Labels> inputs;  // one label per axis of each input
   Labels output;
-  std::vector<int64_t> size;   // per label (after broadcasting)
+  std::vector<int64_t> size;  // per label (after broadcasting)
 };
 
 int LetterLabel(char c) {
@@ -91,9 +91,8 @@ StatusOr<Equation> ParseEquation(const Node& node, const std::vector<const Tenso
     int rank = inputs[i]->rank();
     int extra = rank - int(letters[i].size());
     if (extra < 0 || (extra > 0 && ellipsis[i] < 0)) {
-      return KernelError(node, "term '" + terms[i] + "' does not match input " +
-                                   std::to_string(i) + " of shape " +
-                                   ShapeToString(inputs[i]->shape()));
+      return KernelError(node, "term '" + terms[i] + "' does not match input " + std::to_string(i) +
+                                   " of shape " + ShapeToString(inputs[i]->shape()));
     }
     ell_rank[i] = extra;
     total_ell = std::max(total_ell, extra);
@@ -110,8 +109,8 @@ StatusOr<Equation> ParseEquation(const Node& node, const std::vector<const Tenso
         size = dim;
       } else if (dim != size && dim != 1) {
         return KernelError(node, "dimension " + std::to_string(dim) + " of input " +
-                                     std::to_string(i) + " does not match " +
-                                     std::to_string(size) + " for the same label");
+                                     std::to_string(i) + " does not match " + std::to_string(size) +
+                                     " for the same label");
       }
       count[size_t(label)]++;
     }
@@ -158,8 +157,7 @@ std::vector<int64_t> LabelStrides(const Labels& labels, const Shape& dims, size_
 
 // Calls fn(offsets) for every index of `sizes`, where offsets[i] advances by strides[i][axis].
 template <size_t N, typename Fn>
-void ForEachIndex(const Shape& sizes, const std::array<std::vector<int64_t>, N>& strides,
-                  Fn&& fn) {
+void ForEachIndex(const Shape& sizes, const std::array<std::vector<int64_t>, N>& strides, Fn&& fn) {
   for (int64_t dim : sizes) {
     if (dim == 0) return;
   }
@@ -429,13 +427,15 @@ class EinsumKernel : public OpKernel {
     const Node& node = context.node;
     if (context.num_inputs() == 0) return KernelError(node, "needs at least one input");
     for (int i = 0; i < context.num_inputs(); ++i) {
-      if (!context.has_input(i)) return KernelError(node, "input " + std::to_string(i) + " is missing");
+      if (!context.has_input(i))
+        return KernelError(node, "input " + std::to_string(i) + " is missing");
       if (context.input(i).dtype() != context.input(0).dtype()) {
         return KernelError(node, "inputs must share one dtype");
       }
     }
     ASSIGN_OR_RETURN(Equation eq, ParseEquation(node, context.inputs));
-    ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(context.input(0).dtype(), SizesOf(eq, eq.output)));
+    ASSIGN_OR_RETURN(Tensor out,
+                     Tensor::Allocate(context.input(0).dtype(), SizesOf(eq, eq.output)));
     RETURN_IF_ERROR(ComputeEinsum(context, eq, reference_, &out));
     context.output(0) = std::move(out);
     return OkStatus();
@@ -448,10 +448,10 @@ class EinsumKernel : public OpKernel {
 }  // namespace
 
 void RegisterEinsumKernel(KernelRegistry* registry) {
-  registry->Register(OpType::kEinsum, [](const KernelConfig& config)
-                                          -> StatusOr<std::unique_ptr<OpKernel>> {
-    return std::unique_ptr<OpKernel>(new EinsumKernel(config.reference));
-  });
+  registry->Register(OpType::kEinsum,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       return std::unique_ptr<OpKernel>(new EinsumKernel(config.reference));
+                     });
 }
 
 }  // namespace shrink::engine

@@ -92,8 +92,8 @@ void ExpectClose(const Tensor& got, const Expected& e, double factor, const std:
   ASSERT_EQ(got.shape(), e.shape) << what;
   ASSERT_EQ(size_t(got.size()), e.value.size()) << what;
   for (int64_t i = 0; i < got.size(); ++i) {
-    double bound = factor * double(std::max<int64_t>(e.k, 1)) * kEps * e.magnitude[size_t(i)] +
-                   1e-30;
+    double bound =
+        factor * double(std::max<int64_t>(e.k, 1)) * kEps * e.magnitude[size_t(i)] + 1e-30;
     ASSERT_NEAR(got.data<float>()[i], e.value[size_t(i)], bound) << what << " element " << i;
   }
 }
@@ -113,12 +113,24 @@ TEST(MatMulTest, HandComputed2x2) {
 TEST(MatMulTest, BroadcastShapesFastMatchesReferenceAndOracle) {
   std::mt19937 rng(1234);
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{3}, {3}},           {{3}, {3, 4}},          {{2, 3}, {3}},
-      {{4}, {2, 4, 3}},     {{2, 3, 4}, {4}},       {{2, 5, 3, 4}, {4, 6}},
-      {{5, 3, 4}, {2, 1, 4, 6}}, {{1, 3, 4}, {2, 4, 5}}, {{3, 1, 2, 7}, {1, 4, 7, 3}},
-      {{64, 65}, {65, 33}}, {{2, 128, 96}, {96, 130}}, {{7, 1, 300}, {300, 1}},
-      {{0, 3}, {3, 4}},     {{2, 0}, {0, 3}},       {{2, 0, 3}, {3, 2}},
-      {{3, 8, 16}, {3, 16, 8}}, {{1, 1}, {1, 1}},   {{200, 3, 5}, {200, 5, 4}},
+      {{3}, {3}},
+      {{3}, {3, 4}},
+      {{2, 3}, {3}},
+      {{4}, {2, 4, 3}},
+      {{2, 3, 4}, {4}},
+      {{2, 5, 3, 4}, {4, 6}},
+      {{5, 3, 4}, {2, 1, 4, 6}},
+      {{1, 3, 4}, {2, 4, 5}},
+      {{3, 1, 2, 7}, {1, 4, 7, 3}},
+      {{64, 65}, {65, 33}},
+      {{2, 128, 96}, {96, 130}},
+      {{7, 1, 300}, {300, 1}},
+      {{0, 3}, {3, 4}},
+      {{2, 0}, {0, 3}},
+      {{2, 0, 3}, {3, 2}},
+      {{3, 8, 16}, {3, 16, 8}},
+      {{1, 1}, {1, 1}},
+      {{200, 3, 5}, {200, 5, 4}},
   };
   for (const auto& [as, bs] : cases) {
     std::string what = ShapeToString(as) + " x " + ShapeToString(bs);
@@ -196,13 +208,14 @@ TEST(MatMulTest, BadInputsReturnErrors) {
   EXPECT_FALSE(RunOne(OpType::kMatMul, {c, d}).ok());  // batch 2 vs 3
   EXPECT_FALSE(RunOne(OpType::kMatMul, {Tensor::Scalar<float>(1), a}).ok());
   EXPECT_FALSE(RunOne(OpType::kMatMul, {a, Tensor(DataType::kFloat64, {3, 2})}).ok());
-  EXPECT_FALSE(RunOne(OpType::kMatMul, {Tensor(DataType::kBool, {2, 3}),
-                                        Tensor(DataType::kBool, {3, 2})}).ok());
+  EXPECT_FALSE(
+      RunOne(OpType::kMatMul, {Tensor(DataType::kBool, {2, 3}), Tensor(DataType::kBool, {3, 2})})
+          .ok());
 }
 
 // Gemm oracle: alpha * op(A) op(B) + beta * C with explicit broadcasting of C.
-Expected NaiveGemm(const Tensor& a, const Tensor& b, const Tensor* c, bool ta, bool tb,
-                   float alpha, float beta) {
+Expected NaiveGemm(const Tensor& a, const Tensor& b, const Tensor* c, bool ta, bool tb, float alpha,
+                   float beta) {
   int64_t m = ta ? a.dim(1) : a.dim(0), k = ta ? a.dim(0) : a.dim(1);
   int64_t n = tb ? b.dim(0) : b.dim(1);
   Expected e;

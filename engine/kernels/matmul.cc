@@ -19,11 +19,11 @@ namespace {
 struct MatMulPlan {
   Shape out_shape;
   int64_t m = 0, k = 0, n = 0;
-  Shape batch;                           // broadcast batch dims
+  Shape batch;                            // broadcast batch dims
   std::vector<int64_t> a_steps, b_steps;  // per batch dim, in elements (0 where broadcast)
-  int64_t count = 1;                     // batch entries
-  bool b_shared = false;  // every batch entry uses the same B matrix
-  bool a_dense = false;   // A's matrices are consecutive, one per batch entry
+  int64_t count = 1;                      // batch entries
+  bool b_shared = false;                  // every batch entry uses the same B matrix
+  bool a_dense = false;                   // A's matrices are consecutive, one per batch entry
 
   int64_t AOffset(int64_t i) const { return Offset(i, a_steps); }
   int64_t BOffset(int64_t i) const { return Offset(i, b_steps); }
@@ -72,29 +72,28 @@ StatusOr<MatMulPlan> PlanMatMul(const Node& node, const Shape& a, const Shape& b
   return plan;
 }
 
-void MatMulFloat(const MatMulPlan& plan, const float* a, const float* b, float* y,
-                 bool reference, const ThreadPool& pool) {
+void MatMulFloat(const MatMulPlan& plan, const float* a, const float* b, float* y, bool reference,
+                 const ThreadPool& pool) {
   const int64_t m = plan.m, n = plan.n, k = plan.k, batch = plan.count;
   if (batch == 0 || m == 0 || n == 0) return;
   if (reference) {
     for (int64_t i = 0; i < batch; ++i) {
-      SgemmReference(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i),
-                     b + plan.BOffset(i), 0.0f, y + i * m * n);
+      SgemmReference(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i), b + plan.BOffset(i), 0.0f,
+                     y + i * m * n);
     }
     return;
   }
   std::optional<SingleThreadedGemm> single;
   if (batch * m * n * k < kParallelMacs) single.emplace();
   if (batch == 1 || (plan.b_shared && plan.a_dense)) {  // one GEMM: [batch*M, K] x [K, N]
-    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.AOffset(0), b + plan.BOffset(0), 0.0f,
-          y);
+    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.AOffset(0), b + plan.BOffset(0), 0.0f, y);
     return;
   }
   // One parallel region over the batch; oneDNN runs single-threaded inside it.
   pool.ParallelFor(batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i),
-            b + plan.BOffset(i), 0.0f, y + i * m * n);
+      Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i), b + plan.BOffset(i), 0.0f,
+            y + i * m * n);
     }
   });
 }
@@ -126,7 +125,8 @@ Tensor HalfToFloatTensor(const Tensor& t) {
   const uint16_t* in = t.data<uint16_t>();
   float* dst = out.data<float>();
   bool bf16 = t.dtype() == DataType::kBFloat16;
-  for (int64_t i = 0; i < t.size(); ++i) dst[i] = bf16 ? BFloat16ToFloat(in[i]) : HalfToFloat(in[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    dst[i] = bf16 ? BFloat16ToFloat(in[i]) : HalfToFloat(in[i]);
   return out;
 }
 
@@ -134,7 +134,8 @@ void FloatToHalfTensor(const Tensor& in, Tensor* out) {
   const float* src = in.data<float>();
   uint16_t* dst = out->data<uint16_t>();
   bool bf16 = out->dtype() == DataType::kBFloat16;
-  for (int64_t i = 0; i < in.size(); ++i) dst[i] = bf16 ? FloatToBFloat16(src[i]) : FloatToHalf(src[i]);
+  for (int64_t i = 0; i < in.size(); ++i)
+    dst[i] = bf16 ? FloatToBFloat16(src[i]) : FloatToHalf(src[i]);
 }
 
 bool IsHalf(DataType t) { return t == DataType::kFloat16 || t == DataType::kBFloat16; }
@@ -143,12 +144,18 @@ bool IsHalf(DataType t) { return t == DataType::kFloat16 || t == DataType::kBFlo
 template <typename Fn>
 Status DispatchLoopType(const Node& node, DataType type, Fn&& fn) {
   switch (type) {
-    case DataType::kFloat64: return fn(double{});
-    case DataType::kInt32: return fn(int32_t{});
-    case DataType::kInt64: return fn(int64_t{});
-    case DataType::kUint32: return fn(uint32_t{});
-    case DataType::kUint64: return fn(uint64_t{});
-    default: return UnsupportedType(node, type);
+    case DataType::kFloat64:
+      return fn(double{});
+    case DataType::kInt32:
+      return fn(int32_t{});
+    case DataType::kInt64:
+      return fn(int64_t{});
+    case DataType::kUint32:
+      return fn(uint32_t{});
+    case DataType::kUint64:
+      return fn(uint64_t{});
+    default:
+      return UnsupportedType(node, type);
   }
 }
 
@@ -185,8 +192,7 @@ class MatMulKernel : public OpKernel {
         using T = decltype(tag);
         std::vector<LoopAcc<T>> row;
         for (int64_t i = 0; i < plan.count; ++i) {
-          MatMulLoop<T>(a.data<T>() + plan.AOffset(i),
-                        b.data<T>() + plan.BOffset(i),
+          MatMulLoop<T>(a.data<T>() + plan.AOffset(i), b.data<T>() + plan.BOffset(i),
                         y.data<T>() + i * plan.m * plan.n, plan.m, plan.n, plan.k, plan.k, 1,
                         plan.n, 1, &row);
         }
@@ -268,19 +274,19 @@ Status GemmKernel::ComputeFloat(const Tensor& a, const Tensor& b, const Tensor* 
 }
 
 template <typename T>
-void GemmKernel::ComputeLoop(const Tensor& a, const Tensor& b, const Tensor* c,
-                             const GemmShape& s, Tensor* y) const {
+void GemmKernel::ComputeLoop(const Tensor& a, const Tensor& b, const Tensor* c, const GemmShape& s,
+                             Tensor* y) const {
   std::vector<LoopAcc<T>> row;
   Tensor product(y->dtype(), y->shape());
-  MatMulLoop<T>(a.data<T>(), b.data<T>(), product.data<T>(), s.m, s.n, s.k,
-                s.trans_a ? 1 : s.k, s.trans_a ? s.m : 1, s.trans_b ? 1 : s.n,
-                s.trans_b ? s.k : 1, &row);
+  MatMulLoop<T>(a.data<T>(), b.data<T>(), product.data<T>(), s.m, s.n, s.k, s.trans_a ? 1 : s.k,
+                s.trans_a ? s.m : 1, s.trans_b ? 1 : s.n, s.trans_b ? s.k : 1, &row);
   T* out = y->data<T>();
   if (c) FillBias<T>(*c, y->shape(), attrs_.beta, out);
   const T* prod = product.data<T>();
   using Acc = LoopAcc<T>;
   for (int64_t i = 0; i < y->size(); ++i) {
-    T value = attrs_.alpha == 1.0f ? prod[i] : FromDouble<T>(double(attrs_.alpha) * double(prod[i]));
+    T value =
+        attrs_.alpha == 1.0f ? prod[i] : FromDouble<T>(double(attrs_.alpha) * double(prod[i]));
     out[i] = c ? T(Acc(value) + Acc(out[i])) : value;
   }
 }
@@ -292,8 +298,8 @@ Status GemmKernel::Compute(KernelContext& context) {
   const Tensor& b = context.input(1);
   const Tensor* c = context.has_input(2) ? &context.input(2) : nullptr;
   if (a.rank() != 2 || b.rank() != 2) {
-    return KernelError(node, "A and B must be 2-D, got A " + ShapeToString(a.shape()) +
-                                 " and B " + ShapeToString(b.shape()));
+    return KernelError(node, "A and B must be 2-D, got A " + ShapeToString(a.shape()) + " and B " +
+                                 ShapeToString(b.shape()));
   }
   if (a.dtype() != b.dtype() || (c && c->dtype() != a.dtype())) {
     return KernelError(node, "A, B and C must have the same dtype");
@@ -308,7 +314,8 @@ Status GemmKernel::Compute(KernelContext& context) {
   if (s.k != kb) {
     return KernelError(node, "inner dimensions do not match: A " + ShapeToString(a.shape()) +
                                  (attrs_.trans_a ? " (transposed)" : "") + " and B " +
-                                 ShapeToString(b.shape()) + (attrs_.trans_b ? " (transposed)" : ""));
+                                 ShapeToString(b.shape()) +
+                                 (attrs_.trans_b ? " (transposed)" : ""));
   }
   s.lda = a.dim(1);
   s.ldb = b.dim(1);
@@ -332,8 +339,8 @@ Status GemmKernel::Compute(KernelContext& context) {
   } else if (IsHalf(a.dtype())) {
     Tensor cf = c ? HalfToFloatTensor(*c) : Tensor();
     Tensor yf(DataType::kFloat32, out_shape);
-    RETURN_IF_ERROR(ComputeFloat(HalfToFloatTensor(a), HalfToFloatTensor(b), c ? &cf : nullptr,
-                                 s, &yf));
+    RETURN_IF_ERROR(
+        ComputeFloat(HalfToFloatTensor(a), HalfToFloatTensor(b), c ? &cf : nullptr, s, &yf));
     FloatToHalfTensor(yf, &y);
   } else {
     RETURN_IF_ERROR(DispatchLoopType(node, a.dtype(), [&](auto tag) {
@@ -348,19 +355,19 @@ Status GemmKernel::Compute(KernelContext& context) {
 }  // namespace
 
 void RegisterLinalgKernels(KernelRegistry* registry) {
-  registry->Register(OpType::kMatMul, [](const KernelConfig& config)
-                                          -> StatusOr<std::unique_ptr<OpKernel>> {
-    return std::unique_ptr<OpKernel>(new MatMulKernel(config.reference));
-  });
-  registry->Register(OpType::kGemm, [](const KernelConfig& config)
-                                        -> StatusOr<std::unique_ptr<OpKernel>> {
-    GemmAttrs attrs;
-    attrs.trans_a = config.node.GetInt("transA", 0) != 0;
-    attrs.trans_b = config.node.GetInt("transB", 0) != 0;
-    attrs.alpha = config.node.GetFloat("alpha", 1.0f);
-    attrs.beta = config.node.GetFloat("beta", 1.0f);
-    return std::unique_ptr<OpKernel>(new GemmKernel(attrs, config.reference));
-  });
+  registry->Register(OpType::kMatMul,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       return std::unique_ptr<OpKernel>(new MatMulKernel(config.reference));
+                     });
+  registry->Register(OpType::kGemm,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       GemmAttrs attrs;
+                       attrs.trans_a = config.node.GetInt("transA", 0) != 0;
+                       attrs.trans_b = config.node.GetInt("transB", 0) != 0;
+                       attrs.alpha = config.node.GetFloat("alpha", 1.0f);
+                       attrs.beta = config.node.GetFloat("beta", 1.0f);
+                       return std::unique_ptr<OpKernel>(new GemmKernel(attrs, config.reference));
+                     });
   RegisterRecurrentKernels(registry);
   RegisterEinsumKernel(registry);
 }
