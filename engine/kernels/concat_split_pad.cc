@@ -55,6 +55,10 @@ Status ConcatKernel(KernelContext& context) {
     }
     out_shape[size_t(axis)] += t.dim(axis);
   }
+  if (n == 1) {
+    context.output(0) = first;
+    return OkStatus();
+  }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(first.dtype(), out_shape));
   int64_t outer = DimProduct(out_shape, 0, axis);
   int64_t inner = DimProduct(out_shape, axis + 1, rank);
@@ -319,10 +323,12 @@ Status PadKernel(KernelContext& context) {
     }
     out_shape[size_t(k)] = out_dim;
   }
+  if (std::all_of(args.pads.begin(), args.pads.end(), [](int64_t p) { return p == 0; })) {
+    context.output(0) = input;  // nothing to pad: share the buffer
+    return OkStatus();
+  }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), out_shape));
-  if (rank == 0) {
-    output = input.Clone();
-  } else if (output.size() > 0) {
+  if (output.size() > 0) {
     std::vector<int64_t> begins(args.pads.begin(), args.pads.begin() + rank);
     RETURN_IF_ERROR(DispatchByElement(context.node, input.dtype(), [&](auto tag) {
       using T = decltype(tag);

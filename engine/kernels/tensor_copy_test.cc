@@ -534,5 +534,33 @@ TEST(TensorCopies, LargeInputsAgreeAcrossThreadCounts) {
   }
 }
 
+// Copies that select the whole input unchanged return it without copying.
+TEST(TensorCopies, NoOpCopiesShareTheInput) {
+  Tensor x = Iota({2, 3});
+  struct Run {
+    OpType op;
+    std::vector<Attribute> attributes;
+    std::vector<Tensor> inputs;
+  };
+  const std::vector<Run> runs = {
+      {OpType::kTile, {}, {x, L({1, 1})}},
+      {OpType::kSlice, {}, {x, L({0}), L({kMax}), L({1})}},
+      {OpType::kPad, {}, {x, L({0, 0, 0, 0})}},
+      {OpType::kConcat, {IntAttr("axis", 0)}, {x}},
+      {OpType::kExpand, {}, {x, L({1, 3})}},
+      {OpType::kTranspose, {IntsAttr("perm", {0, 1})}, {x}},
+  };
+  for (const Run& r : runs) {
+    KernelRun run;
+    run.op = r.op;
+    run.attributes = r.attributes;
+    run.inputs = r.inputs;
+    auto out = RunKernel(run);
+    ASSERT_TRUE(out.ok()) << OpTypeName(r.op) << ": " << out.status().ToString();
+    EXPECT_EQ((*out)[0].raw_data(), x.raw_data()) << OpTypeName(r.op);
+    EXPECT_EQ((*out)[0].shape(), x.shape()) << OpTypeName(r.op);
+  }
+}
+
 }  // namespace
 }  // namespace shrink::engine::testing
