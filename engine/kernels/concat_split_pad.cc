@@ -92,15 +92,12 @@ StatusOr<std::vector<int64_t>> SplitSizes(const KernelContext& context, int64_t 
   const Node& node = context.node;
   int n = context.num_outputs();
   std::vector<int64_t> split;
-  bool has_split = false;
   if (context.opset < 13) {
-    has_split = node.HasAttribute("split");
     split = node.GetInts("split");
   } else if (context.has_input(1)) {
-    has_split = true;
     ASSIGN_OR_RETURN(split, ReadIntList(context, 1, "split"));
   }
-  if (has_split) {
+  if (!split.empty()) {  // an empty list means equal parts, as in ORT
     if (int(split.size()) != n) {
       return KernelError(node, "split has " + std::to_string(split.size()) + " entries for " +
                                    std::to_string(n) + " outputs");
