@@ -97,7 +97,9 @@ class ArrayFileReader : public DataReader {
       out->inputs.push_back({inputs_[i].name, std::move(slice)});
     }
     out->labels = Tensor();
-    if (labels_.defined()) ASSIGN_OR_RETURN(out->labels, SliceRows(labels_, begin, end));
+    if (labels_.defined()) {
+      ASSIGN_OR_RETURN(out->labels, SliceRows(labels_, begin, end));
+    }
     out->samples = end - begin;
     out->source = what_ + "[" + std::to_string(begin) + ":" + std::to_string(end) + "]";
     position_ = end;

@@ -140,10 +140,77 @@ Status LoopKernel(KernelContext& context) {
   return OkStatus();
 }
 
+// Scan-8: a leading batch axis on states and scan inputs, optional sequence_lens first.
+Status Scan8Kernel(KernelContext& context) {
+  const Node& node = context.node;
+  const Graph* body = node.GetGraph("body");
+  if (!body) return KernelError(node, "missing body");
+  int num_scan_inputs = int(node.GetInt("num_scan_inputs", 0));
+  int state_count = context.num_inputs() - 1 - num_scan_inputs;
+  int scan_output_count = context.num_outputs() - state_count;
+  if (num_scan_inputs <= 0 || state_count < 0 || scan_output_count < 0) {
+    return KernelError(node, "num_scan_inputs is inconsistent with the inputs");
+  }
+  std::vector<int64_t> directions = node.GetInts("directions");
+  const Tensor& first_scan = context.input(1 + state_count);
+  if (first_scan.rank() < 2) return KernelError(node, "scan inputs need [batch, sequence, ...]");
+  int64_t batch = first_scan.dim(0), max_length = first_scan.dim(1);
+  std::vector<std::vector<Tensor>> states(static_cast<size_t>(state_count)), scans(static_cast<size_t>(scan_output_count));
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t length = context.has_input(0) ? context.input(0).GetAsInt64(b) : max_length;
+    if (length < 0 || length > max_length) return KernelError(node, "sequence_lens out of range");
+    std::vector<Tensor> state;
+    for (int i = 0; i < state_count; ++i) {
+      ASSIGN_OR_RETURN(Tensor slice, TakeSlice(context.input(1 + i), 0, b));
+      state.push_back(std::move(slice));
+    }
+    std::vector<Tensor> sequences;
+    for (int i = 0; i < num_scan_inputs; ++i) {
+      const Tensor& input = context.input(1 + state_count + i);
+      if (input.rank() < 2 || input.dim(0) != batch || input.dim(1) != max_length) {
+        return KernelError(node, "scan inputs disagree on batch or sequence length");
+      }
+      ASSIGN_OR_RETURN(Tensor slice, TakeSlice(input, 0, b));
+      sequences.push_back(std::move(slice));
+    }
+    std::vector<std::vector<Tensor>> steps(static_cast<size_t>(scan_output_count));
+    for (int64_t t = 0; t < length; ++t) {
+      std::vector<Tensor> inputs = state;
+      for (int i = 0; i < num_scan_inputs; ++i) {
+        bool reverse = !directions.empty() && directions[size_t(i)] == 1;
+        ASSIGN_OR_RETURN(Tensor step, TakeSlice(sequences[size_t(i)], 0, reverse ? length - 1 - t : t));
+        inputs.push_back(std::move(step));
+      }
+      ASSIGN_OR_RETURN(std::vector<Tensor> outputs, context.subgraphs->Run(*body, inputs));
+      for (int i = 0; i < state_count; ++i) state[size_t(i)] = std::move(outputs[size_t(i)]);
+      for (int i = 0; i < scan_output_count; ++i) {
+        steps[size_t(i)].push_back(std::move(outputs[size_t(state_count + i)]));
+      }
+    }
+    for (int i = 0; i < state_count; ++i) states[size_t(i)].push_back(std::move(state[size_t(i)]));
+    for (int i = 0; i < scan_output_count; ++i) {
+      if (steps[size_t(i)].empty()) return KernelError(node, "scan over an empty sequence");
+      while (int64_t(steps[size_t(i)].size()) < max_length) {  // pad short sequences with zeros
+        const Tensor& like = steps[size_t(i)].front();
+        steps[size_t(i)].push_back(Tensor(like.dtype(), like.shape()));
+      }
+      ASSIGN_OR_RETURN(Tensor stacked, Stack(steps[size_t(i)], 0, node, false));
+      scans[size_t(i)].push_back(std::move(stacked));
+    }
+  }
+  for (int i = 0; i < state_count; ++i) {
+    ASSIGN_OR_RETURN(context.output(i), Stack(states[size_t(i)], 0, node, false));
+  }
+  for (int i = 0; i < scan_output_count; ++i) {
+    ASSIGN_OR_RETURN(context.output(state_count + i), Stack(scans[size_t(i)], 0, node, false));
+  }
+  return OkStatus();
+}
+
 Status ScanKernel(KernelContext& context) {
   RETURN_IF_ERROR(RequireRunner(context));
   const Node& node = context.node;
-  if (context.opset < 9) return Unimplemented(node.Describe() + ": Scan-8 (batched) is not supported");
+  if (context.opset < 9) return Scan8Kernel(context);
   const Graph* body = node.GetGraph("body");
   if (!body) return KernelError(node, "missing body");
   int num_scan_inputs = int(node.GetInt("num_scan_inputs", 0));

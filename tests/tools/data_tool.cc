@@ -98,7 +98,7 @@ Status AccuracyCommand(const cli::ParsedFlags& flags) {
 
 Status RandomCommand(const cli::ParsedFlags& flags) {
   ASSIGN_OR_RETURN(int seed, flags.GetInt("seed", 42));
-  std::mt19937 random(uint32_t(seed));
+  std::mt19937 random{static_cast<uint32_t>(seed)};
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<NamedTensor> arrays;
   std::stringstream specs(flags.Get("shape"));
