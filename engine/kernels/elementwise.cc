@@ -353,7 +353,7 @@ Status SameTypeBinary(KernelContext& context, bool reference, const Op& op,
       return UnsupportedType(context.node, type);
     } else {
       using Out = std::conditional_t<kBoolOut, bool, T>;
-      ASSIGN_OR_RETURN(out, Tensor::Allocate(DataTypeOf<Out>::value, plan.output_shape));
+      ASSIGN_OR_RETURN(out, Tensor::AllocateUninitialized(DataTypeOf<Out>::value, plan.output_shape));
       BinaryLoop(context.pool, plan, a.data<T>(), b.data<T>(), out.data<Out>(), op, reference);
       return OkStatus();
     }
@@ -445,7 +445,7 @@ Status PowKernel(KernelContext& context, bool reference) {
   Tensor out;
   RETURN_IF_ERROR(DispatchArith(base.dtype(), [&](auto base_tag) -> Status {
     using T = decltype(base_tag);
-    ASSIGN_OR_RETURN(out, Tensor::Allocate(base.dtype(), plan.output_shape));
+    ASSIGN_OR_RETURN(out, Tensor::AllocateUninitialized(base.dtype(), plan.output_shape));
     return DispatchArith(exponent.dtype(), [&](auto exponent_tag) -> Status {
       using E = decltype(exponent_tag);
       const T* b = base.data<T>();
@@ -569,7 +569,7 @@ Status WhereKernel(KernelContext& context, bool reference) {
   const Tensor& y = context.input(2);
   if (cond.dtype() != DataType::kBool) return UnsupportedType(context.node, cond.dtype(), "condition");
   ASSIGN_OR_RETURN(BroadcastPlan plan, PlanFor(context.node, {&cond, &x, &y}));
-  ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(x.dtype(), plan.output_shape));
+  ASSIGN_OR_RETURN(Tensor out, Tensor::AllocateUninitialized(x.dtype(), plan.output_shape));
   const bool* c = cond.data<bool>();
   auto run = [&](auto tag) {
     using T = decltype(tag);

@@ -80,7 +80,7 @@ Status RunUnary(KernelContext& context, const Op& op, int64_t chunk) {
       return UnsupportedType(context.node, type);
     } else {
       using Out = std::invoke_result_t<const Op&, T>;
-      ASSIGN_OR_RETURN(out, Tensor::Allocate(DataTypeOf<Out>::value, x.shape()));
+      ASSIGN_OR_RETURN(out, Tensor::AllocateUninitialized(DataTypeOf<Out>::value, x.shape()));
       UnaryLoop(context.pool, x.data<T>(), out.data<Out>(), x.size(), op, chunk);
       return OkStatus();
     }
@@ -340,7 +340,7 @@ Status ClipKernel(KernelContext& context, bool) {
     }
     if (bounds[0].defined()) lo = bounds[0].data<T>()[0];
     if (bounds[1].defined()) hi = bounds[1].data<T>()[0];
-    ASSIGN_OR_RETURN(out, Tensor::Allocate(x.dtype(), x.shape()));
+    ASSIGN_OR_RETURN(out, Tensor::AllocateUninitialized(x.dtype(), x.shape()));
     UnaryLoop(context.pool, x.data<T>(), out.data<T>(), x.size(),
               [lo, hi](T v) {
                 T y = v < lo ? lo : v;
@@ -497,7 +497,7 @@ Status CastTo(KernelContext& context, const Tensor& x, DataType to) {
       return UnsupportedType(context.node, type, type == to ? "target" : "input");
     }
   }
-  ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(to, x.shape()));
+  ASSIGN_OR_RETURN(Tensor out, Tensor::AllocateUninitialized(to, x.shape()));
   const int64_t n = x.size();
   if (from == to) {
     out = x.Clone();
