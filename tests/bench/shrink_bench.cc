@@ -27,18 +27,22 @@ namespace {
 
 const char kUsage[] =
     "usage: shrink-bench runtime [--threads N] [--runs R] [--warmup W] [--reference]\n"
-    "                            [--json FILE] [--value name=V,...]\n"
+    "                            [--json FILE] [--value name=V,...] [--no-ort-spin]\n"
     "                            (--dev-set | MODEL.onnx[:name=shape,...] ...)\n"
     "  Times our executor and ONNX Runtime (fp32, same threads, alternating runs).\n"
     "  Shapes are like input=1x3x224x224 (a scalar is name=); models of the asset kit\n"
     "  default to their manifest ort_bench shapes and values. Defaults: --threads 2\n"
-    "  --runs 30 --warmup 5. Kit root: $SHRINK_ASSETS or ~/.cache/shrink-assets.\n";
+    "  --runs 30 --warmup 5. Kit root: $SHRINK_ASSETS or ~/.cache/shrink-assets.\n"
+    "  ORT's pool threads spin after each run by default and then compete with our\n"
+    "  OpenMP team on a small machine; --no-ort-spin turns ORT's spinning off, and\n"
+    "  OMP_WAIT_POLICY=passive does the same for ours. The JSON records both settings.\n";
 
 struct BenchOptions {
   int threads = 2;
   int runs = 30;
   int warmup = 5;
   bool reference = false;
+  bool ort_spinning = true;  // ORT's default; --no-ort-spin turns it off (see the usage text)
   std::string json_path;
   std::map<std::string, double> values;  // --value, for every model
 };
@@ -126,7 +130,7 @@ Status TimeModel(const BenchModel& spec, const BenchOptions& options, BenchResul
   result->inputs = ShapesToString(feeds);
   auto executor = engine::Executor::Create(*model, {options.threads, options.reference});
   if (!executor.ok()) return executor.status().WithContext("shrink executor");
-  ASSIGN_OR_RETURN(auto ort, OrtRunner::Create(spec.path, {options.threads}));
+  ASSIGN_OR_RETURN(auto ort, OrtRunner::Create(spec.path, {options.threads, options.ort_spinning}));
 
   std::vector<double> ours_ms, ort_ms;
   for (int i = 0; i < options.warmup + options.runs; ++i) {
@@ -184,6 +188,11 @@ std::string JsonNumber(double value) {
   return buffer;
 }
 
+std::string OmpWaitPolicy() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  return policy ? policy : "default";
+}
+
 void PrintTable(const std::vector<BenchResult>& results, const BenchOptions& options) {
   std::printf("%-22s %-36s %3s %10s %10s %10s %10s %7s\n", "model", "inputs", "thr", "ours_med",
               "ours_p90", "ort_med", "ort_p90", "ratio");
@@ -200,9 +209,10 @@ void PrintTable(const std::vector<BenchResult>& results, const BenchOptions& opt
   double geomean = GeometricMeanRatio(results);
   std::string geomean_text = std::isfinite(geomean) ? JsonNumber(geomean) : "n/a (no model ran)";
   std::printf(
-      "geometric mean ratio ours/ORT: %s (times in ms, %d runs after %d warm-up, %s "
-      "kernels)\n",
-      geomean_text.c_str(), options.runs, options.warmup, options.reference ? "reference" : "fast");
+      "geometric mean ratio ours/ORT: %s (times in ms, %d runs after %d warm-up, %s kernels, "
+      "ORT spinning %s, OMP_WAIT_POLICY %s)\n",
+      geomean_text.c_str(), options.runs, options.warmup, options.reference ? "reference" : "fast",
+      options.ort_spinning ? "on" : "off", OmpWaitPolicy().c_str());
 }
 
 std::string ToJson(const std::vector<BenchResult>& results, const BenchOptions& options) {
@@ -210,7 +220,8 @@ std::string ToJson(const std::vector<BenchResult>& results, const BenchOptions& 
   json << "{\n  \"threads\": " << options.threads << ",\n  \"runs\": " << options.runs
        << ",\n  \"warmup\": " << options.warmup
        << ",\n  \"kernels\": " << (options.reference ? "\"reference\"" : "\"fast\"")
-       << ",\n  \"models\": [";
+       << ",\n  \"ort_spinning\": " << (options.ort_spinning ? "true" : "false")
+       << ",\n  \"omp_wait_policy\": " << JsonString(OmpWaitPolicy()) << ",\n  \"models\": [";
   for (size_t i = 0; i < results.size(); ++i) {
     const BenchResult& r = results[i];
     json << (i ? ",\n" : "\n") << "    {\"model\": " << JsonString(r.name)
@@ -255,6 +266,8 @@ Status ParseArgs(int argc, char** argv, BenchOptions* options, std::vector<std::
       }
     } else if (arg == "--reference") {
       options->reference = true;
+    } else if (arg == "--no-ort-spin") {
+      options->ort_spinning = false;
     } else if (arg == "--dev-set") {
       *dev_set = true;
     } else if (arg == "--json") {
