@@ -1,5 +1,6 @@
 // `shrink infer MODEL.onnx --input DATA --out OUT.npz [--threads N]`: runs the engine's own
 // runtime over DATA and writes one array per model output, batch axis kept.
+#include <algorithm>
 #include <cstdio>
 
 #include "client/commands.h"
@@ -18,7 +19,7 @@ using engine::Tensor;
 
 constexpr const char* kUsage =
     "usage: shrink infer MODEL.onnx --input DATA --out OUT.npz [--threads N] [--batch N]\n"
-    "                    [--reference] [--compress] [--json]\n"
+    "                    [--reference] [--compress] [--json] [--profile]\n"
     "  DATA: .npy (one input), .npz (arrays named after the inputs), or a directory of .npz\n";
 
 struct InferResult {
@@ -27,7 +28,23 @@ struct InferResult {
   int64_t samples = 0;
 };
 
-StatusOr<InferResult> RunAll(engine::Executor& executor, engine::DataReader& reader) {
+// Prints the nodes that took the most time, summed over all batches.
+void PrintProfile(const engine::NodeProfile& profile) {
+  std::vector<engine::NodeProfile::Entry> entries = profile.entries;
+  double total = 0;
+  for (const auto& e : entries) total += e.seconds;
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  std::fprintf(stderr, "profile: %.3f ms in kernels; slowest nodes:\n", total * 1e3);
+  for (size_t i = 0; i < entries.size() && i < 15; ++i) {
+    std::fprintf(stderr, "  %8.3f ms %5.1f%%  %s\n", entries[i].seconds * 1e3,
+                 100 * entries[i].seconds / std::max(total, 1e-12),
+                 entries[i].node->Describe().c_str());
+  }
+}
+
+StatusOr<InferResult> RunAll(engine::Executor& executor, engine::DataReader& reader,
+                             engine::NodeProfile* profile) {
   const auto& output_infos = executor.outputs();
   std::vector<std::vector<Tensor>> parts(output_infos.size());
   InferResult result;
@@ -36,7 +53,9 @@ StatusOr<InferResult> RunAll(engine::Executor& executor, engine::DataReader& rea
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&batch));
     if (!more) break;
-    auto outputs = executor.Run(batch.inputs);
+    engine::RunOptions run_options;
+    run_options.profile = profile;
+    auto outputs = executor.Run(batch.inputs, run_options);
     if (!outputs.ok()) return outputs.status().WithContext(batch.source);
     for (size_t i = 0; i < outputs->size(); ++i) parts[i].push_back(std::move((*outputs)[i]));
     ++result.batches;
@@ -73,7 +92,8 @@ std::string JsonEscape(const std::string& text) {
 }  // namespace
 
 int InferCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"input", "out", "threads", "batch"}, {"reference", "compress", "json", "help"}};
+  FlagSpec spec{{"input", "out", "threads", "batch"},
+                {"reference", "compress", "json", "profile", "help"}};
   auto flags = ParseFlags(args, spec);
   if (!flags.ok()) {
     std::fprintf(stderr, "shrink infer: %s\n%s", flags.status().message().c_str(), kUsage);
@@ -103,8 +123,10 @@ int InferCommand(const std::vector<std::string>& args) {
   auto reader = engine::DataReader::Open(flags->Get("input"), (*executor)->required_inputs(),
                                          {std::max(1, *max_batch)});
   if (!reader.ok()) return ReportError(reader.status());
-  auto result = RunAll(**executor, **reader);
+  engine::NodeProfile profile;
+  auto result = RunAll(**executor, **reader, flags->Has("profile") ? &profile : nullptr);
   if (!result.ok()) return ReportError(result.status());
+  if (flags->Has("profile")) PrintProfile(profile);
   auto compression =
       flags->Has("compress") ? engine::NpzCompression::kDeflate : engine::NpzCompression::kStored;
   Status written = engine::WriteNpz(flags->Get("out"), result->outputs, compression);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "engine/ir/op_types.h"
 
 namespace shrink::engine {
@@ -63,6 +65,33 @@ TEST(OpTypesTest, LookupByDomainAndName) {
   EXPECT_TRUE(HasFlag(OpType::kIf, kHasSubgraph));
   EXPECT_FALSE(HasFlag(OpType::kRelu, kHeavy));
   EXPECT_STREQ(OpTypeName(OpType::kMatMulInteger), "MatMulInteger");
+}
+
+}  // namespace
+}  // namespace shrink::engine
+
+#include "engine/ir/buffer_cache.h"
+
+namespace shrink::engine {
+namespace {
+
+TEST(BufferCacheTest, ReusesLargeBuffersAndZeroesTensors) {
+  TrimBufferCache();
+  size_t capacity = 0;
+  void* first = AcquireBuffer(3 << 20, &capacity);
+  ASSERT_NE(first, nullptr);
+  EXPECT_GE(capacity, size_t(3) << 20);
+  EXPECT_LE(capacity, (size_t(3) << 20) * 9 / 8);  // size classes waste at most 12.5%
+  ReleaseBuffer(first, capacity);
+  size_t again = 0;
+  EXPECT_EQ(AcquireBuffer(3 << 20, &again), first);  // same class: the cached buffer
+  EXPECT_EQ(again, capacity);
+  std::memset(first, 0xff, capacity);
+  ReleaseBuffer(first, again);
+  Tensor reused(DataType::kUint8, {3 << 20});  // gets the dirty buffer back, zeroed
+  EXPECT_EQ(reused.raw_data(), first);
+  for (int64_t i = 0; i < reused.size(); i += 4093) ASSERT_EQ(reused.data<uint8_t>()[i], 0);
+  TrimBufferCache();
 }
 
 }  // namespace

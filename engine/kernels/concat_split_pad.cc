@@ -55,6 +55,10 @@ Status ConcatKernel(KernelContext& context) {
     }
     out_shape[size_t(axis)] += t.dim(axis);
   }
+  if (n == 1) {
+    context.output(0) = first;
+    return OkStatus();
+  }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(first.dtype(), out_shape));
   int64_t outer = DimProduct(out_shape, 0, axis);
   int64_t inner = DimProduct(out_shape, axis + 1, rank);
@@ -88,15 +92,12 @@ StatusOr<std::vector<int64_t>> SplitSizes(const KernelContext& context, int64_t 
   const Node& node = context.node;
   int n = context.num_outputs();
   std::vector<int64_t> split;
-  bool has_split = false;
   if (context.opset < 13) {
-    has_split = node.HasAttribute("split");
     split = node.GetInts("split");
   } else if (context.has_input(1)) {
-    has_split = true;
     ASSIGN_OR_RETURN(split, ReadIntList(context, 1, "split"));
   }
-  if (has_split) {
+  if (!split.empty()) {  // an empty list means equal parts, as in ORT
     if (int(split.size()) != n) {
       return KernelError(node, "split has " + std::to_string(split.size()) + " entries for " +
                                    std::to_string(n) + " outputs");
@@ -319,10 +320,12 @@ Status PadKernel(KernelContext& context) {
     }
     out_shape[size_t(k)] = out_dim;
   }
+  if (std::all_of(args.pads.begin(), args.pads.end(), [](int64_t p) { return p == 0; })) {
+    context.output(0) = input;  // nothing to pad: share the buffer
+    return OkStatus();
+  }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), out_shape));
-  if (rank == 0) {
-    output = input.Clone();
-  } else if (output.size() > 0) {
+  if (output.size() > 0) {
     std::vector<int64_t> begins(args.pads.begin(), args.pads.begin() + rank);
     RETURN_IF_ERROR(DispatchByElement(context.node, input.dtype(), [&](auto tag) {
       using T = decltype(tag);

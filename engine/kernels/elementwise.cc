@@ -185,11 +185,10 @@ void BinaryLoop(const ThreadPool& pool, const BroadcastPlan& plan, const A* a, c
                   [&](int64_t o, const std::array<int64_t, 2>& offsets, int64_t n) {
                     const A* ap = a + offsets[0];
                     const B* bp = b + offsets[1];
-                    if (kFloatLoop && avx2) {
-                      BinaryRunAvx2(ap, a_vec, bp, b_vec, out + o, n, op);
-                    } else {
-                      BinaryRun(ap, a_vec, bp, b_vec, out + o, n, op);
+                    if constexpr (kFloatLoop) {
+                      if (avx2) return BinaryRunAvx2(ap, a_vec, bp, b_vec, out + o, n, op);
                     }
+                    BinaryRun(ap, a_vec, bp, b_vec, out + o, n, op);
                   });
   });
 }
@@ -531,7 +530,11 @@ Status VariadicKernel(KernelContext& context, bool reference) {
 // One run of Where; kC/kX/kY say which operands advance (contiguous) within the run.
 template <bool kC, bool kX, bool kY, typename T>
 void WhereRun(const bool* c, const T* x, const T* y, T* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = c[kC ? i : 0] ? x[kX ? i : 0] : y[kY ? i : 0];
+  for (int64_t i = 0; i < n; ++i) {
+    const T a = x[kX ? i : 0];  // both loaded unconditionally, so the select vectorizes
+    const T b = y[kY ? i : 0];
+    out[i] = c[kC ? i : 0] ? a : b;
+  }
 }
 
 template <typename T>

@@ -34,13 +34,13 @@ SHRINK_AVX2 void UnaryRunAvx2(const T* x, Out* y, int64_t n, const Op& op) {
 template <typename T, typename Out, typename Op>
 void UnaryLoop(const ThreadPool& pool, const T* x, Out* y, int64_t n, const Op& op,
                int64_t chunk) {
-  const bool avx2 = std::is_same_v<T, float> && UseAvx2();
+  constexpr bool kFloatLoop = std::is_same_v<T, float>;
+  const bool avx2 = kFloatLoop && UseAvx2();
   pool.ParallelFor(n, chunk, [&](int64_t begin, int64_t end) {
-    if (avx2) {
-      UnaryRunAvx2(x + begin, y + begin, end - begin, op);
-    } else {
-      UnaryRun(x + begin, y + begin, end - begin, op);
+    if constexpr (kFloatLoop) {
+      if (avx2) return UnaryRunAvx2(x + begin, y + begin, end - begin, op);
     }
+    UnaryRun(x + begin, y + begin, end - begin, op);
   });
 }
 

@@ -175,10 +175,11 @@ void GruSlice(const Problem& p, const Attributes& attrs, const Slice& sl) {
   LoadState(p, p.initial_h, sl, st.h_prev);
   const int32_t steps = MaxLength(p, sl);
   for (int64_t s = 0; s < steps; ++s) {
-    Recurrence(p, sl.d, 3, st.h_prev, rows, 0, attrs.linear_before_reset ? 3 * H : 2 * H,
-               st.rec, 3 * H);
+    Recurrence(p, sl.d, 3, st.h_prev, rows, 0, attrs.linear_before_reset ? 3 * H : 2 * H, st.rec,
+               3 * H);
     GatesZr(st, s);
-    if (!attrs.linear_before_reset) Recurrence(p, sl.d, 3, st.rh, rows, 2 * H, H, st.rec + 2 * H, 3 * H);
+    if (!attrs.linear_before_reset)
+      Recurrence(p, sl.d, 3, st.rh, rows, 2 * H, H, st.rec + 2 * H, 3 * H);
     Update(st, s);
     std::swap(st.h_prev, st.h_next);
   }

@@ -1,11 +1,11 @@
-// Internals of the linear-algebra kernel group (matmul.cc, einsum.cc, recurrent.cc, lstm.cc,
-// gru.cc): cross-file registration and the pieces the recurrent kernels share. Not a public API.
+// Internals of the linear-algebra kernel group (matmul.cc, einsum.cc, recurrent.cc,
+// recurrent_math.cc, lstm.cc, gru.cc): cross-file registration, the single-threaded GEMM guard
+// and the pieces the recurrent kernels share. Not a public API.
 #pragma once
 
-#include <cstdint>
-#include <functional>
-
 #include <omp.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,7 +17,7 @@
 
 namespace shrink::engine {
 
-void RegisterEinsumKernel(KernelRegistry* registry);     // einsum.cc
+void RegisterEinsumKernel(KernelRegistry* registry);      // einsum.cc
 void RegisterRecurrentKernels(KernelRegistry* registry);  // recurrent.cc (RNN, GRU, LSTM)
 
 // Limits oneDNN (OpenMP) to the calling thread while alive. For GEMMs too small to split: a
@@ -46,8 +46,17 @@ int GateCount(CellKind kind);
 // One activation function of the ONNX RNN family with its alpha/beta.
 struct Activation {
   enum class Kind {
-    kSigmoid, kTanh, kRelu, kHardSigmoid, kAffine, kLeakyRelu, kThresholdedRelu, kScaledTanh,
-    kElu, kSoftsign, kSoftplus,
+    kSigmoid,
+    kTanh,
+    kRelu,
+    kHardSigmoid,
+    kAffine,
+    kLeakyRelu,
+    kThresholdedRelu,
+    kScaledTanh,
+    kElu,
+    kSoftsign,
+    kSoftplus,
   };
   Kind kind = Kind::kTanh;
   float alpha = 0;
@@ -61,11 +70,11 @@ void ActivateInPlace(const Activation& f, float* x, int64_t n);
 // Node attributes, parsed once per kernel.
 struct Attributes {
   int num_directions = 1;
-  bool reverse = false;         // direction == "reverse" (bidirectional: direction 1 is reverse)
-  int64_t hidden_size = -1;     // -1 when the attribute is absent (inferred from R)
-  int layout = 0;               // 0: [T, B, ...] (time major); 1: [B, T, ...] (opset >= 14)
-  float clip = 0;               // > 0: clip gate pre-activations to [-clip, clip]
-  bool input_forget = false;    // LSTM: couple the input and forget gates
+  bool reverse = false;       // direction == "reverse" (bidirectional: direction 1 is reverse)
+  int64_t hidden_size = -1;   // -1 when the attribute is absent (inferred from R)
+  int layout = 0;             // 0: [T, B, ...] (time major); 1: [B, T, ...] (opset >= 14)
+  float clip = 0;             // > 0: clip gate pre-activations to [-clip, clip]
+  bool input_forget = false;  // LSTM: couple the input and forget gates
   bool linear_before_reset = false;  // GRU
   // Activations per direction (RNN: f; GRU: f, g; LSTM: f, g, h), num_directions blocks.
   std::vector<Activation> activations;
@@ -101,7 +110,8 @@ struct Problem {
   int64_t XRow(int64_t t, int64_t b) const { return XIndex(t, b) * input_size; }
   int64_t YRow(int64_t t, int d, int64_t b) const {
     return (layout == 0 ? (t * directions + d) * batch + b
-                        : (b * seq_length + t) * directions + d) * hidden;
+                        : (b * seq_length + t) * directions + d) *
+           hidden;
   }
   int64_t StateRow(int d, int64_t b) const {
     return (layout == 0 ? d * batch + b : b * directions + d) * hidden;
@@ -114,8 +124,7 @@ struct Problem {
 
 // Activations of a node (RNN: f; GRU: f, g; LSTM: f, g, h; per direction), with alpha/beta
 // taken in order from activation_alpha/activation_beta and ONNX Runtime's defaults otherwise.
-StatusOr<std::vector<Activation>> ParseActivations(const Node& node, CellKind kind,
-                                                   int directions);
+StatusOr<std::vector<Activation>> ParseActivations(const Node& node, CellKind kind, int directions);
 
 // A batch slice [b0, b1) of one direction: the fast path runs each slice over the whole
 // sequence on one thread (one parallel region per node instead of one per step).
@@ -159,8 +168,8 @@ StatusOr<Tensor> Scratch(int64_t elements);
 // ---- Fast-path pieces shared by the cells (recurrent.cc) ----
 
 // out[rows, n] (row stride ldc) = h[rows, H] * R_d[row_begin : row_begin + n, :]^T.
-void Recurrence(const Problem& p, int d, int gates, const float* h, int64_t rows,
-                int64_t row_begin, int64_t n, float* out, int64_t ldc);
+void Recurrence(const Problem& p, int d, int gates, const float* h, int64_t rows, int64_t row_begin,
+                int64_t n, float* out, int64_t ldc);
 // Copies the initial state of the slice's entries (or zeros) into a dense [rows, H] buffer.
 void LoadState(const Problem& p, const float* initial, const Slice& s, float* state);
 // Writes a dense [rows, H] final state to out (Y_h / Y_c layout); zero for empty sequences.

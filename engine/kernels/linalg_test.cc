@@ -92,8 +92,8 @@ void ExpectClose(const Tensor& got, const Expected& e, double factor, const std:
   ASSERT_EQ(got.shape(), e.shape) << what;
   ASSERT_EQ(size_t(got.size()), e.value.size()) << what;
   for (int64_t i = 0; i < got.size(); ++i) {
-    double bound = factor * double(std::max<int64_t>(e.k, 1)) * kEps * e.magnitude[size_t(i)] +
-                   1e-30;
+    double bound =
+        factor * double(std::max<int64_t>(e.k, 1)) * kEps * e.magnitude[size_t(i)] + 1e-30;
     ASSERT_NEAR(got.data<float>()[i], e.value[size_t(i)], bound) << what << " element " << i;
   }
 }
@@ -113,12 +113,24 @@ TEST(MatMulTest, HandComputed2x2) {
 TEST(MatMulTest, BroadcastShapesFastMatchesReferenceAndOracle) {
   std::mt19937 rng(1234);
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{3}, {3}},           {{3}, {3, 4}},          {{2, 3}, {3}},
-      {{4}, {2, 4, 3}},     {{2, 3, 4}, {4}},       {{2, 5, 3, 4}, {4, 6}},
-      {{5, 3, 4}, {2, 1, 4, 6}}, {{1, 3, 4}, {2, 4, 5}}, {{3, 1, 2, 7}, {1, 4, 7, 3}},
-      {{64, 65}, {65, 33}}, {{2, 128, 96}, {96, 130}}, {{7, 1, 300}, {300, 1}},
-      {{0, 3}, {3, 4}},     {{2, 0}, {0, 3}},       {{2, 0, 3}, {3, 2}},
-      {{3, 8, 16}, {3, 16, 8}}, {{1, 1}, {1, 1}},   {{200, 3, 5}, {200, 5, 4}},
+      {{3}, {3}},
+      {{3}, {3, 4}},
+      {{2, 3}, {3}},
+      {{4}, {2, 4, 3}},
+      {{2, 3, 4}, {4}},
+      {{2, 5, 3, 4}, {4, 6}},
+      {{5, 3, 4}, {2, 1, 4, 6}},
+      {{1, 3, 4}, {2, 4, 5}},
+      {{3, 1, 2, 7}, {1, 4, 7, 3}},
+      {{64, 65}, {65, 33}},
+      {{2, 128, 96}, {96, 130}},
+      {{7, 1, 300}, {300, 1}},
+      {{0, 3}, {3, 4}},
+      {{2, 0}, {0, 3}},
+      {{2, 0, 3}, {3, 2}},
+      {{3, 8, 16}, {3, 16, 8}},
+      {{1, 1}, {1, 1}},
+      {{200, 3, 5}, {200, 5, 4}},
   };
   for (const auto& [as, bs] : cases) {
     std::string what = ShapeToString(as) + " x " + ShapeToString(bs);
@@ -183,17 +195,27 @@ TEST(MatMulTest, BadInputsReturnErrors) {
   EXPECT_NE(y.status().message().find("[4,5]"), std::string::npos) << y.status().message();
   EXPECT_NE(y.status().message().find("MatMul"), std::string::npos);
 
+  // A huge batch of empty matrices is an empty result, not a long loop.
+  auto empty = RunOne(OpType::kMatMul, {Tensor(DataType::kFloat32, {int64_t(1) << 40, 0, 3}),
+                                        Tensor(DataType::kInt32, {3, 2})});
+  EXPECT_FALSE(empty.ok());  // dtype mismatch is checked first
+  empty = RunOne(OpType::kMatMul, {Tensor(DataType::kFloat32, {int64_t(1) << 40, 0, 3}),
+                                   Tensor(DataType::kFloat32, {3, 2})});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->shape(), (Shape{int64_t(1) << 40, 0, 2}));
+
   Tensor c(DataType::kFloat32, {2, 2, 3}), d(DataType::kFloat32, {3, 3, 4});
   EXPECT_FALSE(RunOne(OpType::kMatMul, {c, d}).ok());  // batch 2 vs 3
   EXPECT_FALSE(RunOne(OpType::kMatMul, {Tensor::Scalar<float>(1), a}).ok());
   EXPECT_FALSE(RunOne(OpType::kMatMul, {a, Tensor(DataType::kFloat64, {3, 2})}).ok());
-  EXPECT_FALSE(RunOne(OpType::kMatMul, {Tensor(DataType::kBool, {2, 3}),
-                                        Tensor(DataType::kBool, {3, 2})}).ok());
+  EXPECT_FALSE(
+      RunOne(OpType::kMatMul, {Tensor(DataType::kBool, {2, 3}), Tensor(DataType::kBool, {3, 2})})
+          .ok());
 }
 
 // Gemm oracle: alpha * op(A) op(B) + beta * C with explicit broadcasting of C.
-Expected NaiveGemm(const Tensor& a, const Tensor& b, const Tensor* c, bool ta, bool tb,
-                   float alpha, float beta) {
+Expected NaiveGemm(const Tensor& a, const Tensor& b, const Tensor* c, bool ta, bool tb, float alpha,
+                   float beta) {
   int64_t m = ta ? a.dim(1) : a.dim(0), k = ta ? a.dim(0) : a.dim(1);
   int64_t n = tb ? b.dim(0) : b.dim(1);
   Expected e;
@@ -277,6 +299,117 @@ TEST(GemmTest, BadInputsReturnErrors) {
   EXPECT_FALSE(RunOne(OpType::kGemm, {a, b2, Tensor(DataType::kFloat32, {2, 5, 1})}).ok());
   EXPECT_FALSE(RunOne(OpType::kGemm, {Tensor(DataType::kFloat32, {2, 3, 1}), b2}).ok());
   EXPECT_FALSE(RunOne(OpType::kGemm, {a}).ok());
+}
+
+// ---- Einsum ----
+
+Tensor Abs(const Tensor& t) {
+  Tensor out(DataType::kFloat32, t.shape());
+  for (int64_t i = 0; i < t.size(); ++i) out.data<float>()[i] = std::fabs(t.data<float>()[i]);
+  return out;
+}
+
+struct EinsumCase {
+  std::string equation;
+  std::vector<Shape> shapes;
+  Shape out;
+  int64_t terms;  // products summed into one output element
+};
+
+TEST(EinsumTest, FastMatchesReferenceOverEquations) {
+  std::mt19937 rng(31);
+  const std::vector<EinsumCase> cases = {
+      {"ij,jk->ik", {{3, 4}, {4, 5}}, {3, 5}, 4},
+      {"ij,jk", {{3, 4}, {4, 5}}, {3, 5}, 4},
+      {"bij,bjk->bik", {{2, 3, 4}, {2, 4, 5}}, {2, 3, 5}, 4},
+      {"ii->i", {{4, 4}}, {4}, 1},
+      {"ii", {{4, 4}}, {}, 4},
+      {"ij->", {{3, 4}}, {}, 12},
+      {"ij->ji", {{3, 4}}, {4, 3}, 1},
+      {"...ij,...jk->...ik", {{2, 1, 3, 4}, {5, 4, 2}}, {2, 5, 3, 2}, 4},
+      {"i,i->", {{7}, {7}}, {}, 7},
+      {"i,j->ij", {{3}, {4}}, {3, 4}, 1},
+      {"ij,ij->ij", {{3, 4}, {3, 4}}, {3, 4}, 1},
+      {"bii->bi", {{2, 3, 3}}, {2, 3}, 1},
+      {"ijk,jil->kl", {{2, 3, 4}, {3, 2, 5}}, {4, 5}, 6},
+      {"ab,bc,cd->ad", {{2, 3}, {3, 4}, {4, 5}}, {2, 5}, 12},
+      {"iij,jk->ik", {{3, 3, 4}, {4, 2}}, {3, 2}, 4},
+      {"i,j,k->ijk", {{2}, {3}, {4}}, {2, 3, 4}, 1},
+      {"ba,ca->bc", {{3, 6}, {4, 6}}, {3, 4}, 6},
+      {"...,...->...", {{2, 3}, {3}}, {2, 3}, 1},
+      {"AbC,bCd->Ad", {{2, 3, 4}, {3, 4, 5}}, {2, 5}, 12},
+      {"ij,j->i", {{3, 4}, {1}}, {3}, 4},
+      {"bhqd,bhkd->bhqk", {{2, 3, 16, 8}, {2, 3, 12, 8}}, {2, 3, 16, 12}, 8},
+      {"ij,kl->", {{2, 3}, {4, 5}}, {}, 120},
+      {"i...->...", {{3, 2, 2}}, {2, 2}, 3},
+  };
+  for (const EinsumCase& c : cases) {
+    std::vector<Tensor> inputs, magnitudes;
+    for (const Shape& shape : c.shapes) {
+      inputs.push_back(RandomTensor(shape, &rng));
+      magnitudes.push_back(Abs(inputs.back()));
+    }
+    std::vector<Attribute> attrs = {testing::StringAttr("equation", c.equation)};
+    auto fast = RunOne(OpType::kEinsum, inputs, attrs);
+    auto ref = RunOne(OpType::kEinsum, inputs, attrs, true);
+    auto mag = RunOne(OpType::kEinsum, magnitudes, attrs, true);  // sum |products|
+    ASSERT_TRUE(fast.ok()) << c.equation << ": " << fast.status().ToString();
+    ASSERT_TRUE(ref.ok()) << c.equation << ": " << ref.status().ToString();
+    ASSERT_TRUE(mag.ok());
+    ASSERT_EQ(fast->shape(), c.out) << c.equation;
+    ASSERT_EQ(ref->shape(), c.out) << c.equation;
+    for (int64_t i = 0; i < fast->size(); ++i) {
+      // Float sums of `terms` products (plus the reference's final rounding).
+      double bound = (double(c.terms) + 1) * kEps * mag->data<float>()[i] + 1e-30;
+      ASSERT_NEAR(fast->data<float>()[i], ref->data<float>()[i], bound) << c.equation << " " << i;
+    }
+  }
+}
+
+TEST(EinsumTest, HandComputedAndOtherTypes) {
+  Tensor a = Tensor::FromVector<int32_t>({2, 2}, {1, 2, 3, 4});
+  auto trace = RunOne(OpType::kEinsum, {a}, {testing::StringAttr("equation", "ii")});
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->shape(), Shape{});
+  EXPECT_EQ(trace->data<int32_t>()[0], 5);
+  auto transposed = RunOne(OpType::kEinsum, {a}, {testing::StringAttr("equation", "ij->ji")});
+  ASSERT_TRUE(transposed.ok());
+  std::vector<int32_t> want = {1, 3, 2, 4};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(transposed->data<int32_t>()[i], want[size_t(i)]);
+
+  Tensor x = Tensor::FromVector<double>({3}, {1, 2, 3});
+  Tensor y = Tensor::FromVector<double>({3}, {4, 5, 6});
+  auto dot = RunOne(OpType::kEinsum, {x, y}, {testing::StringAttr("equation", "i,i")});
+  ASSERT_TRUE(dot.ok());
+  EXPECT_EQ(dot->data<double>()[0], 32);
+
+  Tensor h(DataType::kFloat16, {2});
+  h.data<uint16_t>()[0] = FloatToHalf(1.5f);
+  h.data<uint16_t>()[1] = FloatToHalf(2.0f);
+  for (bool reference : {false, true}) {
+    auto sum = RunOne(OpType::kEinsum, {h}, {testing::StringAttr("equation", "i->")}, reference);
+    ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+    EXPECT_EQ(HalfToFloat(sum->data<uint16_t>()[0]), 3.5f);
+  }
+}
+
+TEST(EinsumTest, BadEquationsReturnErrors) {
+  Tensor m(DataType::kFloat32, {2, 3}), v(DataType::kFloat32, {4});
+  auto error = [&](const std::string& equation, std::vector<Tensor> inputs) {
+    auto y = RunOne(OpType::kEinsum, inputs, {testing::StringAttr("equation", equation)});
+    return y.ok() ? std::string() : y.status().message();
+  };
+  EXPECT_NE(error("ij,jk->ik", {m}).find("input terms"), std::string::npos);
+  EXPECT_NE(error("ijk->i", {m}).find("does not match input 0"), std::string::npos);
+  EXPECT_NE(error("ij,j->i", {m, v}).find("does not match"), std::string::npos);
+  EXPECT_NE(error("ij->k", {m}).find("not in any input"), std::string::npos);
+  EXPECT_NE(error("ij->ii", {m}).find("repeated"), std::string::npos);
+  EXPECT_NE(error("i$->i", {m}).find("invalid character"), std::string::npos);
+  EXPECT_NE(error("...j->j", {Tensor(DataType::kFloat32, {2, 2, 3})}).find("'...'"),
+            std::string::npos);
+  EXPECT_NE(error("i..j->ij", {m}).find("ellipsis"), std::string::npos);
+  EXPECT_NE(error("ij,ij->ij", {m, Tensor(DataType::kFloat64, {2, 3})}).find("dtype"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -32,8 +32,8 @@ LstmWeights WeightsOf(const Problem& p, int d) {
 }
 
 // One step for one batch entry from the gate pre-activations `pre` (without peepholes).
-void ReferenceCell(const Attributes& attrs, int d, int64_t H, const float* pre,
-                   const float* peep, float* h, float* c) {
+void ReferenceCell(const Attributes& attrs, int d, int64_t H, const float* pre, const float* peep,
+                   float* h, float* c) {
   const Activation& f = attrs.act(d, 0);
   const Activation& g = attrs.act(d, 1);
   const Activation& h_act = attrs.act(d, 2);
@@ -60,7 +60,8 @@ void LstmReference(const Problem& p, const Attributes& attrs, int d) {
   const int64_t H = p.hidden, I = p.input_size;
   const LstmWeights lw = WeightsOf(p, d);
   const bool reverse = attrs.reverse || d == 1;
-  std::vector<float> h(static_cast<size_t>(H)), c(static_cast<size_t>(H)), pre(static_cast<size_t>(4 * H));
+  std::vector<float> h(static_cast<size_t>(H)), c(static_cast<size_t>(H)),
+      pre(static_cast<size_t>(4 * H));
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t j = 0; j < H; ++j) {
       h[size_t(j)] = p.initial_h ? p.initial_h[p.StateRow(d, b) + j] : 0.0f;

@@ -15,14 +15,26 @@
 namespace shrink::engine {
 namespace {
 
-// Element offsets of the A, B and Y matrices of every batch entry.
+// Shapes of a MatMul; batch entry i multiplies A matrix AOffset(i) by B matrix BOffset(i).
 struct MatMulPlan {
   Shape out_shape;
   int64_t m = 0, k = 0, n = 0;
-  std::vector<int64_t> a_offsets, b_offsets;
-  bool b_shared = false;  // every batch entry uses the same B matrix
-  bool a_dense = false;   // A's matrices are consecutive, one per batch entry
-  int64_t batch() const { return int64_t(a_offsets.size()); }
+  Shape batch;                            // broadcast batch dims
+  std::vector<int64_t> a_steps, b_steps;  // per batch dim, in elements (0 where broadcast)
+  int64_t count = 1;                      // batch entries
+  bool b_shared = false;                  // every batch entry uses the same B matrix
+  bool a_dense = false;                   // A's matrices are consecutive, one per batch entry
+
+  int64_t AOffset(int64_t i) const { return Offset(i, a_steps); }
+  int64_t BOffset(int64_t i) const { return Offset(i, b_steps); }
+  int64_t Offset(int64_t i, const std::vector<int64_t>& steps) const {
+    int64_t offset = 0;
+    for (size_t d = batch.size(); d-- > 0;) {
+      offset += (i % batch[d]) * steps[d];
+      i /= batch[d];
+    }
+    return offset;
+  }
 };
 
 StatusOr<MatMulPlan> PlanMatMul(const Node& node, const Shape& a, const Shape& b) {
@@ -44,61 +56,44 @@ StatusOr<MatMulPlan> PlanMatMul(const Node& node, const Shape& a, const Shape& b
   Shape b_batch(b.begin(), b.end() - (b_vector ? 1 : 2));
   auto batch_or = BroadcastShapes({a_batch, b_batch});
   if (!batch_or.ok()) return KernelError(node, batch_or.status().message());
-  const Shape& batch = *batch_or;
-  plan.out_shape = batch;
+  plan.batch = *batch_or;
+  plan.out_shape = plan.batch;
   if (!a_vector) plan.out_shape.push_back(plan.m);
   if (!b_vector) plan.out_shape.push_back(plan.n);
-
-  ASSIGN_OR_RETURN(int64_t count, ElementCount(batch));
-  std::vector<int64_t> a_strides = BroadcastStrides(a_batch, batch);
-  std::vector<int64_t> b_strides = BroadcastStrides(b_batch, batch);
-  std::vector<int64_t> index(batch.size(), 0);
-  plan.a_offsets.resize(size_t(count));
-  plan.b_offsets.resize(size_t(count));
-  int64_t a_off = 0, b_off = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    plan.a_offsets[size_t(i)] = a_off * plan.m * plan.k;
-    plan.b_offsets[size_t(i)] = b_off * plan.k * plan.n;
-    for (int dim = int(batch.size()) - 1; dim >= 0; --dim) {
-      size_t d = size_t(dim);
-      a_off += a_strides[d];
-      b_off += b_strides[d];
-      if (++index[d] < batch[d]) break;
-      a_off -= a_strides[d] * batch[d];
-      b_off -= b_strides[d] * batch[d];
-      index[d] = 0;
-    }
-  }
+  ASSIGN_OR_RETURN(plan.count, ElementCount(plan.batch));
+  plan.a_steps = BroadcastStrides(a_batch, plan.batch);
+  plan.b_steps = BroadcastStrides(b_batch, plan.batch);
+  for (int64_t& step : plan.a_steps) step *= plan.m * plan.k;
+  for (int64_t& step : plan.b_steps) step *= plan.k * plan.n;
   ASSIGN_OR_RETURN(int64_t a_count, ElementCount(a_batch));
   ASSIGN_OR_RETURN(int64_t b_count, ElementCount(b_batch));
   plan.b_shared = b_count == 1;
-  plan.a_dense = a_count == count;
+  plan.a_dense = a_count == plan.count;
   return plan;
 }
 
-void MatMulFloat(const MatMulPlan& plan, const float* a, const float* b, float* y,
-                 bool reference, const ThreadPool& pool) {
-  const int64_t m = plan.m, n = plan.n, k = plan.k, batch = plan.batch();
+void MatMulFloat(const MatMulPlan& plan, const float* a, const float* b, float* y, bool reference,
+                 const ThreadPool& pool) {
+  const int64_t m = plan.m, n = plan.n, k = plan.k, batch = plan.count;
   if (batch == 0 || m == 0 || n == 0) return;
   if (reference) {
     for (int64_t i = 0; i < batch; ++i) {
-      SgemmReference(DenseGemm(m, n, k), 1.0f, a + plan.a_offsets[size_t(i)],
-                     b + plan.b_offsets[size_t(i)], 0.0f, y + i * m * n);
+      SgemmReference(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i), b + plan.BOffset(i), 0.0f,
+                     y + i * m * n);
     }
     return;
   }
   std::optional<SingleThreadedGemm> single;
   if (batch * m * n * k < kParallelMacs) single.emplace();
   if (batch == 1 || (plan.b_shared && plan.a_dense)) {  // one GEMM: [batch*M, K] x [K, N]
-    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.a_offsets[0], b + plan.b_offsets[0], 0.0f,
-          y);
+    Sgemm(DenseGemm(batch * m, n, k), 1.0f, a + plan.AOffset(0), b + plan.BOffset(0), 0.0f, y);
     return;
   }
   // One parallel region over the batch; oneDNN runs single-threaded inside it.
   pool.ParallelFor(batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.a_offsets[size_t(i)],
-            b + plan.b_offsets[size_t(i)], 0.0f, y + i * m * n);
+      Sgemm(DenseGemm(m, n, k), 1.0f, a + plan.AOffset(i), b + plan.BOffset(i), 0.0f,
+            y + i * m * n);
     }
   });
 }
@@ -130,7 +125,8 @@ Tensor HalfToFloatTensor(const Tensor& t) {
   const uint16_t* in = t.data<uint16_t>();
   float* dst = out.data<float>();
   bool bf16 = t.dtype() == DataType::kBFloat16;
-  for (int64_t i = 0; i < t.size(); ++i) dst[i] = bf16 ? BFloat16ToFloat(in[i]) : HalfToFloat(in[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    dst[i] = bf16 ? BFloat16ToFloat(in[i]) : HalfToFloat(in[i]);
   return out;
 }
 
@@ -138,7 +134,8 @@ void FloatToHalfTensor(const Tensor& in, Tensor* out) {
   const float* src = in.data<float>();
   uint16_t* dst = out->data<uint16_t>();
   bool bf16 = out->dtype() == DataType::kBFloat16;
-  for (int64_t i = 0; i < in.size(); ++i) dst[i] = bf16 ? FloatToBFloat16(src[i]) : FloatToHalf(src[i]);
+  for (int64_t i = 0; i < in.size(); ++i)
+    dst[i] = bf16 ? FloatToBFloat16(src[i]) : FloatToHalf(src[i]);
 }
 
 bool IsHalf(DataType t) { return t == DataType::kFloat16 || t == DataType::kBFloat16; }
@@ -147,12 +144,18 @@ bool IsHalf(DataType t) { return t == DataType::kFloat16 || t == DataType::kBFlo
 template <typename Fn>
 Status DispatchLoopType(const Node& node, DataType type, Fn&& fn) {
   switch (type) {
-    case DataType::kFloat64: return fn(double{});
-    case DataType::kInt32: return fn(int32_t{});
-    case DataType::kInt64: return fn(int64_t{});
-    case DataType::kUint32: return fn(uint32_t{});
-    case DataType::kUint64: return fn(uint64_t{});
-    default: return UnsupportedType(node, type);
+    case DataType::kFloat64:
+      return fn(double{});
+    case DataType::kInt32:
+      return fn(int32_t{});
+    case DataType::kInt64:
+      return fn(int64_t{});
+    case DataType::kUint32:
+      return fn(uint32_t{});
+    case DataType::kUint64:
+      return fn(uint64_t{});
+    default:
+      return UnsupportedType(node, type);
   }
 }
 
@@ -171,6 +174,10 @@ class MatMulKernel : public OpKernel {
     }
     ASSIGN_OR_RETURN(MatMulPlan plan, PlanMatMul(node, a.shape(), b.shape()));
     ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(a.dtype(), plan.out_shape));
+    if (y.size() == 0) {  // also skips huge batches of empty matrices
+      context.output(0) = std::move(y);
+      return OkStatus();
+    }
     if (a.dtype() == DataType::kFloat32) {
       MatMulFloat(plan, a.data<float>(), b.data<float>(), y.data<float>(), reference_,
                   context.pool);
@@ -184,9 +191,8 @@ class MatMulKernel : public OpKernel {
       RETURN_IF_ERROR(DispatchLoopType(node, a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         std::vector<LoopAcc<T>> row;
-        for (int64_t i = 0; i < plan.batch(); ++i) {
-          MatMulLoop<T>(a.data<T>() + plan.a_offsets[size_t(i)],
-                        b.data<T>() + plan.b_offsets[size_t(i)],
+        for (int64_t i = 0; i < plan.count; ++i) {
+          MatMulLoop<T>(a.data<T>() + plan.AOffset(i), b.data<T>() + plan.BOffset(i),
                         y.data<T>() + i * plan.m * plan.n, plan.m, plan.n, plan.k, plan.k, 1,
                         plan.n, 1, &row);
         }
@@ -268,19 +274,19 @@ Status GemmKernel::ComputeFloat(const Tensor& a, const Tensor& b, const Tensor* 
 }
 
 template <typename T>
-void GemmKernel::ComputeLoop(const Tensor& a, const Tensor& b, const Tensor* c,
-                             const GemmShape& s, Tensor* y) const {
+void GemmKernel::ComputeLoop(const Tensor& a, const Tensor& b, const Tensor* c, const GemmShape& s,
+                             Tensor* y) const {
   std::vector<LoopAcc<T>> row;
   Tensor product(y->dtype(), y->shape());
-  MatMulLoop<T>(a.data<T>(), b.data<T>(), product.data<T>(), s.m, s.n, s.k,
-                s.trans_a ? 1 : s.k, s.trans_a ? s.m : 1, s.trans_b ? 1 : s.n,
-                s.trans_b ? s.k : 1, &row);
+  MatMulLoop<T>(a.data<T>(), b.data<T>(), product.data<T>(), s.m, s.n, s.k, s.trans_a ? 1 : s.k,
+                s.trans_a ? s.m : 1, s.trans_b ? 1 : s.n, s.trans_b ? s.k : 1, &row);
   T* out = y->data<T>();
   if (c) FillBias<T>(*c, y->shape(), attrs_.beta, out);
   const T* prod = product.data<T>();
   using Acc = LoopAcc<T>;
   for (int64_t i = 0; i < y->size(); ++i) {
-    T value = attrs_.alpha == 1.0f ? prod[i] : FromDouble<T>(double(attrs_.alpha) * double(prod[i]));
+    T value =
+        attrs_.alpha == 1.0f ? prod[i] : FromDouble<T>(double(attrs_.alpha) * double(prod[i]));
     out[i] = c ? T(Acc(value) + Acc(out[i])) : value;
   }
 }
@@ -292,8 +298,8 @@ Status GemmKernel::Compute(KernelContext& context) {
   const Tensor& b = context.input(1);
   const Tensor* c = context.has_input(2) ? &context.input(2) : nullptr;
   if (a.rank() != 2 || b.rank() != 2) {
-    return KernelError(node, "A and B must be 2-D, got A " + ShapeToString(a.shape()) +
-                                 " and B " + ShapeToString(b.shape()));
+    return KernelError(node, "A and B must be 2-D, got A " + ShapeToString(a.shape()) + " and B " +
+                                 ShapeToString(b.shape()));
   }
   if (a.dtype() != b.dtype() || (c && c->dtype() != a.dtype())) {
     return KernelError(node, "A, B and C must have the same dtype");
@@ -308,7 +314,8 @@ Status GemmKernel::Compute(KernelContext& context) {
   if (s.k != kb) {
     return KernelError(node, "inner dimensions do not match: A " + ShapeToString(a.shape()) +
                                  (attrs_.trans_a ? " (transposed)" : "") + " and B " +
-                                 ShapeToString(b.shape()) + (attrs_.trans_b ? " (transposed)" : ""));
+                                 ShapeToString(b.shape()) +
+                                 (attrs_.trans_b ? " (transposed)" : ""));
   }
   s.lda = a.dim(1);
   s.ldb = b.dim(1);
@@ -332,8 +339,8 @@ Status GemmKernel::Compute(KernelContext& context) {
   } else if (IsHalf(a.dtype())) {
     Tensor cf = c ? HalfToFloatTensor(*c) : Tensor();
     Tensor yf(DataType::kFloat32, out_shape);
-    RETURN_IF_ERROR(ComputeFloat(HalfToFloatTensor(a), HalfToFloatTensor(b), c ? &cf : nullptr,
-                                 s, &yf));
+    RETURN_IF_ERROR(
+        ComputeFloat(HalfToFloatTensor(a), HalfToFloatTensor(b), c ? &cf : nullptr, s, &yf));
     FloatToHalfTensor(yf, &y);
   } else {
     RETURN_IF_ERROR(DispatchLoopType(node, a.dtype(), [&](auto tag) {
@@ -348,20 +355,21 @@ Status GemmKernel::Compute(KernelContext& context) {
 }  // namespace
 
 void RegisterLinalgKernels(KernelRegistry* registry) {
-  registry->Register(OpType::kMatMul, [](const KernelConfig& config)
-                                          -> StatusOr<std::unique_ptr<OpKernel>> {
-    return std::unique_ptr<OpKernel>(new MatMulKernel(config.reference));
-  });
-  registry->Register(OpType::kGemm, [](const KernelConfig& config)
-                                        -> StatusOr<std::unique_ptr<OpKernel>> {
-    GemmAttrs attrs;
-    attrs.trans_a = config.node.GetInt("transA", 0) != 0;
-    attrs.trans_b = config.node.GetInt("transB", 0) != 0;
-    attrs.alpha = config.node.GetFloat("alpha", 1.0f);
-    attrs.beta = config.node.GetFloat("beta", 1.0f);
-    return std::unique_ptr<OpKernel>(new GemmKernel(attrs, config.reference));
-  });
+  registry->Register(OpType::kMatMul,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       return std::unique_ptr<OpKernel>(new MatMulKernel(config.reference));
+                     });
+  registry->Register(OpType::kGemm,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       GemmAttrs attrs;
+                       attrs.trans_a = config.node.GetInt("transA", 0) != 0;
+                       attrs.trans_b = config.node.GetInt("transB", 0) != 0;
+                       attrs.alpha = config.node.GetFloat("alpha", 1.0f);
+                       attrs.beta = config.node.GetFloat("beta", 1.0f);
+                       return std::unique_ptr<OpKernel>(new GemmKernel(attrs, config.reference));
+                     });
   RegisterRecurrentKernels(registry);
+  RegisterEinsumKernel(registry);
 }
 
 }  // namespace shrink::engine

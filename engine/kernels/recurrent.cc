@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -20,9 +21,12 @@ namespace rnn {
 
 int GateCount(CellKind kind) {
   switch (kind) {
-    case CellKind::kRnn: return 1;
-    case CellKind::kGru: return 3;
-    case CellKind::kLstm: return 4;
+    case CellKind::kRnn:
+      return 1;
+    case CellKind::kGru:
+      return 3;
+    case CellKind::kLstm:
+      return 4;
   }
   return 1;
 }
@@ -44,8 +48,8 @@ StatusOr<Attributes> ParseAttributes(const Node& node, CellKind kind, int64_t op
   if (node.HasAttribute("hidden_size")) {
     attrs.hidden_size = node.GetInt("hidden_size", -1);
     if (attrs.hidden_size <= 0) {
-      return KernelError(node, "hidden_size must be positive, got " +
-                                   std::to_string(attrs.hidden_size));
+      return KernelError(node,
+                         "hidden_size must be positive, got " + std::to_string(attrs.hidden_size));
     }
   }
   if (opset >= 14) attrs.layout = int(node.GetInt("layout", 0));
@@ -80,8 +84,8 @@ void Project(const Problem& p, int d, int gates, float* out) {
 
 }  // namespace
 
-void Recurrence(const Problem& p, int d, int gates, const float* h, int64_t rows,
-                int64_t row_begin, int64_t n, float* out, int64_t ldc) {
+void Recurrence(const Problem& p, int d, int gates, const float* h, int64_t rows, int64_t row_begin,
+                int64_t n, float* out, int64_t ldc) {
   const int64_t H = p.hidden;
   const float* r = p.r + (int64_t(d) * gates * H + row_begin) * H;
   GemmShape s = DenseGemm(rows, n, H, false, true);
@@ -145,7 +149,8 @@ Status RunCell(const Cell& cell, const Problem& p, const Attributes& attrs, bool
 
   const int64_t projection = p.seq_length * B * cell.gates * H;
   ASSIGN_OR_RETURN(Tensor xw, Scratch(D * projection));
-  for (int d = 0; d < p.directions; ++d) Project(p, d, cell.gates, xw.data<float>() + d * projection);
+  for (int d = 0; d < p.directions; ++d)
+    Project(p, d, cell.gates, xw.data<float>() + d * projection);
 
   // Slices: one per thread (directions count), never empty.
   int64_t slices = single_threaded ? 1 : std::max<int64_t>(1, (threads + D - 1) / D);
@@ -166,11 +171,11 @@ Status RunCell(const Cell& cell, const Problem& p, const Attributes& attrs, bool
   };
   if (!single_threaded && D * slices > 1) {
     pool->ParallelFor(D * slices, 1, run);  // oneDNN runs single-threaded inside the region
-  } else if (single || cell.gates * H * H < kParallelMacs) {
-    if (!single) single.emplace();  // one batch slice: the per-step GEMMs are too small to split
-    run(0, D * slices);
   } else {
-    run(0, D * slices);  // a large recurrent matrix: let oneDNN thread each step
+    // One slice on this thread: its per-step GEMMs stay single-threaded unless the recurrent
+    // matrix itself is large enough to split.
+    if (!single && cell.gates * H * H < kParallelMacs) single.emplace();
+    run(0, D * slices);
   }
   return OkStatus();
 }
@@ -296,9 +301,12 @@ class RecurrentKernel : public OpKernel {
   Status CheckSequenceLens(const KernelContext& context, rnn::Problem* p) const;
   const rnn::Cell& cell() const {
     switch (kind_) {
-      case CellKind::kRnn: return rnn::RnnCell();
-      case CellKind::kGru: return rnn::GruCell();
-      case CellKind::kLstm: return rnn::LstmCell();
+      case CellKind::kRnn:
+        return rnn::RnnCell();
+      case CellKind::kGru:
+        return rnn::GruCell();
+      case CellKind::kLstm:
+        return rnn::LstmCell();
     }
     return rnn::RnnCell();
   }
@@ -339,8 +347,8 @@ Status RecurrentKernel::BuildProblem(const KernelContext& context, FloatInputs* 
   const int64_t H = p->hidden, B = p->batch;
   RETURN_IF_ERROR(CheckShape(node, "W", w, {D, G * H, p->input_size},
                              "[num_directions, gates*hidden_size, input_size]"));
-  RETURN_IF_ERROR(CheckShape(node, "R", r, {D, G * H, H},
-                             "[num_directions, gates*hidden_size, hidden_size]"));
+  RETURN_IF_ERROR(
+      CheckShape(node, "R", r, {D, G * H, H}, "[num_directions, gates*hidden_size, hidden_size]"));
   Shape state_shape = attrs_.layout == 0 ? Shape{D, B, H} : Shape{B, D, H};
   const char* state_formula = attrs_.layout == 0 ? "[num_directions, batch, hidden_size]"
                                                  : "[batch, num_directions, hidden_size]";
@@ -373,6 +381,10 @@ Status RecurrentKernel::BuildProblem(const KernelContext& context, FloatInputs* 
 }
 
 Status RecurrentKernel::CheckSequenceLens(const KernelContext& context, rnn::Problem* p) const {
+  if (p->batch > (int64_t(1) << 31) || p->seq_length > std::numeric_limits<int32_t>::max()) {
+    return KernelError(context.node,
+                       "X of shape " + ShapeToString(context.input(0).shape()) + " is too large");
+  }
   p->seq_lens.assign(size_t(p->batch), int32_t(p->seq_length));
   if (!context.has_input(4)) return OkStatus();
   const Tensor& lens = context.input(4);
@@ -386,8 +398,8 @@ Status RecurrentKernel::CheckSequenceLens(const KernelContext& context, rnn::Pro
   for (int64_t b = 0; b < p->batch; ++b) {
     int64_t len = lens.GetAsInt64(b);
     if (len < 0 || len > p->seq_length) {
-      return KernelError(context.node, "sequence_lens[" + std::to_string(b) + "] = " +
-                                           std::to_string(len) + " is outside [0, " +
+      return KernelError(context.node, "sequence_lens[" + std::to_string(b) +
+                                           "] = " + std::to_string(len) + " is outside [0, " +
                                            std::to_string(p->seq_length) + "]");
     }
     p->seq_lens[size_t(b)] = int32_t(len);

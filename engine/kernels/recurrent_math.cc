@@ -120,39 +120,58 @@ inline void Loop(float* __restrict x, int64_t n, Fn fn) {
 
 float Activate(const Activation& f, float x) {
   switch (f.kind) {
-    case Kind::kSigmoid: return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
-    case Kind::kTanh: return std::tanh(x);
-    case Kind::kRelu: return x > 0 ? x : 0;
-    case Kind::kHardSigmoid: return std::min(1.0f, std::max(0.0f, f.alpha * x + f.beta));
-    case Kind::kAffine: return f.alpha * x + f.beta;
-    case Kind::kLeakyRelu: return x >= 0 ? x : f.alpha * x;
-    case Kind::kThresholdedRelu: return x > f.alpha ? x : 0;
-    case Kind::kScaledTanh: return f.alpha * std::tanh(f.beta * x);
-    case Kind::kElu: return x >= 0 ? x : f.alpha * (std::exp(x) - 1);
-    case Kind::kSoftsign: return x / (1 + std::fabs(x));
-    case Kind::kSoftplus: return x > 30 ? x : std::log1p(std::exp(x));
+    case Kind::kSigmoid:
+      return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+    case Kind::kTanh:
+      return std::tanh(x);
+    case Kind::kRelu:
+      return x > 0 ? x : 0;
+    case Kind::kHardSigmoid:
+      return std::min(1.0f, std::max(0.0f, f.alpha * x + f.beta));
+    case Kind::kAffine:
+      return f.alpha * x + f.beta;
+    case Kind::kLeakyRelu:
+      return x >= 0 ? x : f.alpha * x;
+    case Kind::kThresholdedRelu:
+      return x > f.alpha ? x : 0;
+    case Kind::kScaledTanh:
+      return f.alpha * std::tanh(f.beta * x);
+    case Kind::kElu:
+      return x >= 0 ? x : f.alpha * (std::exp(x) - 1);
+    case Kind::kSoftsign:
+      return x / (1 + std::fabs(x));
+    case Kind::kSoftplus:
+      return x > 30 ? x : std::log1p(std::exp(x));
   }
   return x;
 }
 
 // Cloned for AVX2 so the polynomial loops run 8 floats wide where the CPU allows.
 __attribute__((target_clones("avx2", "default"))) void ActivateInPlace(const Activation& f,
-                                                                          float* x, int64_t n) {
+                                                                       float* x, int64_t n) {
   const float a = f.alpha, b = f.beta;
   switch (f.kind) {
-    case Kind::kSigmoid: return Loop(x, n, [](float v) { return 0.5f * FastTanh(0.5f * v) + 0.5f; });
-    case Kind::kTanh: return Loop(x, n, [](float v) { return FastTanh(v); });
-    case Kind::kRelu: return Loop(x, n, [](float v) { return v > 0 ? v : 0.0f; });
+    case Kind::kSigmoid:
+      return Loop(x, n, [](float v) { return 0.5f * FastTanh(0.5f * v) + 0.5f; });
+    case Kind::kTanh:
+      return Loop(x, n, [](float v) { return FastTanh(v); });
+    case Kind::kRelu:
+      return Loop(x, n, [](float v) { return v > 0 ? v : 0.0f; });
     case Kind::kHardSigmoid:
       return Loop(x, n, [a, b](float v) {
         float y = a * v + b;
         return y < 0 ? 0.0f : (y > 1 ? 1.0f : y);
       });
-    case Kind::kAffine: return Loop(x, n, [a, b](float v) { return a * v + b; });
-    case Kind::kLeakyRelu: return Loop(x, n, [a](float v) { return v >= 0 ? v : a * v; });
-    case Kind::kThresholdedRelu: return Loop(x, n, [a](float v) { return v > a ? v : 0.0f; });
-    case Kind::kScaledTanh: return Loop(x, n, [a, b](float v) { return a * FastTanh(b * v); });
-    case Kind::kSoftsign: return Loop(x, n, [](float v) { return v / (1 + std::fabs(v)); });
+    case Kind::kAffine:
+      return Loop(x, n, [a, b](float v) { return a * v + b; });
+    case Kind::kLeakyRelu:
+      return Loop(x, n, [a](float v) { return v >= 0 ? v : a * v; });
+    case Kind::kThresholdedRelu:
+      return Loop(x, n, [a](float v) { return v > a ? v : 0.0f; });
+    case Kind::kScaledTanh:
+      return Loop(x, n, [a, b](float v) { return a * FastTanh(b * v); });
+    case Kind::kSoftsign:
+      return Loop(x, n, [](float v) { return v / (1 + std::fabs(v)); });
     case Kind::kElu:
     case Kind::kSoftplus:
       for (int64_t i = 0; i < n; ++i) x[i] = Activate(f, x[i]);

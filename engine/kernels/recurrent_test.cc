@@ -39,11 +39,17 @@ double Sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 TEST(ActivationTest, VectorizedMatchesScalarForms) {
   using Kind = rnn::Activation::Kind;
-  const std::vector<rnn::Activation> all = {
-      {Kind::kSigmoid, 0, 0},        {Kind::kTanh, 0, 0},       {Kind::kRelu, 0, 0},
-      {Kind::kHardSigmoid, 0.2f, 0.5f}, {Kind::kAffine, 2, 1},  {Kind::kLeakyRelu, 0.1f, 0},
-      {Kind::kThresholdedRelu, 1.0f, 0}, {Kind::kScaledTanh, 1.5f, 0.7f},
-      {Kind::kElu, 1.0f, 0},         {Kind::kSoftsign, 0, 0},   {Kind::kSoftplus, 0, 0}};
+  const std::vector<rnn::Activation> all = {{Kind::kSigmoid, 0, 0},
+                                            {Kind::kTanh, 0, 0},
+                                            {Kind::kRelu, 0, 0},
+                                            {Kind::kHardSigmoid, 0.2f, 0.5f},
+                                            {Kind::kAffine, 2, 1},
+                                            {Kind::kLeakyRelu, 0.1f, 0},
+                                            {Kind::kThresholdedRelu, 1.0f, 0},
+                                            {Kind::kScaledTanh, 1.5f, 0.7f},
+                                            {Kind::kElu, 1.0f, 0},
+                                            {Kind::kSoftsign, 0, 0},
+                                            {Kind::kSoftplus, 0, 0}};
   std::vector<float> xs;
   for (float x = -25; x <= 25; x += 0.001f) xs.push_back(x);
   for (const rnn::Activation& f : all) {
@@ -103,7 +109,8 @@ KernelRun MakeRun(const Config& c, std::mt19937* rng) {
   // Weights ~ U(-0.5/sqrt(n), 0.5/sqrt(n)) keep the recurrence contractive (see Tolerance).
   const float w_scale = 0.5f / std::sqrt(float(c.I)), r_scale = 0.5f / std::sqrt(float(c.H));
   Shape state = c.layout == 0 ? Shape{D, c.B, c.H} : Shape{c.B, D, c.H};
-  run.inputs.push_back(Uniform(c.layout == 0 ? Shape{c.T, c.B, c.I} : Shape{c.B, c.T, c.I}, 1, rng));
+  run.inputs.push_back(
+      Uniform(c.layout == 0 ? Shape{c.T, c.B, c.I} : Shape{c.B, c.T, c.I}, 1, rng));
   run.inputs.push_back(Uniform({D, G * c.H, c.I}, w_scale, rng));
   run.inputs.push_back(Uniform({D, G * c.H, c.H}, r_scale, rng));
   run.inputs.push_back(c.bias ? Uniform({D, 2 * G * c.H}, 0.5f, rng) : Tensor());
@@ -178,8 +185,8 @@ TEST(RecurrentTest, FastMatchesReferenceOverRandomConfigs) {
   std::mt19937 rng(20240601);
   const std::vector<std::string> directions = {"forward", "reverse", "bidirectional"};
   const std::vector<std::vector<std::string>> rnn_acts = {
-      {}, {"Relu"}, {"Sigmoid"}, {"LeakyRelu"}, {"Softsign"}, {"ScaledTanh"}, {"Elu"},
-      {"Softplus"}, {"HardSigmoid"}, {"Affine"}};
+      {},      {"Relu"},     {"Sigmoid"},     {"LeakyRelu"}, {"Softsign"}, {"ScaledTanh"},
+      {"Elu"}, {"Softplus"}, {"HardSigmoid"}, {"Affine"}};
   auto coin = [&] { return std::uniform_int_distribution<int>(0, 1)(rng) == 1; };
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   for (int iter = 0; iter < 120; ++iter) {
@@ -258,7 +265,8 @@ TEST(RecurrentTest, RnnOneStepHandComputed) {
   run.inputs = {Tensor::FromVector<float>({1, 1, 2}, {1, 2}),
                 Tensor::FromVector<float>({1, 2, 2}, {0.5f, -0.25f, 0.1f, 0.2f}),
                 Tensor::FromVector<float>({1, 2, 2}, {0.3f, 0.0f, 0.7f, -0.6f}),
-                Tensor::FromVector<float>({1, 4}, {0.1f, 0.2f, 0.01f, 0.02f}), Tensor(),
+                Tensor::FromVector<float>({1, 4}, {0.1f, 0.2f, 0.01f, 0.02f}),
+                Tensor(),
                 Tensor::FromVector<float>({1, 1, 2}, {0.4f, 0.9f})};
   run.attributes = {IntAttr("hidden_size", 2)};
   std::vector<Tensor> out = RunBoth(run, 1e-6);
@@ -335,7 +343,8 @@ TEST(RecurrentTest, GruOneStepHandComputed) {
                   Tensor::FromVector<float>({1, 3, 1}, {0.2f, -0.3f, 0.6f}),
                   Tensor::FromVector<float>({1, 3, 1}, {0.5f, 0.4f, -0.7f}),
                   Tensor::FromVector<float>({1, 6}, {0.01f, 0.02f, 0.03f, 0.1f, 0.2f, 0.3f}),
-                  Tensor(), Tensor::FromVector<float>({1, 1, 1}, {float(h0)})};
+                  Tensor(),
+                  Tensor::FromVector<float>({1, 1, 1}, {float(h0)})};
     run.attributes = {IntAttr("hidden_size", 1), IntAttr("linear_before_reset", lbr)};
     std::vector<Tensor> out = RunBoth(run, 1e-6);
     ASSERT_EQ(out.size(), 2u);
@@ -539,8 +548,8 @@ TEST(RecurrentTest, Float64AndFloat16Inputs) {
       const Tensor& g = (*got)[size_t(o)];
       ASSERT_EQ(g.dtype(), type);
       for (int64_t i = 0; i < g.size(); ++i) {
-        double v = type == DataType::kFloat64 ? g.data<double>()[i]
-                                              : HalfToFloat(g.data<uint16_t>()[i]);
+        double v =
+            type == DataType::kFloat64 ? g.data<double>()[i] : HalfToFloat(g.data<uint16_t>()[i]);
         // float16 output rounding: half an ulp of a value below 1 is at most 2^-12.
         double tol = type == DataType::kFloat64 ? 0.0 : std::ldexp(1.0, -12);
         EXPECT_NEAR(v, (*want)[size_t(o)].data<float>()[i], tol);

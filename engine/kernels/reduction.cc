@@ -44,11 +44,15 @@ struct Reducer {
 
   static Acc Init() {
     if constexpr (kOp == Reduce::kMax) {
-      if constexpr (kInt) return Acc(std::numeric_limits<T>::lowest());
-      else return -std::numeric_limits<Acc>::infinity();
+      if constexpr (kInt)
+        return Acc(std::numeric_limits<T>::lowest());
+      else
+        return -std::numeric_limits<Acc>::infinity();
     } else if constexpr (kOp == Reduce::kMin) {
-      if constexpr (kInt) return Acc(std::numeric_limits<T>::max());
-      else return std::numeric_limits<Acc>::infinity();
+      if constexpr (kInt)
+        return Acc(std::numeric_limits<T>::max());
+      else
+        return std::numeric_limits<Acc>::infinity();
     } else if constexpr (kOp == Reduce::kProd) {
       return Acc(1);
     } else {
@@ -58,9 +62,12 @@ struct Reducer {
   static Acc Map(C v, Acc shift) {
     Acc a = Acc(v);
     if constexpr (kOp == Reduce::kL1) {
-      if constexpr (std::is_floating_point_v<Acc>) return std::abs(a);
-      else if constexpr (std::is_signed_v<Acc>) return a < 0 ? Acc(-uint64_t(a)) : a;
-      else return a;
+      if constexpr (std::is_floating_point_v<Acc>)
+        return std::abs(a);
+      else if constexpr (std::is_signed_v<Acc>)
+        return a < 0 ? Acc(-uint64_t(a)) : a;
+      else
+        return a;
     } else if constexpr (kOp == Reduce::kL2 || kOp == Reduce::kSumSquare) {
       return Mul(a, a);
     } else if constexpr (kOp == Reduce::kLogSumExp) {
@@ -70,17 +77,24 @@ struct Reducer {
     }
   }
   static Acc Combine(Acc a, Acc b) {
-    if constexpr (kOp == Reduce::kMax) return a < b ? b : a;
-    else if constexpr (kOp == Reduce::kMin) return b < a ? b : a;
-    else if constexpr (kOp == Reduce::kProd) return Mul(a, b);
-    else if constexpr (kInt && !kIntInDouble) return Acc(uint64_t(a) + uint64_t(b));
-    else return a + b;
+    if constexpr (kOp == Reduce::kMax)
+      return a < b ? b : a;
+    else if constexpr (kOp == Reduce::kMin)
+      return b < a ? b : a;
+    else if constexpr (kOp == Reduce::kProd)
+      return Mul(a, b);
+    else if constexpr (kInt && !kIntInDouble)
+      return Acc(uint64_t(a) + uint64_t(b));
+    else
+      return a + b;
   }
   static T Finalize(Acc a, int64_t count, Acc shift) {
     if constexpr (kOp == Reduce::kMean) {
       if (count == 0) {
-        if constexpr (kInt) return StoreAs<T>(Acc(0));
-        else return StoreAs<T>(std::numeric_limits<Acc>::quiet_NaN());
+        if constexpr (kInt)
+          return StoreAs<T>(Acc(0));
+        else
+          return StoreAs<T>(std::numeric_limits<Acc>::quiet_NaN());
       }
       return StoreAs<T>(a / Acc(count));
     } else if constexpr (kOp == Reduce::kL2) {
@@ -96,18 +110,66 @@ struct Reducer {
 
  private:
   static Acc Mul(Acc a, Acc b) {
-    if constexpr (std::is_integral_v<Acc>) return Acc(uint64_t(a) * uint64_t(b));
-    else return a * b;
+    if constexpr (std::is_integral_v<Acc>)
+      return Acc(uint64_t(a) * uint64_t(b));
+    else
+      return a * b;
   }
 };
+
+// The offsets of a box of (size, stride) dims, all sizes >= 2, in row-major order.
+struct OffsetBox {
+  std::vector<std::pair<int64_t, int64_t>> dims;
+  int64_t count() const {
+    int64_t n = 1;
+    for (const auto& d : dims) n *= d.first;
+    return n;
+  }
+};
+
+// Walks an OffsetBox from any position; the plan never materializes its offsets (a reduction
+// over [1e8, 2] would need more memory for them than for the input).
+class OffsetWalker {
+ public:
+  explicit OffsetWalker(const OffsetBox& box) : dims_(box.dims), index_(box.dims.size(), 0) {}
+  void Seek(int64_t position) {
+    offset_ = 0;
+    for (size_t d = dims_.size(); d-- > 0;) {
+      index_[d] = position % dims_[d].first;
+      position /= dims_[d].first;
+      offset_ += index_[d] * dims_[d].second;
+    }
+  }
+  int64_t offset() const { return offset_; }
+  void Next() {
+    for (size_t d = dims_.size(); d-- > 0;) {
+      offset_ += dims_[d].second;
+      if (++index_[d] < dims_[d].first) return;
+      offset_ -= dims_[d].first * dims_[d].second;
+      index_[d] = 0;
+    }
+  }
+
+ private:
+  const std::vector<std::pair<int64_t, int64_t>>& dims_;
+  std::vector<int64_t> index_;
+  int64_t offset_ = 0;
+};
+
+// The two inner loops. Written for gcc to vectorize; for float and double they are also built
+// for AVX2 and AVX-512 (target_clones dispatches at load time), elsewhere only the baseline.
+#define SHRINK_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+template <typename T>
+constexpr bool kWideTargets = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
 // Reduces n contiguous elements. Independent lanes let gcc vectorize the loop and, for float
 // sums, keep the double accumulation exact enough.
 template <typename T, Reduce kOp>
-typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
+__attribute__((always_inline)) inline typename Reducer<T, kOp>::Acc ReduceRunImpl(
+    const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
   using R = Reducer<T, kOp>;
   using Acc = typename R::Acc;
-  constexpr int kLanes = 8;
+  constexpr int kLanes = 16;
   Acc lanes[kLanes];
   for (Acc& lane : lanes) lane = R::Init();
   int64_t i = 0;
@@ -121,28 +183,66 @@ typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<
   return lanes[0];
 }
 
+// acc[k] (k < width) accumulates `count` rows at base + the offsets `blocks` walks (from its
+// current position); shift (one per column) is read only by ReduceLogSumExp.
+template <typename T, Reduce kOp>
+__attribute__((always_inline)) inline void AccumulateColumnsImpl(
+    const T* base, OffsetWalker* blocks, int64_t count, int64_t width, const double* shift,
+    typename Reducer<T, kOp>::Acc* acc) {
+  using R = Reducer<T, kOp>;
+  using Acc = typename R::Acc;
+  auto shift_at = [shift](int64_t k) {
+    if constexpr (R::kShifted)
+      return Acc(shift[k]);
+    else
+      return Acc(0);
+  };
+  for (int64_t k = 0; k < width; ++k) acc[k] = R::Init();
+  for (int64_t b = 0; b < count; ++b, blocks->Next()) {
+    const T* in = base + blocks->offset();
+    for (int64_t k = 0; k < width; ++k) {
+      acc[k] = R::Combine(acc[k], R::Map(Elem<T>::Load(in[k]), shift_at(k)));
+    }
+  }
+}
+
+template <typename T, Reduce kOp>
+SHRINK_WIDE_CLONES typename Reducer<T, kOp>::Acc ReduceRunWide(const T* x, int64_t n,
+                                                               typename Reducer<T, kOp>::Acc s) {
+  return ReduceRunImpl<T, kOp>(x, n, s);
+}
+template <typename T, Reduce kOp>
+SHRINK_WIDE_CLONES void AccumulateColumnsWide(const T* base, OffsetWalker* blocks, int64_t count,
+                                              int64_t width, const double* shift,
+                                              typename Reducer<T, kOp>::Acc* acc) {
+  AccumulateColumnsImpl<T, kOp>(base, blocks, count, width, shift, acc);
+}
+
+template <typename T, Reduce kOp>
+typename Reducer<T, kOp>::Acc ReduceRun(const T* x, int64_t n, typename Reducer<T, kOp>::Acc s) {
+  if constexpr (kWideTargets<T>)
+    return ReduceRunWide<T, kOp>(x, n, s);
+  else
+    return ReduceRunImpl<T, kOp>(x, n, s);
+}
+template <typename T, Reduce kOp>
+void AccumulateColumns(const T* base, OffsetWalker* blocks, int64_t count, int64_t width,
+                       const double* shift, typename Reducer<T, kOp>::Acc* acc) {
+  if constexpr (kWideTargets<T>) {
+    AccumulateColumnsWide<T, kOp>(base, blocks, count, width, shift, acc);
+  } else {
+    AccumulateColumnsImpl<T, kOp>(base, blocks, count, width, shift, acc);
+  }
+}
+
 // A reduction reduced to offsets (see the file comment).
 struct ReducePlan {
-  int64_t reduced_count = 1;    // input elements per output
-  bool inner_reduced = true;    // innermost merged dim reduced: contiguous runs
-  int64_t inner = 1;            // run length (inner_reduced) or kept row width
-  std::vector<int64_t> outer;   // input offset per output (inner_reduced) or per output row
-  std::vector<int64_t> blocks;  // offsets of the runs / input rows, relative to `outer`
+  int64_t reduced_count = 1;  // input elements per output
+  bool inner_reduced = true;  // innermost merged dim reduced: contiguous runs
+  int64_t inner = 1;          // run length (inner_reduced) or kept row width
+  OffsetBox outer;            // input offset per output (inner_reduced) or per output row
+  OffsetBox blocks;           // offsets of the runs / input rows, relative to `outer`
 };
-
-// All sums of i_d * stride_d over the box of `dims` (size, stride), in row-major order.
-std::vector<int64_t> EnumerateOffsets(const std::vector<std::pair<int64_t, int64_t>>& dims) {
-  std::vector<int64_t> offsets{0};
-  for (const auto& [size, stride] : dims) {
-    std::vector<int64_t> next;
-    next.reserve(offsets.size() * size_t(size));
-    for (int64_t base : offsets) {
-      for (int64_t i = 0; i < size; ++i) next.push_back(base + i * stride);
-    }
-    offsets.swap(next);
-  }
-  return offsets;
-}
 
 // Plans a reduction of a non-empty input of `shape` over the axes flagged in `reduced`.
 ReducePlan MakePlan(const Shape& shape, const std::vector<bool>& reduced) {
@@ -160,16 +260,12 @@ ReducePlan MakePlan(const Shape& shape, const std::vector<bool>& reduced) {
   if (dims.empty()) dims.push_back({1, true});
   plan.inner_reduced = dims.back().second;
   plan.inner = dims.back().first;
-  std::vector<std::pair<int64_t, int64_t>> kept, red;
   int64_t stride = plan.inner;
   for (int i = int(dims.size()) - 2; i >= 0; --i) {
-    (dims[size_t(i)].second ? red : kept).push_back({dims[size_t(i)].first, stride});
+    OffsetBox& box = dims[size_t(i)].second ? plan.blocks : plan.outer;
+    box.dims.insert(box.dims.begin(), {dims[size_t(i)].first, stride});
     stride *= dims[size_t(i)].first;
   }
-  std::reverse(kept.begin(), kept.end());
-  std::reverse(red.begin(), red.end());
-  plan.outer = EnumerateOffsets(kept);
-  plan.blocks = EnumerateOffsets(red);
   return plan;
 }
 
@@ -183,51 +279,64 @@ class ReduceRunner {
       : p_(plan), x_(x), y_(y), shift_(shift) {}
 
   void Run(const ThreadPool& pool) {
-    if (p_.inner_reduced) RunRows(pool);
-    else RunColumns(pool);
+    if (p_.inner_reduced)
+      RunRows(pool);
+    else
+      RunColumns(pool);
   }
 
  private:
-  static constexpr int64_t kColumnChunk = 256;
+  static constexpr int64_t kColumnChunk = 1024;
 
   Acc Shift(int64_t o) const {
-    if constexpr (R::kShifted) return Acc(shift_[o]);
-    else return Acc(0);
+    if constexpr (R::kShifted)
+      return Acc(shift_[o]);
+    else
+      return Acc(0);
   }
 
-  // Output o over [begin, end) of its flattened (blocks x inner) elements.
-  Acc AccumulateRuns(int64_t o, int64_t begin, int64_t end) const {
+  // The output at input offset `base`, over [begin, end) of its flattened (blocks x inner)
+  // elements; `blocks` is scratch.
+  Acc AccumulateRuns(int64_t base, Acc shift, int64_t begin, int64_t end,
+                     OffsetWalker* blocks) const {
     Acc acc = R::Init();
     const int64_t run = p_.inner;
-    const T* base = x_ + p_.outer[size_t(o)];
-    while (begin < end) {
-      int64_t b = begin / run, j = begin % run;
+    int64_t j = begin % run;
+    for (blocks->Seek(begin / run); begin < end; blocks->Next()) {
       int64_t len = std::min(run - j, end - begin);
-      acc = R::Combine(acc, ReduceRun<T, kOp>(base + p_.blocks[size_t(b)] + j, len, Shift(o)));
+      acc = R::Combine(acc, ReduceRun<T, kOp>(x_ + base + blocks->offset() + j, len, shift));
       begin += len;
+      j = 0;
     }
     return acc;
   }
 
   void RunRows(const ThreadPool& pool) {
-    const int64_t outputs = int64_t(p_.outer.size());
+    const int64_t outputs = p_.outer.count();
     const int64_t count = p_.reduced_count;
     const int threads = pool.num_threads();
     if (outputs >= threads || outputs * count < 2 * reduction_internal::kMinParallelWork) {
       pool.ParallelFor(outputs, MinChunk(count), [&](int64_t begin, int64_t end) {
-        for (int64_t o = begin; o < end; ++o) {
-          y_[o] = R::Finalize(AccumulateRuns(o, 0, count), count, Shift(o));
+        OffsetWalker outer(p_.outer), blocks(p_.blocks);
+        outer.Seek(begin);
+        for (int64_t o = begin; o < end; ++o, outer.Next()) {
+          Acc acc = AccumulateRuns(outer.offset(), Shift(o), 0, count, &blocks);
+          y_[o] = R::Finalize(acc, count, Shift(o));
         }
       });
       return;
     }
     // Few large outputs (e.g. reduce everything): split each one across threads.
     std::vector<Acc> partial(static_cast<size_t>(threads));
-    for (int64_t o = 0; o < outputs; ++o) {
+    OffsetWalker outer(p_.outer);
+    outer.Seek(0);
+    for (int64_t o = 0; o < outputs; ++o, outer.Next()) {
       std::fill(partial.begin(), partial.end(), R::Init());
       pool.ParallelFor(threads, 1, [&](int64_t begin, int64_t end) {
+        OffsetWalker blocks(p_.blocks);
         for (int64_t t = begin; t < end; ++t) {
-          partial[size_t(t)] = AccumulateRuns(o, count * t / threads, count * (t + 1) / threads);
+          partial[size_t(t)] = AccumulateRuns(outer.offset(), Shift(o), count * t / threads,
+                                              count * (t + 1) / threads, &blocks);
         }
       });
       Acc acc = R::Init();
@@ -239,22 +348,18 @@ class ReduceRunner {
   // Accumulates input rows [begin, end) of output row `row`, columns [k0, k0 + width).
   void AccumulateRows(int64_t row, int64_t k0, int64_t width, int64_t begin, int64_t end,
                       Acc* acc) const {
-    const T* base = x_ + p_.outer[size_t(row)] + k0;
-    const int64_t o0 = row * p_.inner + k0;
-    for (int64_t k = 0; k < width; ++k) acc[k] = R::Init();
-    for (int64_t b = begin; b < end; ++b) {
-      const T* in = base + p_.blocks[size_t(b)];
-      for (int64_t k = 0; k < width; ++k) {
-        acc[k] = R::Combine(acc[k], R::Map(Elem<T>::Load(in[k]), Shift(o0 + k)));
-      }
-    }
+    OffsetWalker outer(p_.outer), blocks(p_.blocks);
+    outer.Seek(row);
+    blocks.Seek(begin);
+    const double* shift = R::kShifted ? shift_ + row * p_.inner + k0 : nullptr;
+    AccumulateColumns<T, kOp>(x_ + outer.offset() + k0, &blocks, end - begin, width, shift, acc);
   }
 
   void RunColumns(const ThreadPool& pool) {
     const int64_t width = p_.inner;
     const int64_t chunks = (width + kColumnChunk - 1) / kColumnChunk;
-    const int64_t items = int64_t(p_.outer.size()) * chunks;
-    const int64_t rows = int64_t(p_.blocks.size());
+    const int64_t items = p_.outer.count() * chunks;
+    const int64_t rows = p_.blocks.count();
     const int threads = pool.num_threads();
     auto finish = [&](int64_t item, const Acc* acc) {
       int64_t row = item / chunks, k0 = item % chunks * kColumnChunk;
@@ -263,15 +368,17 @@ class ReduceRunner {
         y_[o0 + k] = R::Finalize(acc[k], p_.reduced_count, Shift(o0 + k));
       }
     };
-    if (items >= threads || items * rows * kColumnChunk < 2 * reduction_internal::kMinParallelWork) {
-      pool.ParallelFor(items, MinChunk(rows * std::min(width, kColumnChunk)), [&](int64_t b, int64_t e) {
-        Acc acc[kColumnChunk];
-        for (int64_t item = b; item < e; ++item) {
-          int64_t row = item / chunks, k0 = item % chunks * kColumnChunk;
-          AccumulateRows(row, k0, std::min(kColumnChunk, width - k0), 0, rows, acc);
-          finish(item, acc);
-        }
-      });
+    if (items >= threads ||
+        items * rows * kColumnChunk < 2 * reduction_internal::kMinParallelWork) {
+      pool.ParallelFor(
+          items, MinChunk(rows * std::min(width, kColumnChunk)), [&](int64_t b, int64_t e) {
+            Acc acc[kColumnChunk];
+            for (int64_t item = b; item < e; ++item) {
+              int64_t row = item / chunks, k0 = item % chunks * kColumnChunk;
+              AccumulateRows(row, k0, std::min(kColumnChunk, width - k0), 0, rows, acc);
+              finish(item, acc);
+            }
+          });
       return;
     }
     // Few output rows over many input rows (e.g. reduce axis 0 of [N, C]): split the rows.
@@ -287,7 +394,8 @@ class ReduceRunner {
       });
       for (int t = 1; t < threads; ++t) {
         for (int64_t k = 0; k < w; ++k) {
-          partial[size_t(k)] = R::Combine(partial[size_t(k)], partial[size_t(t * kColumnChunk + k)]);
+          partial[size_t(k)] =
+              R::Combine(partial[size_t(k)], partial[size_t(t * kColumnChunk + k)]);
         }
       }
       finish(item, partial.data());
@@ -346,8 +454,10 @@ StatusOr<ReduceRequest> ParseReduce(const KernelContext& context, Reduce kind) {
   }
   const bool keepdims = node.GetInt("keepdims", 1) != 0;
   for (int i = 0; i < rank; ++i) {
-    if (!request.reduced[size_t(i)]) request.output_shape.push_back(x.dim(i));
-    else if (keepdims) request.output_shape.push_back(1);
+    if (!request.reduced[size_t(i)])
+      request.output_shape.push_back(x.dim(i));
+    else if (keepdims)
+      request.output_shape.push_back(1);
   }
   return request;
 }
@@ -417,9 +527,37 @@ void ArgReduce(const T* x, const AxisSplit& s, bool last, int64_t* y, const Thre
   using C = typename Elem<T>::Compute;
   // Whether v replaces the current best (ties go to the later index only with select_last).
   auto better = [last](C v, C best) {
-    if constexpr (kMax) return last ? v >= best : v > best;
-    else return last ? v <= best : v < best;
+    if constexpr (kMax)
+      return last ? v >= best : v > best;
+    else
+      return last ? v <= best : v < best;
   };
+  if (s.inner == 1) {  // contiguous rows: find the extreme, then its first (or last) index
+    pool.ParallelFor(s.outer, MinChunk(s.n), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const T* row = x + o * s.n;
+        const C best = ReduceRun < T, kMax ? Reduce::kMax : Reduce::kMin > (row, s.n, 0);
+        int64_t found = 0;  // stays 0 when nothing equals the extreme (all NaN)
+        if (last) {
+          for (int64_t i = s.n - 1; i >= 0; --i) {
+            if (Elem<T>::Load(row[i]) == best) {
+              found = i;
+              break;
+            }
+          }
+        } else {
+          for (int64_t i = 0; i < s.n; ++i) {
+            if (Elem<T>::Load(row[i]) == best) {
+              found = i;
+              break;
+            }
+          }
+        }
+        y[o] = found;
+      }
+    });
+    return;
+  }
   pool.ParallelFor(s.outer, MinChunk(s.n * s.inner), [&](int64_t begin, int64_t end) {
     std::vector<C> best(size_t(s.inner));
     for (int64_t o = begin; o < end; ++o) {
@@ -453,8 +591,10 @@ Status ArgKernel(KernelContext& context) {
   const bool last = context.opset >= 12 && node.GetInt("select_last_index", 0) != 0;
   Shape out_shape;
   for (int i = 0; i < x.rank(); ++i) {
-    if (i != axis) out_shape.push_back(x.dim(i));
-    else if (keepdims) out_shape.push_back(1);
+    if (i != axis)
+      out_shape.push_back(x.dim(i));
+    else if (keepdims)
+      out_shape.push_back(1);
   }
   AxisSplit split = SplitAtAxis(x.shape(), axis);
   if (split.n == 0) {

@@ -239,89 +239,98 @@ StatusOr<std::vector<double>> ReadFloats(const KernelContext& context, int index
   return values;
 }
 
-// Reads scales / sizes / roi into per-axis parameters and the output shape.
-StatusOr<std::vector<AxisParams>> PlanAxes(const KernelContext& context, const ResizeAttrs& attrs,
-                                           bool upsample) {
-  const Node& node = context.node;
-  const Tensor& input = context.input(0);
-  int rank = input.rank();
-  std::vector<int> axes(static_cast<size_t>(rank));
-  for (int k = 0; k < rank; ++k) axes[size_t(k)] = k;
-  if (!upsample && context.opset >= 18 && node.HasAttribute("axes")) {
-    ASSIGN_OR_RETURN(axes, NormalizeAxes(node.GetInts("axes"), rank, node));
-  }
-  size_t count = axes.size();
+// What to resize to: the resized axes (all unless opset 18 lists them) and, per listed axis,
+// scales or sizes, plus roi for tf_crop_and_resize.
+struct ResizeTargets {
+  std::vector<int> axes;
   std::vector<double> scales, roi;
   std::vector<int64_t> sizes;
+};
+
+StatusOr<ResizeTargets> ReadTargets(const KernelContext& context, const ResizeAttrs& attrs,
+                                    bool upsample) {
+  const Node& node = context.node;
+  int rank = context.input(0).rank();
+  ResizeTargets t;
+  for (int k = 0; k < rank; ++k) t.axes.push_back(k);
+  if (!upsample && context.opset >= 18 && node.HasAttribute("axes")) {
+    ASSIGN_OR_RETURN(t.axes, NormalizeAxes(node.GetInts("axes"), rank, node));
+  }
   int scales_input = upsample || context.opset < 11 ? 1 : 2;
   if (upsample && context.opset < 9) {
     if (!node.HasAttribute("scales")) return KernelError(node, "attribute scales is required");
-    for (float s : node.GetFloats("scales")) scales.push_back(double(s));
+    for (float s : node.GetFloats("scales")) t.scales.push_back(double(s));
   } else if (HasValues(context, scales_input)) {
-    ASSIGN_OR_RETURN(scales, ReadFloats(context, scales_input, "scales"));
+    ASSIGN_OR_RETURN(t.scales, ReadFloats(context, scales_input, "scales"));
   }
   if (!upsample && context.opset >= 11) {
     if (HasValues(context, 3)) {
-      if (!scales.empty()) return KernelError(node, "only one of scales and sizes may be given");
-      ASSIGN_OR_RETURN(sizes, ReadIntList(context, 3, "sizes"));
+      if (!t.scales.empty()) return KernelError(node, "only one of scales and sizes may be given");
+      ASSIGN_OR_RETURN(t.sizes, ReadIntList(context, 3, "sizes"));
     }
     if (HasValues(context, 1)) {
-      ASSIGN_OR_RETURN(roi, ReadFloats(context, 1, "roi"));
+      ASSIGN_OR_RETURN(t.roi, ReadFloats(context, 1, "roi"));
     }
   }
-  if (scales.empty() && sizes.empty()) return KernelError(node, "needs scales or sizes");
-  if ((!scales.empty() && scales.size() != count) || (!sizes.empty() && sizes.size() != count)) {
+  size_t count = t.axes.size();
+  if (t.scales.empty() && t.sizes.empty()) return KernelError(node, "needs scales or sizes");
+  if ((!t.scales.empty() && t.scales.size() != count) ||
+      (!t.sizes.empty() && t.sizes.size() != count)) {
     return KernelError(node, "scales/sizes must have " + std::to_string(count) + " entries");
   }
-  if (attrs.coord == CoordMode::kTfCropAndResize && roi.size() != 2 * count) {
+  if (attrs.coord == CoordMode::kTfCropAndResize && t.roi.size() != 2 * count) {
     return KernelError(
         node, "tf_crop_and_resize needs roi with " + std::to_string(2 * count) + " entries");
   }
-  std::vector<AxisParams> params(static_cast<size_t>(rank));
-  for (int k = 0; k < rank; ++k) {
+  for (int64_t size : t.sizes) {
+    if (size < 0) return KernelError(node, "sizes has a negative entry");
+  }
+  return t;
+}
+
+// Per-axis lengths, scales and roi; unlisted axes keep their length with scale 1.
+StatusOr<std::vector<AxisParams>> PlanAxes(const KernelContext& context, const ResizeAttrs& attrs,
+                                           const ResizeTargets& t) {
+  const Node& node = context.node;
+  const Tensor& input = context.input(0);
+  std::vector<AxisParams> params(static_cast<size_t>(input.rank()));
+  for (int k = 0; k < input.rank(); ++k) {
     AxisParams& p = params[size_t(k)];
     p.in_len = p.out_len = input.dim(k);
     p.out_width = double(p.in_len);
   }
-  // With sizes, the aspect policy may replace the per-axis ratios by one common ratio.
+  size_t count = t.axes.size();
+  // With sizes, the aspect policy replaces the per-axis ratios by one common ratio.
+  bool keep_aspect = !t.sizes.empty() && attrs.policy != AspectPolicy::kStretch;
   double common = 0;
-  if (!sizes.empty() && attrs.policy != AspectPolicy::kStretch) {
-    for (size_t i = 0; i < count; ++i) {
-      double r = double(sizes[i]) / double(input.dim(axes[i]));
-      bool better = attrs.policy == AspectPolicy::kNotLarger ? r < common : r > common;
-      if (i == 0 || better) common = r;
-    }
+  for (size_t i = 0; keep_aspect && i < count; ++i) {
+    double r = double(t.sizes[i]) / double(input.dim(t.axes[i]));
+    bool better = attrs.policy == AspectPolicy::kNotLarger ? r < common : r > common;
+    if (i == 0 || better) common = r;
   }
   for (size_t i = 0; i < count; ++i) {
-    AxisParams& p = params[size_t(axes[i])];
-    if (roi.size() == 2 * count) {
-      p.roi_start = roi[i];
-      p.roi_end = roi[count + i];
+    AxisParams& p = params[size_t(t.axes[i])];
+    if (t.roi.size() == 2 * count) {
+      p.roi_start = t.roi[i];
+      p.roi_end = t.roi[count + i];
     }
-    if (!scales.empty()) {
-      p.scale = scales[i];
-      double out = std::floor(p.scale * double(p.in_len));
+    if (!t.scales.empty() || keep_aspect) {
+      p.scale = keep_aspect ? common : t.scales[i];
+      // Reference rounding: floor for scales, round half up for the aspect policy.
+      double out = std::floor(p.scale * double(p.in_len) + (keep_aspect ? 0.5 : 0.0));
       if (!(p.scale > 0) || !(out < 9e15)) {
         return KernelError(node, "scale " + std::to_string(p.scale) + " is invalid");
       }
       p.out_len = int64_t(out);
       p.out_width = p.scale * double(p.in_len);
-      continue;
-    }
-    if (sizes[i] < 0) return KernelError(node, "sizes has a negative entry");
-    if (attrs.policy != AspectPolicy::kStretch) {
-      p.scale = common;
-      p.out_len = int64_t(common * double(p.in_len) + 0.5);
-      p.out_width = p.scale * double(p.in_len);
     } else {
-      p.out_len = sizes[i];
-      p.scale = p.in_len == 0 ? 1.0 : double(sizes[i]) / double(p.in_len);
-      p.out_width = double(sizes[i]);
+      p.out_len = t.sizes[i];
+      p.scale = p.in_len == 0 ? 1.0 : double(t.sizes[i]) / double(p.in_len);
+      p.out_width = double(t.sizes[i]);
     }
-    if (!(p.scale > 0) && p.out_len > 0) return KernelError(node, "sizes give a zero scale");
   }
   for (AxisParams& p : params) {
-    if (!(p.scale > 0)) p.scale = 1.0;
+    if (!(p.scale > 0)) p.scale = 1.0;  // sizes of 0: nothing is sampled
   }
   return params;
 }
@@ -331,7 +340,8 @@ Status ResizeCommon(KernelContext& context, bool upsample, bool reference) {
   const Tensor& input = context.input(0);
   RETURN_IF_ERROR(RequireNumeric(context.node, input.dtype()));
   ASSIGN_OR_RETURN(ResizeAttrs attrs, ReadAttrs(context, upsample));
-  ASSIGN_OR_RETURN(std::vector<AxisParams> params, PlanAxes(context, attrs, upsample));
+  ASSIGN_OR_RETURN(ResizeTargets targets, ReadTargets(context, attrs, upsample));
+  ASSIGN_OR_RETURN(std::vector<AxisParams> params, PlanAxes(context, attrs, targets));
   Shape out_shape;
   std::vector<AxisTable> tables;
   for (const AxisParams& p : params) {

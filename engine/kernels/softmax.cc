@@ -4,6 +4,7 @@
 // path (softmax over the last axis); otherwise columns of `inner` values are processed side by
 // side so the loops stay contiguous. float16/bfloat16 compute in float.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,64 +18,128 @@ namespace shrink::engine::reduction_internal {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// exp over float arrays: a Cephes-style polynomial on 8-float vectors (GCC vector extensions,
-// so the selects stay branch-free; SSE2 code by default, AVX2 when the CPU has it). About
-// 1.5 ulp for arguments in [-87.3, 88], 0 below (the subnormal range is flushed), NaN kept.
-// Callers pass x - max, so arguments never exceed 88.
+// Float fast paths on the SIMD helpers of reduction_internal.h, compiled three times: SSE2 (the
+// portable baseline), AVX2+FMA and AVX-512F, picked at run time.
 
-#pragma GCC diagnostic ignored "-Wpsabi"  // 32-byte vectors only cross inlined calls
-typedef float V8f __attribute__((vector_size(32)));
-typedef int32_t V8i __attribute__((vector_size(32)));
-
-__attribute__((always_inline)) inline V8f Exp8(V8f v) {
-  const V8f zero = {};
-  const V8f lo = zero - 87.3f, hi = zero + 88.0f;
-  V8f c = v < lo ? lo : v;
-  c = c > hi ? hi : c;
-  V8f k = c * 1.44269504f + 12582912.0f;  // 1.5 * 2^23: rounds c * log2(e) to an integer
-  V8f fk = k - 12582912.0f;
-  V8f r = c - fk * 0.693359375f;  // ln 2 in two parts
-  r = r - fk * -2.12194440e-4f;
-  V8f p = zero + 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  V8i exponent = ((V8i)k - 0x4B400000 + 127) << 23;  // 2^round(c * log2(e))
-  V8f result = p * (V8f)exponent;
-  return v < lo ? zero : result;
-}
-
-__attribute__((always_inline)) inline void ExpInPlaceImpl(float* y, int64_t n) {
+template <typename S>
+__attribute__((always_inline)) inline float MaxF32(const float* x, int64_t n) {
+  using F = typename S::F;
+  constexpr int L = S::kLanes;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  F m0 = F{} + neg_inf, m1 = m0;
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    V8f v;
-    std::memcpy(&v, y + i, sizeof(v));
-    v = Exp8(v);
-    std::memcpy(y + i, &v, sizeof(v));
+  for (; i + 2 * L <= n; i += 2 * L) {
+    F a = Load<S>(x + i), b = Load<S>(x + i + L);
+    m0 = m0 < a ? a : m0;
+    m1 = m1 < b ? b : m1;
   }
-  if (i < n) {
-    V8f v = {};
-    std::memcpy(&v, y + i, size_t(n - i) * sizeof(float));
-    v = Exp8(v);
-    std::memcpy(y + i, &v, size_t(n - i) * sizeof(float));
+  float m = HorizontalMax<S>(m0 < m1 ? m1 : m0);
+  for (; i < n; ++i) m = m < x[i] ? x[i] : m;
+  return m;
+}
+
+// Sum of exp(x[i] - shift), also stored to y when kStore. Float lanes sum blocks of 16
+// vectors (each lane 8 terms, then a 4-level tree: relative error ~12 eps); the blocks add up
+// in double.
+template <typename S, bool kStore>
+__attribute__((always_inline)) inline double ExpShiftSum(const float* x, float shift, float* y,
+                                                         int64_t n) {
+  using F = typename S::F;
+  constexpr int L = S::kLanes;
+  double total = 0;
+  int64_t i = 0;
+  while (i + 2 * L <= n) {
+    F s0 = {}, s1 = {};
+    const int64_t block_end = std::min<int64_t>(n, i + 16 * L);
+    for (; i + 2 * L <= block_end; i += 2 * L) {
+      F e0 = Exp<S>(Load<S>(x + i) - shift);
+      F e1 = Exp<S>(Load<S>(x + i + L) - shift);
+      if constexpr (kStore) {
+        Store<S>(y + i, e0);
+        Store<S>(y + i + L, e1);
+      }
+      s0 += e0;
+      s1 += e1;
+    }
+    total += HorizontalSum<S>(s0 + s1);
+  }
+  for (; i < n; i += L) {  // padding with -inf adds exp(-inf) = 0
+    const int64_t m = std::min<int64_t>(L, n - i);
+    F e = Exp<S>(LoadPartial<S>(x + i, m, -std::numeric_limits<float>::infinity()) - shift);
+    if constexpr (kStore) std::memcpy(y + i, &e, size_t(m) * sizeof(float));
+    total += HorizontalSum<S>(e);
+  }
+  return total;
+}
+
+// Softmax (or LogSoftmax) of `rows` contiguous rows of n floats: a pass for the max, one for
+// exp and its sum, one to scale (or shift).
+template <typename S, bool kLog>
+__attribute__((always_inline)) inline void SoftmaxRowsF32(const float* x, float* y, int64_t rows,
+                                                          int64_t n) {
+  constexpr int L = S::kLanes;
+  for (int64_t r = 0; r < rows; ++r, x += n, y += n) {
+    const float max = MaxF32<S>(x, n);
+    int64_t i = 0;
+    if constexpr (!kLog) {
+      const float inv = float(1.0 / ExpShiftSum<S, true>(x, max, y, n));
+      for (; i + L <= n; i += L) Store<S>(y + i, Load<S>(y + i) * inv);
+      for (; i < n; ++i) y[i] *= inv;
+    } else {
+      const float log_sum = float(std::log(ExpShiftSum<S, false>(x, max, nullptr, n)));
+      for (; i + L <= n; i += L) Store<S>(y + i, (Load<S>(x + i) - max) - log_sum);
+      for (; i < n; ++i) y[i] = (x[i] - max) - log_sum;
+    }
   }
 }
 
-void ExpInPlaceDefault(float* y, int64_t n) { ExpInPlaceImpl(y, n); }
-__attribute__((target("avx2,fma"))) void ExpInPlaceAvx2(float* y, int64_t n) {
-  ExpInPlaceImpl(y, n);
+// One entry point per ISA for each kernel above.
+#define SHRINK_SIMD_VARIANTS(S, suffix, target)                                        \
+  target void ExpArray##suffix(float* y, int64_t n) { ExpArray<S>(y, n); }             \
+  template <bool kLog>                                                                 \
+  target void SoftmaxRows##suffix(const float* x, float* y, int64_t rows, int64_t n) { \
+    SoftmaxRowsF32<S, kLog>(x, y, rows, n);                                            \
+  }
+SHRINK_SIMD_VARIANTS(Sse2, Sse2, )
+SHRINK_SIMD_VARIANTS(Avx2, Avx2, __attribute__((target("avx2,fma"))))
+SHRINK_SIMD_VARIANTS(Avx512, Avx512, __attribute__((target("avx512f"))))
+#undef SHRINK_SIMD_VARIANTS
+
+enum class Isa { kSse2, kAvx2, kAvx512 };
+std::atomic<bool> baseline_isa_for_testing{false};
+
+Isa ActiveIsa() {
+  static const Isa detected = __builtin_cpu_supports("avx512f") ? Isa::kAvx512
+                              : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                                  ? Isa::kAvx2
+                                  : Isa::kSse2;
+  return baseline_isa_for_testing.load(std::memory_order_relaxed) ? Isa::kSse2 : detected;
 }
 
 void ExpInPlace(float* y, int64_t n) {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) ExpInPlaceAvx2(y, n);
-  else ExpInPlaceDefault(y, n);
+  switch (ActiveIsa()) {
+    case Isa::kAvx512:
+      return ExpArrayAvx512(y, n);
+    case Isa::kAvx2:
+      return ExpArrayAvx2(y, n);
+    case Isa::kSse2:
+      return ExpArraySse2(y, n);
+  }
 }
 void ExpInPlace(double* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::exp(y[i]);
+}
+
+template <bool kLog>
+void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
+  switch (ActiveIsa()) {
+    case Isa::kAvx512:
+      return SoftmaxRowsAvx512<kLog>(x, y, rows, n);
+    case Isa::kAvx2:
+      return SoftmaxRowsAvx2<kLog>(x, y, rows, n);
+    case Isa::kSse2:
+      return SoftmaxRowsSse2<kLog>(x, y, rows, n);
+  }
 }
 
 // Row maximum and sum with independent lanes (vectorizable); sums accumulate in double.
@@ -94,14 +159,18 @@ F RowMax(const F* x, int64_t n) {
 
 // Sum of (x[i] - center)^power for power 1 or 2 (power 0 means |x[i]|).
 template <int kPower, typename F>
-double RowSum(const F* x, int64_t n, double center = 0) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) double RowSum(const F* x, int64_t n,
+                                                                           double center = 0) {
   constexpr int kLanes = 8;
   double lanes[kLanes] = {};
   auto term = [center](F v) {
     double d = double(v) - center;
-    if constexpr (kPower == 0) return std::abs(d);
-    else if constexpr (kPower == 1) return d;
-    else return d * d;
+    if constexpr (kPower == 0)
+      return std::abs(d);
+    else if constexpr (kPower == 1)
+      return d;
+    else
+      return d * d;
   };
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -122,7 +191,8 @@ Tensor Widen(const Tensor& t) {
   float* out = wide.data<float>();
   const uint16_t* in = static_cast<const uint16_t*>(t.raw_data());
   bool half = t.dtype() == DataType::kFloat16;
-  for (int64_t i = 0; i < t.size(); ++i) out[i] = half ? HalfToFloat(in[i]) : BFloat16ToFloat(in[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    out[i] = half ? HalfToFloat(in[i]) : BFloat16ToFloat(in[i]);
   return wide;
 }
 
@@ -132,7 +202,8 @@ Tensor Narrow(const Tensor& wide, DataType type) {
   const float* in = wide.data<float>();
   uint16_t* out = static_cast<uint16_t*>(t.raw_data());
   bool half = type == DataType::kFloat16;
-  for (int64_t i = 0; i < t.size(); ++i) out[i] = half ? FloatToHalf(in[i]) : FloatToBFloat16(in[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    out[i] = half ? FloatToHalf(in[i]) : FloatToBFloat16(in[i]);
   return t;
 }
 
@@ -141,8 +212,10 @@ bool IsFloatType(DataType type) { return IsFloatingPoint(type); }
 // Runs fn(F{}) with F = float or double: the element type of `wide` (a widened tensor).
 template <typename Fn>
 void DispatchFloat(const Tensor& wide, Fn&& fn) {
-  if (wide.dtype() == DataType::kFloat64) fn(double{});
-  else fn(float{});
+  if (wide.dtype() == DataType::kFloat64)
+    fn(double{});
+  else
+    fn(float{});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,48 +250,49 @@ void SoftmaxRow(const F* x, F* y, int64_t n) {
 }
 
 // Softmax along the middle axis of [n, inner] for columns [0, width) of rows `stride` apart.
+// max, sum and scale are scratch for `width` columns.
 template <SoftmaxKind kKind, typename F>
-void SoftmaxColumns(const F* x, F* y, int64_t n, int64_t stride, int64_t width, F* max,
-                    F* sum) {
+void SoftmaxColumns(const F* x, F* y, int64_t n, int64_t stride, int64_t width, F* max, double* sum,
+                    F* scale) {
   std::fill(max, max + width, -std::numeric_limits<F>::infinity());
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
     for (int64_t k = 0; k < width; ++k) max[k] = max[k] < row[k] ? row[k] : max[k];
   }
   if constexpr (kKind == SoftmaxKind::kHardmax) {
-    std::fill(sum, sum + width, F(0));  // sum[k] = 1 once column k has its one
+    std::fill(sum, sum + width, 0.0);  // sum[k] = 1 once column k has its one
     for (int64_t i = 0; i < n; ++i) {
       const F* row = x + i * stride;
       F* out = y + i * stride;
       for (int64_t k = 0; k < width; ++k) {
-        bool hit = sum[k] == F(0) && row[k] == max[k];
+        bool hit = sum[k] == 0 && row[k] == max[k];
         out[k] = hit ? F(1) : F(0);
-        if (hit) sum[k] = F(1);
+        if (hit) sum[k] = 1;
       }
     }
     for (int64_t k = 0; n > 0 && k < width; ++k) {
-      if (sum[k] == F(0)) y[k] = F(1);  // all NaN: any index is as good
+      if (sum[k] == 0) y[k] = F(1);  // all NaN: any index is as good
     }
     return;
   }
-  std::fill(sum, sum + width, F(0));
+  std::fill(sum, sum + width, 0.0);
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
     F* out = y + i * stride;
     for (int64_t k = 0; k < width; ++k) out[k] = row[k] - max[k];
     ExpInPlace(out, width);
-    for (int64_t k = 0; k < width; ++k) sum[k] += out[k];
+    for (int64_t k = 0; k < width; ++k) sum[k] += double(out[k]);
   }
   for (int64_t k = 0; k < width; ++k) {
-    sum[k] = kKind == SoftmaxKind::kSoftmax ? F(1) / sum[k] : std::log(sum[k]);
+    scale[k] = F(kKind == SoftmaxKind::kSoftmax ? 1 / sum[k] : std::log(sum[k]));
   }
   for (int64_t i = 0; i < n; ++i) {
     const F* row = x + i * stride;
     F* out = y + i * stride;
     if constexpr (kKind == SoftmaxKind::kSoftmax) {
-      for (int64_t k = 0; k < width; ++k) out[k] *= sum[k];
+      for (int64_t k = 0; k < width; ++k) out[k] *= scale[k];
     } else {
-      for (int64_t k = 0; k < width; ++k) out[k] = (row[k] - max[k]) - sum[k];
+      for (int64_t k = 0; k < width; ++k) out[k] = (row[k] - max[k]) - scale[k];
     }
   }
 }
@@ -227,7 +301,12 @@ template <SoftmaxKind kKind, typename F>
 void RunSoftmax(const F* x, F* y, const AxisSplit& s, const ThreadPool& pool) {
   if (s.inner == 1) {
     pool.ParallelFor(s.outer, MinChunk(4 * s.n), [&](int64_t begin, int64_t end) {
-      for (int64_t o = begin; o < end; ++o) SoftmaxRow<kKind>(x + o * s.n, y + o * s.n, s.n);
+      if constexpr (std::is_same_v<F, float> && kKind != SoftmaxKind::kHardmax) {
+        SoftmaxRows<kKind == SoftmaxKind::kLogSoftmax>(x + begin * s.n, y + begin * s.n,
+                                                       end - begin, s.n);
+      } else {
+        for (int64_t o = begin; o < end; ++o) SoftmaxRow<kKind>(x + o * s.n, y + o * s.n, s.n);
+      }
     });
     return;
   }
@@ -235,12 +314,13 @@ void RunSoftmax(const F* x, F* y, const AxisSplit& s, const ThreadPool& pool) {
   const int64_t chunks = (s.inner + kWidth - 1) / kWidth;
   pool.ParallelFor(s.outer * chunks, MinChunk(4 * s.n * std::min(kWidth, s.inner)),
                    [&](int64_t begin, int64_t end) {
-                     F max[kWidth], sum[kWidth];
+                     F max[kWidth], scale[kWidth];
+                     double sum[kWidth];
                      for (int64_t item = begin; item < end; ++item) {
                        int64_t o = item / chunks, k0 = item % chunks * kWidth;
                        int64_t offset = o * s.n * s.inner + k0;
                        SoftmaxColumns<kKind>(x + offset, y + offset, s.n, s.inner,
-                                             std::min(kWidth, s.inner - k0), max, sum);
+                                             std::min(kWidth, s.inner - k0), max, sum, scale);
                      }
                    });
 }
@@ -311,8 +391,7 @@ StatusOr<std::vector<F>> ExpandTo(const Tensor& t, const Shape& shape, const Nod
 // Normalizes each of `rows` rows of n values; writes per-row mean and 1/stddev.
 template <typename F>
 void LayerNormRows(const F* x, const F* scale, const F* bias, int64_t rows, int64_t n,
-                   double epsilon, F* y, double* mean, double* inv_std,
-                   const ThreadPool& pool) {
+                   double epsilon, F* y, double* mean, double* inv_std, const ThreadPool& pool) {
   pool.ParallelFor(rows, MinChunk(3 * n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const F* in = x + r * n;
@@ -402,30 +481,38 @@ Status LayerNormKernel(KernelContext& context) {
 
 template <typename F>
 void RunLpNorm(const F* x, F* y, const AxisSplit& s, int p, const ThreadPool& pool) {
+  auto inverse = [](double norm) { return norm == 0 ? F(0) : F(1 / norm); };
+  if (s.inner == 1) {
+    pool.ParallelFor(s.outer, MinChunk(2 * s.n), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const F* in = x + o * s.n;
+        F* out = y + o * s.n;
+        const F scale = inverse(p == 1 ? RowSum<0>(in, s.n) : std::sqrt(RowSum<2>(in, s.n)));
+        for (int64_t i = 0; i < s.n; ++i) out[i] = in[i] * scale;
+      }
+    });
+    return;
+  }
   pool.ParallelFor(s.outer, MinChunk(2 * s.n * s.inner), [&](int64_t begin, int64_t end) {
     std::vector<double> norm(size_t(s.inner));
+    std::vector<F> scale(size_t(s.inner));
     for (int64_t o = begin; o < end; ++o) {
       const F* in = x + o * s.n * s.inner;
       F* out = y + o * s.n * s.inner;
-      if (s.inner == 1) {
-        norm[0] = p == 1 ? RowSum<0>(in, s.n) : std::sqrt(RowSum<2>(in, s.n));
-      } else {
-        std::fill(norm.begin(), norm.end(), 0.0);
-        for (int64_t i = 0; i < s.n; ++i) {
-          const F* row = in + i * s.inner;
-          for (int64_t k = 0; k < s.inner; ++k) {
-            double v = double(row[k]);
-            norm[size_t(k)] += p == 1 ? std::abs(v) : v * v;
-          }
-        }
-        if (p == 2) {
-          for (double& v : norm) v = std::sqrt(v);
+      std::fill(norm.begin(), norm.end(), 0.0);
+      for (int64_t i = 0; i < s.n; ++i) {
+        const F* row = in + i * s.inner;
+        for (int64_t k = 0; k < s.inner; ++k) {
+          double v = double(row[k]);
+          norm[size_t(k)] += p == 1 ? std::abs(v) : v * v;
         }
       }
-      for (double& v : norm) v = v == 0 ? 0 : 1 / v;
+      for (int64_t k = 0; k < s.inner; ++k) {
+        scale[size_t(k)] = inverse(p == 1 ? norm[size_t(k)] : std::sqrt(norm[size_t(k)]));
+      }
       for (int64_t i = 0; i < s.n; ++i) {
         for (int64_t k = 0; k < s.inner; ++k) {
-          out[i * s.inner + k] = F(double(in[i * s.inner + k]) * norm[size_t(k)]);
+          out[i * s.inner + k] = in[i * s.inner + k] * scale[size_t(k)];
         }
       }
     }
@@ -452,6 +539,8 @@ Status LpNormKernel(KernelContext& context) {
 }
 
 }  // namespace
+
+void UseBaselineIsaForTesting(bool baseline) { baseline_isa_for_testing = baseline; }
 
 void RegisterSoftmaxKernels(KernelRegistry* registry) {
   registry->RegisterFunction(OpType::kSoftmax, &SoftmaxKernel<SoftmaxKind::kSoftmax>);

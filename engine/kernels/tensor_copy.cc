@@ -302,6 +302,10 @@ Status TileKernel(KernelContext& context) {
     view.insert(view.end(), {rep, dim});
     strides.insert(strides.end(), {0, in_strides[size_t(k)]});
   }
+  if (out_shape == input.shape()) {  // all repeats 1 (or an empty input): share the buffer
+    context.output(0) = input;
+    return OkStatus();
+  }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), out_shape));
   if (output.size() > 0) {
     ASSIGN_OR_RETURN(Tensor target, output.Reshaped(view));
@@ -385,6 +389,13 @@ Status SliceKernel(KernelContext& context) {
     out_shape[size_t(axis)] = count;
     if (count > 0) offset += start * in_strides[size_t(axis)];
     strides[size_t(axis)] = in_strides[size_t(axis)] * step;
+  }
+  bool whole = out_shape == input.shape() && offset == 0;
+  for (int k = 0; whole && k < rank; ++k)
+    whole = out_shape[size_t(k)] <= 1 || strides[size_t(k)] == in_strides[size_t(k)];
+  if (whole) {  // selects the entire input in order: share the buffer
+    context.output(0) = input;
+    return OkStatus();
   }
   ASSIGN_OR_RETURN(Tensor output, Tensor::Allocate(input.dtype(), out_shape));
   if (output.size() > 0) {

@@ -180,6 +180,12 @@ std::vector<OpCase> ConcatSplitPadCases() {
        {IntAttr("num_outputs", 2)},
        {Iota({5})},
        {F({3}, {0, 1, 2}), F({2}, {3, 4})}},
+      {"SplitEmptyListIsEqual",
+       OpType::kSplit,
+       13,
+       {},
+       {Iota({4}), L({})},
+       {F({2}, {0, 1}), F({2}, {2, 3})}},
       {"SplitZeroSize",
        OpType::kSplit,
        13,
@@ -531,6 +537,73 @@ TEST(TensorCopies, LargeInputsAgreeAcrossThreadCounts) {
     if (r.op == OpType::kTranspose) {
       EXPECT_TRUE(results[1][0].BitwiseEquals(NaiveTranspose(r.inputs[0], r.attributes[0].ints)));
     }
+  }
+}
+
+// Copies that select the whole input unchanged return it without copying.
+TEST(TensorCopies, NoOpCopiesShareTheInput) {
+  Tensor x = Iota({2, 3});
+  struct Run {
+    OpType op;
+    std::vector<Attribute> attributes;
+    std::vector<Tensor> inputs;
+  };
+  const std::vector<Run> runs = {
+      {OpType::kTile, {}, {x, L({1, 1})}},
+      {OpType::kSlice, {}, {x, L({0}), L({kMax}), L({1})}},
+      {OpType::kPad, {}, {x, L({0, 0, 0, 0})}},
+      {OpType::kConcat, {IntAttr("axis", 0)}, {x}},
+      {OpType::kExpand, {}, {x, L({1, 3})}},
+      {OpType::kTranspose, {IntsAttr("perm", {0, 1})}, {x}},
+  };
+  for (const Run& r : runs) {
+    KernelRun run;
+    run.op = r.op;
+    run.attributes = r.attributes;
+    run.inputs = r.inputs;
+    auto out = RunKernel(run);
+    ASSERT_TRUE(out.ok()) << OpTypeName(r.op) << ": " << out.status().ToString();
+    EXPECT_EQ((*out)[0].raw_data(), x.raw_data()) << OpTypeName(r.op);
+    EXPECT_EQ((*out)[0].shape(), x.shape()) << OpTypeName(r.op);
+  }
+}
+
+// Empty tensors flow through every copy without touching memory.
+TEST(TensorCopies, EmptyTensors) {
+  struct Run {
+    OpType op;
+    std::vector<Attribute> attributes;
+    std::vector<Tensor> inputs;
+    Shape expected;
+    int outputs = 1;
+  };
+  const std::vector<Run> runs = {
+      {OpType::kTranspose, {}, {Iota({0, 3})}, {3, 0}},
+      {OpType::kConcat, {IntAttr("axis", 0)}, {Iota({0, 2}), Iota({0, 2})}, {0, 2}},
+      {OpType::kGather, {}, {Iota({3}), L({})}, {0}},
+      {OpType::kGather, {}, {Iota({0, 2}), L({})}, {0, 2}},
+      {OpType::kPad, {}, {Iota({0}), L({1, 1})}, {2}},
+      {OpType::kTile, {}, {Iota({0, 2}), L({2, 2})}, {0, 4}},
+      {OpType::kExpand, {}, {Iota({0}), L({2, 1})}, {2, 0}},
+      {OpType::kSlice, {}, {Iota({0, 4}), L({1}), L({3}), L({1})}, {0, 2}},
+      {OpType::kSplit, {IntAttr("axis", 1)}, {Iota({0, 4})}, {0, 2}, 2},
+      {OpType::kDepthToSpace, {IntAttr("blocksize", 2)}, {Iota({0, 4, 1, 1})}, {0, 1, 2, 2}},
+      {OpType::kTopK, {}, {Iota({0, 3}), L({2})}, {0, 2}, 2},
+      {OpType::kCumSum, {}, {Iota({0}), I64({}, {0})}, {0}},
+      {OpType::kNonZero, {}, {Iota({0, 2})}, {2, 0}},
+      {OpType::kTrilu, {}, {Iota({0, 0})}, {0, 0}},
+      {OpType::kGatherND, {}, {Iota({2, 2}), I64({0, 2}, {})}, {0}},
+      {OpType::kResize, {}, {Iota({1, 1, 0, 2}), Tensor(), F({4}, {1, 1, 2, 2})}, {1, 1, 0, 4}},
+  };
+  for (const Run& r : runs) {
+    KernelRun run;
+    run.op = r.op;
+    run.attributes = r.attributes;
+    run.inputs = r.inputs;
+    run.num_outputs = r.outputs;
+    auto out = RunKernel(run);
+    ASSERT_TRUE(out.ok()) << OpTypeName(r.op) << ": " << out.status().ToString();
+    EXPECT_EQ((*out)[0].shape(), r.expected) << OpTypeName(r.op);
   }
 }
 

@@ -147,6 +147,7 @@ Status SqueezeKernel(KernelContext& context) {
   const Tensor& input = context.input(0);
   bool present = false;
   ASSIGN_OR_RETURN(std::vector<int64_t> raw, ReadAxes(context, &present));
+  present = present && !raw.empty();  // an empty axes list squeezes every unit dim, as ORT does
   ASSIGN_OR_RETURN(std::vector<int> axes, NormalizeAxes(raw, input.rank(), context.node));
   std::vector<bool> drop(size_t(input.rank()), false);
   for (int axis : axes) {

@@ -1,5 +1,6 @@
 #include "engine/runtime/executor.h"
 
+#include <chrono>
 #include <map>
 #include <unordered_map>
 
@@ -125,7 +126,13 @@ class Executor::Frame : public SubgraphRunner {
     std::vector<Tensor> outputs(step.outputs.size());
     KernelContext context{node, 0, std::move(inputs), &outputs, executor_.pool_, this};
     context.opset = executor_.model_.OpsetVersion(node.domain);
+    auto start = run_.profile ? std::chrono::steady_clock::now()
+                              : std::chrono::steady_clock::time_point();
     Status status = step.kernel->Compute(context);
+    if (run_.profile) {
+      run_.profile->Add(&node, std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                             start).count());
+    }
     if (!status.ok()) return status.code() == StatusCode::kCancelled ? status
                                 : status.WithContext("while running " + node.Describe());
     for (size_t i = 0; i < step.outputs.size(); ++i) {
@@ -147,6 +154,14 @@ class Executor::Frame : public SubgraphRunner {
   std::vector<Tensor> values_;
 };
 
+
+void NodeProfile::Add(const Node* node, double seconds) {
+  auto [it, inserted] = index.emplace(node, entries.size());
+  if (inserted) entries.push_back({node, 0, 0});
+  Entry& entry = entries[it->second];
+  entry.seconds += seconds;
+  ++entry.calls;
+}
 
 Executor::Executor(const Model& model, const ExecutorOptions& options)
     : model_(model), options_(options), pool_(options.threads) {}

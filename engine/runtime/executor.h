@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -32,8 +33,21 @@ struct ExecutorOptions {
 
 struct PlanBuilder;
 
+// Time spent per node during runs (accumulates over runs).
+struct NodeProfile {
+  struct Entry {
+    const Node* node = nullptr;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  std::vector<Entry> entries;  // in first-execution order
+  std::unordered_map<const Node*, size_t> index;
+  void Add(const Node* node, double seconds);
+};
+
 struct RunOptions {
   TensorObserver* observer = nullptr;
+  NodeProfile* profile = nullptr;
   const std::atomic<bool>* cancel = nullptr;  // checked between nodes
 };
 
