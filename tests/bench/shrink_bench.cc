@@ -28,17 +28,24 @@ namespace {
 const char kUsage[] =
     "usage: shrink-bench runtime [--threads N] [--runs R] [--warmup W] [--reference]\n"
     "                            [--json FILE] [--value name=V,...]\n"
+    "                            [--no-ort-spin] [--no-alternate]\n"
     "                            (--dev-set | MODEL.onnx[:name=shape,...] ...)\n"
     "  Times our executor and ONNX Runtime (fp32, same threads, alternating runs).\n"
     "  Shapes are like input=1x3x224x224 (a scalar is name=); models of the asset kit\n"
     "  default to their manifest ort_bench shapes and values. Defaults: --threads 2\n"
-    "  --runs 30 --warmup 5. Kit root: $SHRINK_ASSETS or ~/.cache/shrink-assets.\n";
+    "  --runs 30 --warmup 5. Kit root: $SHRINK_ASSETS or ~/.cache/shrink-assets.\n"
+    "  ORT's pool threads spin after each run by default and then compete with our\n"
+    "  OpenMP team on a small machine; --no-ort-spin turns ORT's spinning off, and\n"
+    "  OMP_WAIT_POLICY=passive does the same for ours; --no-alternate times all our runs\n"
+    "  and then all ORT runs, to see each runtime without the other's idle threads.\n";
 
 struct BenchOptions {
   int threads = 2;
   int runs = 30;
   int warmup = 5;
   bool reference = false;
+  bool alternate = true;     // --no-alternate: all our runs, then all ORT runs
+  bool ort_spinning = true;  // ORT's default; --no-ort-spin turns it off (see the usage text)
   std::string json_path;
   std::map<std::string, double> values;  // --value, for every model
 };
@@ -112,7 +119,15 @@ double MillisecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// Loads both runtimes, checks one run of each, then times alternating runs.
+template <typename Fn>
+Status TimeOnce(Fn& fn, bool keep, std::vector<double>* samples) {
+  StatusOr<double> elapsed = fn();
+  if (!elapsed.ok()) return elapsed.status();
+  if (keep) samples->push_back(*elapsed);
+  return OkStatus();
+}
+
+// Loads both runtimes, then times them (alternating unless --no-alternate).
 Status TimeModel(const BenchModel& spec, const BenchOptions& options, BenchResult* result) {
   auto model = engine::LoadModel(spec.path);
   if (!model.ok()) return model.status().WithContext("shrink could not load " + spec.path);
@@ -126,21 +141,33 @@ Status TimeModel(const BenchModel& spec, const BenchOptions& options, BenchResul
   result->inputs = ShapesToString(feeds);
   auto executor = engine::Executor::Create(*model, {options.threads, options.reference});
   if (!executor.ok()) return executor.status().WithContext("shrink executor");
-  ASSIGN_OR_RETURN(auto ort, OrtRunner::Create(spec.path, {options.threads}));
+  ASSIGN_OR_RETURN(auto ort, OrtRunner::Create(spec.path, {options.threads, options.ort_spinning}));
 
-  std::vector<double> ours_ms, ort_ms;
-  for (int i = 0; i < options.warmup + options.runs; ++i) {
+  auto time_ours = [&]() -> StatusOr<double> {
     auto start = std::chrono::steady_clock::now();
-    auto ours_out = (*executor)->Run(feeds);
-    double ours_elapsed = MillisecondsSince(start);
-    if (!ours_out.ok()) return ours_out.status().WithContext("shrink run");
-    start = std::chrono::steady_clock::now();
-    auto ort_out = ort->Run(feeds);
-    double ort_elapsed = MillisecondsSince(start);
-    if (!ort_out.ok()) return ort_out.status();
-    if (i < options.warmup) continue;
-    ours_ms.push_back(ours_elapsed);
-    ort_ms.push_back(ort_elapsed);
+    auto outputs = (*executor)->Run(feeds);
+    if (!outputs.ok()) return outputs.status().WithContext("shrink run");
+    return MillisecondsSince(start);
+  };
+  auto time_ort = [&]() -> StatusOr<double> {
+    auto start = std::chrono::steady_clock::now();
+    auto outputs = ort->Run(feeds);
+    if (!outputs.ok()) return outputs.status();
+    return MillisecondsSince(start);
+  };
+  std::vector<double> ours_ms, ort_ms;
+  if (options.alternate) {
+    for (int i = 0; i < options.warmup + options.runs; ++i) {
+      RETURN_IF_ERROR(TimeOnce(time_ours, i >= options.warmup, &ours_ms));
+      RETURN_IF_ERROR(TimeOnce(time_ort, i >= options.warmup, &ort_ms));
+    }
+  } else {
+    for (int i = 0; i < options.warmup + options.runs; ++i) {
+      RETURN_IF_ERROR(TimeOnce(time_ours, i >= options.warmup, &ours_ms));
+    }
+    for (int i = 0; i < options.warmup + options.runs; ++i) {
+      RETURN_IF_ERROR(TimeOnce(time_ort, i >= options.warmup, &ort_ms));
+    }
   }
   result->ours_median = Median(ours_ms);
   result->ours_p90 = Percentile(ours_ms, 0.9);
@@ -184,6 +211,11 @@ std::string JsonNumber(double value) {
   return buffer;
 }
 
+std::string OmpWaitPolicy() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  return policy ? policy : "default";
+}
+
 void PrintTable(const std::vector<BenchResult>& results, const BenchOptions& options) {
   std::printf("%-22s %-36s %3s %10s %10s %10s %10s %7s\n", "model", "inputs", "thr", "ours_med",
               "ours_p90", "ort_med", "ort_p90", "ratio");
@@ -200,9 +232,11 @@ void PrintTable(const std::vector<BenchResult>& results, const BenchOptions& opt
   double geomean = GeometricMeanRatio(results);
   std::string geomean_text = std::isfinite(geomean) ? JsonNumber(geomean) : "n/a (no model ran)";
   std::printf(
-      "geometric mean ratio ours/ORT: %s (times in ms, %d runs after %d warm-up, %s "
-      "kernels)\n",
-      geomean_text.c_str(), options.runs, options.warmup, options.reference ? "reference" : "fast");
+      "geometric mean ratio ours/ORT: %s (times in ms, %d runs after %d warm-up, %s kernels, "
+      "ORT spinning %s, OMP_WAIT_POLICY %s, %s)\n",
+      geomean_text.c_str(), options.runs, options.warmup, options.reference ? "reference" : "fast",
+      options.ort_spinning ? "on" : "off", OmpWaitPolicy().c_str(),
+      options.alternate ? "alternating" : "not alternating");
 }
 
 std::string ToJson(const std::vector<BenchResult>& results, const BenchOptions& options) {
@@ -210,7 +244,9 @@ std::string ToJson(const std::vector<BenchResult>& results, const BenchOptions& 
   json << "{\n  \"threads\": " << options.threads << ",\n  \"runs\": " << options.runs
        << ",\n  \"warmup\": " << options.warmup
        << ",\n  \"kernels\": " << (options.reference ? "\"reference\"" : "\"fast\"")
-       << ",\n  \"models\": [";
+       << ",\n  \"alternate\": " << (options.alternate ? "true" : "false")
+       << ",\n  \"ort_spinning\": " << (options.ort_spinning ? "true" : "false")
+       << ",\n  \"omp_wait_policy\": " << JsonString(OmpWaitPolicy()) << ",\n  \"models\": [";
   for (size_t i = 0; i < results.size(); ++i) {
     const BenchResult& r = results[i];
     json << (i ? ",\n" : "\n") << "    {\"model\": " << JsonString(r.name)
@@ -255,6 +291,10 @@ Status ParseArgs(int argc, char** argv, BenchOptions* options, std::vector<std::
       }
     } else if (arg == "--reference") {
       options->reference = true;
+    } else if (arg == "--no-alternate") {
+      options->alternate = false;
+    } else if (arg == "--no-ort-spin") {
+      options->ort_spinning = false;
     } else if (arg == "--dev-set") {
       *dev_set = true;
     } else if (arg == "--json") {
