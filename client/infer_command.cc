@@ -6,6 +6,7 @@
 #include "client/commands.h"
 #include "client/flags.h"
 #include "client/progress.h"
+#include "common/json.h"
 #include "engine/io/data_loader.h"
 #include "engine/io/npy.h"
 #include "engine/io/onnx_import.h"
@@ -72,23 +73,6 @@ StatusOr<InferResult> RunAll(engine::Executor& executor, engine::DataReader& rea
   return result;
 }
 
-std::string JsonEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int InferCommand(const std::vector<std::string>& args) {
@@ -140,14 +124,14 @@ int InferCommand(const std::vector<std::string>& args) {
   std::fprintf(stderr, "wrote %s (%d threads)\n", flags->Get("out").c_str(),
                (*executor)->threads());
   if (flags->Has("json")) {
-    std::string json = "{\"model\":\"" + JsonEscape(model_path) + "\",\"out\":\"" +
-                       JsonEscape(flags->Get("out")) + "\",\"samples\":" +
+    std::string json = "{\"model\":" + JsonQuote(model_path) + ",\"out\":" +
+                       JsonQuote(flags->Get("out")) + ",\"samples\":" +
                        std::to_string(result->samples) + ",\"batches\":" +
                        std::to_string(result->batches) + ",\"outputs\":[";
     for (size_t i = 0; i < result->outputs.size(); ++i) {
       const auto& output = result->outputs[i];
-      json += std::string(i ? "," : "") + "{\"name\":\"" + JsonEscape(output.name) +
-              "\",\"dtype\":\"" + engine::DataTypeName(output.tensor.dtype()) + "\",\"shape\":" +
+      json += std::string(i ? "," : "") + "{\"name\":" + JsonQuote(output.name) +
+              ",\"dtype\":\"" + engine::DataTypeName(output.tensor.dtype()) + "\",\"shape\":" +
               engine::ShapeToString(output.tensor.shape()) + "}";
     }
     std::printf("%s]}\n", json.c_str());

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "common/json.h"
 #include "engine/io/onnx_import.h"
 #include "engine/runtime/executor.h"
 #include "tests/ort_runner.h"
@@ -187,22 +188,6 @@ double GeometricMeanRatio(const std::vector<BenchResult>& results) {
   return count ? std::exp(log_sum / count) : NAN;
 }
 
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string JsonNumber(double value) {
   if (!std::isfinite(value)) return "null";
@@ -246,14 +231,14 @@ std::string ToJson(const std::vector<BenchResult>& results, const BenchOptions& 
        << ",\n  \"kernels\": " << (options.reference ? "\"reference\"" : "\"fast\"")
        << ",\n  \"alternate\": " << (options.alternate ? "true" : "false")
        << ",\n  \"ort_spinning\": " << (options.ort_spinning ? "true" : "false")
-       << ",\n  \"omp_wait_policy\": " << JsonString(OmpWaitPolicy()) << ",\n  \"models\": [";
+       << ",\n  \"omp_wait_policy\": " << JsonQuote(OmpWaitPolicy()) << ",\n  \"models\": [";
   for (size_t i = 0; i < results.size(); ++i) {
     const BenchResult& r = results[i];
-    json << (i ? ",\n" : "\n") << "    {\"model\": " << JsonString(r.name)
-         << ", \"path\": " << JsonString(r.path) << ", \"inputs\": " << JsonString(r.inputs)
+    json << (i ? ",\n" : "\n") << "    {\"model\": " << JsonQuote(r.name)
+         << ", \"path\": " << JsonQuote(r.path) << ", \"inputs\": " << JsonQuote(r.inputs)
          << ", \"threads\": " << options.threads;
     if (!r.error.empty()) {
-      json << ", \"error\": " << JsonString(r.error) << "}";
+      json << ", \"error\": " << JsonQuote(r.error) << "}";
       continue;
     }
     json << ", \"ours_median_ms\": " << JsonNumber(r.ours_median)
