@@ -58,7 +58,9 @@ void ConvReference(const ConvShape& s, const T* x, const T* w, const T* bias, T*
 
 class ConvKernel : public OpKernel {
  public:
-  explicit ConvKernel(const KernelConfig& config) : reference_(config.reference) {}
+  explicit ConvKernel(const KernelConfig& config)
+      : reference_(config.reference),
+        constant_weights_(config.constant_inputs.size() > 1 && config.constant_inputs[1]) {}
 
   Status Compute(KernelContext& context) override {
     RETURN_IF_ERROR(ExpectInputs(context, 2, 3));
@@ -100,14 +102,30 @@ class ConvKernel : public OpKernel {
     if (reference_) {
       ConvReference(shape_, x, w, bias, y);
     } else {
-      ConvForwardFast(shape_, x, w, bias, y, pool);
+      ConvForwardFast(shape_, x, w, TapMajorWeights(w), bias, y, pool);
     }
   }
 
+  // The shifted-GEMM path wants tap-major weights; constant weights are packed only once.
+  const float* TapMajorWeights(const float* w) {
+    if (SelectConvPath(shape_) != ConvPath::kShifted) return nullptr;
+    if (!constant_weights_ || packed_from_ != w || packed_shape_ != cached_w_) {
+      packed_.resize(size_t(shape_.out_channels * shape_.in_per_group * shape_.kernel_size));
+      PackTapMajorWeights(shape_, w, packed_.data());
+      packed_from_ = w;
+      packed_shape_ = cached_w_;
+    }
+    return packed_.data();
+  }
+
   bool reference_;
+  bool constant_weights_;
   bool cached_ = false;
   Shape cached_x_, cached_w_;
   ConvShape shape_;
+  std::vector<float> packed_;
+  const float* packed_from_ = nullptr;
+  Shape packed_shape_;
 };
 
 }  // namespace
