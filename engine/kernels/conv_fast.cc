@@ -143,6 +143,11 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
       b_mat = col;
       ldb = tn;
     }
+    if (k <= kThinGemmMaxK) {
+      ThinGemm(mg, tn, k, w + g * mg * k, k, 1, b_mat, ldb, bias ? bias + g * mg : nullptr,
+               yg + p0, p_total);
+      return;
+    }
     GemmShape gs;
     gs.m = mg;
     gs.n = tn;
@@ -265,6 +270,35 @@ void Col2im2D(const float* col, int64_t channels, const Geo2D& g, int64_t p0, in
             }
           }
           p += ix1 - ix0;
+        }
+      }
+    }
+  }
+}
+
+// Kernel == stride, no padding or dilation: every output gets exactly one column value, so
+// the columns are written (with the bias) instead of accumulated. Input rows [iy0, iy1).
+void ScatterDisjoint2D(const float* col, int64_t channels, const Geo2D& g, int64_t iy0,
+                       int64_t iy1, const float* bias, float* y) {
+  const int64_t tile = (iy1 - iy0) * g.iw;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float b = bias ? bias[c] : 0.0f;
+    for (int64_t ky = 0; ky < g.kh; ++ky) {
+      const float* src = col + (c * g.kh + ky) * g.kw * tile;
+      for (int64_t iy = iy0; iy < iy1; ++iy) {
+        float* out = y + (c * g.oh + iy * g.sh + ky) * g.ow;
+        const float* s0 = src + (iy - iy0) * g.iw;
+        if (g.kw == 2) {  // the common 2x2 / stride 2 upsampling: interleave two columns
+          const float* s1 = s0 + tile;
+          for (int64_t ix = 0; ix < g.iw; ++ix) {
+            out[2 * ix] = s0[ix] + b;
+            out[2 * ix + 1] = s1[ix] + b;
+          }
+          continue;
+        }
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const float* sk = s0 + kx * tile;
+          for (int64_t ix = 0; ix < g.iw; ++ix) out[ix * g.kw + kx] = sk[ix] + b;
         }
       }
     }
@@ -410,19 +444,26 @@ void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w
   const int64_t per_chunk = CeilDiv(mg, chunks);
   Geo2D g2;  // its output extents are the ConvTranspose output
   const bool planar = To2D(s.geo, &g2);
+  const bool disjoint = planar && g2.kh == g2.sh && g2.kw == g2.sw && g2.dh == 1 && g2.dw == 1 &&
+                        g2.pt == 0 && g2.pl == 0 && g2.oh == g2.ih * g2.sh &&
+                        g2.ow == g2.iw * g2.sw;
   ForEachConvUnit(pool, planes * chunks, macs, [&](int64_t unit) {
     const int64_t plane = unit / chunks, chunk = unit % chunks;
     const int64_t n = plane / s.group, g = plane % s.group;
     const int64_t m0 = chunk * per_chunk, m1 = std::min(mg, m0 + per_chunk);
     if (m0 >= m1) return;
     float* yg = y + (n * s.out_channels + g * mg + m0) * s.out_size;
-    for (int64_t m = m0; m < m1; ++m) {
-      float* row = yg + (m - m0) * s.out_size;
-      std::fill(row, row + s.out_size, bias ? bias[g * mg + m] : 0.0f);
+    const float* bias_g = bias ? bias + g * mg + m0 : nullptr;
+    if (!disjoint || cg == 0) {
+      for (int64_t m = m0; m < m1; ++m) {
+        float* row = yg + (m - m0) * s.out_size;
+        std::fill(row, row + s.out_size, bias ? bias[g * mg + m] : 0.0f);
+      }
     }
     if (cg == 0) return;
     const int64_t rows = (m1 - m0) * kk;
-    const int64_t tile = std::min(s.in_size, std::max(kMinTile, kColumnBudgetFloats / rows / 16 * 16));
+    int64_t tile = std::min(s.in_size, std::max(kMinTile, kColumnBudgetFloats / rows / 16 * 16));
+    if (disjoint) tile = std::max<int64_t>(1, tile / g2.iw) * g2.iw;  // whole input rows
     float* col = ConvScratch(1, size_t(rows * tile));
     const float* xg = x + (n * s.in_channels + g * cg) * s.in_size;
     for (int64_t p0 = 0; p0 < s.in_size; p0 += tile) {
@@ -435,8 +476,15 @@ void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w
       gs.lda = mg * kk;
       gs.ldb = s.in_size;
       gs.ldc = p1 - p0;
-      Sgemm(gs, 1.0f, w + g * cg * mg * kk + m0 * kk, xg + p0, 0.0f, col);
-      if (planar) {
+      const float* a = w + g * cg * mg * kk + m0 * kk;
+      if (cg <= kThinGemmMaxK) {
+        ThinGemm(rows, p1 - p0, cg, a, 1, mg * kk, xg + p0, s.in_size, nullptr, col, p1 - p0);
+      } else {
+        Sgemm(gs, 1.0f, a, xg + p0, 0.0f, col);
+      }
+      if (disjoint) {
+        ScatterDisjoint2D(col, m1 - m0, g2, p0 / g2.iw, p1 / g2.iw, bias_g, yg);
+      } else if (planar) {
         Col2im2D(col, m1 - m0, g2, p0, p1, yg);
       } else {
         Col2imND(col, m1 - m0, s, p0, p1, yg);

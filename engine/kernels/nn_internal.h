@@ -66,6 +66,13 @@ void ConvTransposeForwardFast(const ConvShape& shape, const float* x, const floa
 void ConvDepthwiseFast(const ConvShape& shape, const float* x, const float* w, const float* bias,
                        float* y, const ThreadPool& pool);
 
+// C[i][j] = bias[i] (or 0) + sum_p A(i, p) * B[p * ldb + j] with A(i, p) = a[i * a_row +
+// p * a_col]: a register-tiled kernel for small k (conv_simd.cc), where Sgemm mostly packs.
+void ThinGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col,
+              const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc);
+// Below this inner dimension ThinGemm beats Sgemm on the shapes of the target models.
+constexpr int64_t kThinGemmMaxK = 64;
+
 // The geometry of a 1-D or 2-D convolution as 2-D (1-D gets a unit height). For ConvTranspose
 // the output fields describe the ConvTranspose output. Returns false for other ranks.
 struct Geo2D {

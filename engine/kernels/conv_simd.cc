@@ -1,11 +1,15 @@
-// Depthwise Conv (one input channel per group) on NCHW float32, 1-D or 2-D, horizontal stride
-// 1 or 2, any vertical stride, dilation and channel multiplier.
+// Direct SIMD convolution kernels on NCHW float32:
 //
-// Each unit of work is a block of output rows of one channel plane. The input rows the block
+// Depthwise Conv (one input channel per group), 1-D or 2-D, horizontal stride 1 or 2, any
+// vertical stride, dilation and channel multiplier. Each unit of work is a block of output rows of one channel plane. The input rows the block
 // needs are copied once into a zero-padded scratch buffer (so borders need no special case and
 // every tap is an unaligned vector load), then output rows are computed two at a time, 16
 // columns per vector, with up to 8 independent accumulators to hide FMA latency. Stride-2 rows
 // are deinterleaved in registers with a two-vector shuffle.
+//
+// ThinGemm: C = A * B (+ bias per row) for small K (1x1 convolutions with few input channels,
+// ConvTranspose column GEMMs), where oneDNN's sgemm spends most of its time packing. A tile is
+// 4 rows x 64 columns with all 16 accumulators in registers.
 //
 // The arithmetic is written with GCC vector extensions once and instantiated for AVX-512,
 // AVX2+FMA and the portable baseline; the best one is picked at startup.
@@ -27,8 +31,10 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 typedef float Vec16 __attribute__((vector_size(64)));
 typedef int32_t Int16 __attribute__((vector_size(64)));
 
-inline __attribute__((always_inline)) Vec16 Broadcast(float v) {
-  return __builtin_shuffle(Vec16{v}, Int16{});  // a single vbroadcastss
+// From memory: other formulations (v - Vec16{}, {v, v, ...}) make GCC 12 build the vector
+// lane by lane with masked broadcasts.
+inline __attribute__((always_inline)) Vec16 Broadcast(const float* p) {
+  return __builtin_shuffle(Vec16{*p}, Int16{});
 }
 
 // 16 floats at p, p + stride, ...
@@ -128,7 +134,7 @@ inline __attribute__((always_inline)) void GenericTile(const GroupArgs& a, const
   for (int r = 0; r < kRows; ++r) acc[r] = bias;
   for (int64_t ky = 0; ky < g.kh; ++ky) {
     for (int64_t kx = 0; kx < g.kw; ++kx) {
-      const Vec16 wt = Broadcast(w[ky * g.kw + kx]);
+      const Vec16 wt = Broadcast(w + ky * g.kw + kx);
       const float* tap = a.base + ky * g.dh * a.pitch + x * S + kx * g.dw;
 #pragma GCC unroll 4
       for (int r = 0; r < kRows; ++r) acc[r] += LoadStrided<S>(tap + r * g.sh * a.pitch) * wt;
@@ -210,9 +216,9 @@ inline __attribute__((always_inline)) void BlockBody(const BlockArgs& b) {
   const bool narrow = g.ow < kTileWidth;
   Vec16 wv[KH > 0 ? KH * KW : 1];
   if constexpr (KH > 0) {
-    for (int t = 0; t < KH * KW; ++t) wv[t] = Broadcast(b.w[t]);
+    for (int t = 0; t < KH * KW; ++t) wv[t] = Broadcast(b.w + t);
   }
-  const Vec16 bias = Broadcast(b.bias);
+  const Vec16 bias = Broadcast(&b.bias);
   GroupArgs a;
   a.pitch = pitch;
   a.ow = narrow ? kTileWidth : g.ow;
@@ -256,6 +262,67 @@ SHRINK_DW_VARIANTS(Avx2, __attribute__((target("avx2,fma"))), false)
 SHRINK_DW_VARIANTS(Portable, , false)
 #undef SHRINK_DW_VARIANTS
 
+// --- thin GEMM --------------------------------------------------------------------------------
+
+struct ThinArgs {
+  int64_t m, n, k;
+  const float* a;
+  int64_t a_row, a_col;  // A(i, p) = a[i * a_row + p * a_col]
+  const float* b;
+  int64_t ldb;
+  const float* bias;
+  float* c;
+  int64_t ldc;
+};
+
+// Rows m0..m0+3 (clamped: a missing row recomputes and rewrites the last one) at columns
+// x + 16 v, v < V.
+template <int V>
+inline __attribute__((always_inline)) void ThinTile(const ThinArgs& t, int64_t m0, int64_t x) {
+  int64_t row[4];
+  for (int i = 0; i < 4; ++i) row[i] = std::min(m0 + i, t.m - 1);
+  Vec16 acc[4][V];
+  for (int i = 0; i < 4; ++i) {
+    for (int v = 0; v < V; ++v) acc[i][v] = Vec16{};
+  }
+  for (int64_t p = 0; p < t.k; ++p) {
+    Vec16 in[V];
+    for (int v = 0; v < V; ++v) std::memcpy(&in[v], t.b + p * t.ldb + x + 16 * v, sizeof(Vec16));
+    for (int i = 0; i < 4; ++i) {
+      const Vec16 w = Broadcast(t.a + row[i] * t.a_row + p * t.a_col);
+      for (int v = 0; v < V; ++v) acc[i][v] += in[v] * w;
+    }
+  }
+  if (t.bias) {
+    for (int i = 0; i < 4; ++i) {
+      const Vec16 b = Broadcast(t.bias + row[i]);
+      for (int v = 0; v < V; ++v) acc[i][v] += b;
+    }
+  }
+  for (int i = 3; i >= 0; --i) {  // clamped duplicate rows hold the same values
+    for (int v = 0; v < V; ++v) std::memcpy(t.c + row[i] * t.ldc + x + 16 * v, &acc[i][v], 64);
+  }
+}
+
+// Column blocks outside, row groups inside: the k x 64 block of B stays in L1.
+inline __attribute__((always_inline)) void ThinBody(const ThinArgs& t) {
+  int64_t x = 0;
+  for (; x + 64 <= t.n; x += 64) {
+    for (int64_t m0 = 0; m0 < t.m; m0 += 4) ThinTile<4>(t, m0, x);
+  }
+  for (; x + 16 <= t.n; x += 16) {
+    for (int64_t m0 = 0; m0 < t.m; m0 += 4) ThinTile<1>(t, m0, x);
+  }
+  if (x < t.n) {  // overlaps the previous block; needs n >= 16
+    for (int64_t m0 = 0; m0 < t.m; m0 += 4) ThinTile<1>(t, m0, t.n - 16);
+  }
+}
+
+using ThinFn = void (*)(const ThinArgs&);
+__attribute__((target("avx512f"))) void ThinAvx512(const ThinArgs& t) { ThinBody(t); }
+__attribute__((target("avx2,fma"))) void ThinAvx2(const ThinArgs& t) { ThinBody(t); }
+void ThinPortable(const ThinArgs& t) { ThinBody(t); }
+
 #pragma GCC diagnostic pop
 
 const BlockFn* SelectBlocks() {
@@ -265,6 +332,14 @@ const BlockFn* SelectBlocks() {
   return kBlockPortable;
 }
 const BlockFn* const kBlocks = SelectBlocks();
+
+ThinFn SelectThin() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return ThinAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ThinAvx2;
+  return ThinPortable;
+}
+const ThinFn kThin = SelectThin();
 
 BlockKind ChooseKind(const Geo2D& g) {
   const bool square = g.kh == g.kw && g.sh == g.sw && g.dh == 1 && g.dw == 1;
@@ -302,6 +377,22 @@ void ConvDepthwiseFast(const ConvShape& s, const float* x, const float* w, const
                          bias ? bias[m] : 0.0f, &g, oy0, oy1, y + plane * s.out_size};
     block_fn(args);
   });
+}
+
+void ThinGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col,
+              const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (n < 16) {  // too narrow for a vector: a plain loop
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        float sum = bias ? bias[i] : 0.0f;
+        for (int64_t p = 0; p < k; ++p) sum += a[i * a_row + p * a_col] * b[p * ldb + j];
+        c[i * ldc + j] = sum;
+      }
+    }
+    return;
+  }
+  kThin(ThinArgs{m, n, k, a, a_row, a_col, b, ldb, bias, c, ldc});
 }
 
 }  // namespace shrink::engine
