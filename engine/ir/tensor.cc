@@ -1,5 +1,7 @@
 #include "engine/ir/tensor.h"
 
+#include "engine/ir/buffer_cache.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -9,14 +11,14 @@ namespace shrink::engine {
 
 struct Tensor::AlignedBuffer {
   explicit AlignedBuffer(size_t bytes) {
-    size_t rounded = (bytes + 63) / 64 * 64;
-    data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (data) std::memset(data, 0, rounded == 0 ? 64 : rounded);
+    data = AcquireBuffer(bytes, &capacity);
+    if (data) std::memset(data, 0, bytes);
   }
-  ~AlignedBuffer() { std::free(data); }
+  ~AlignedBuffer() { ReleaseBuffer(data, capacity); }
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
   void* data = nullptr;
+  size_t capacity = 0;
 };
 
 StatusOr<int64_t> ElementCount(const Shape& shape) {

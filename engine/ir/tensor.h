@@ -76,6 +76,12 @@ class Tensor {
   std::shared_ptr<std::vector<std::string>> strings_;
 };
 
+// A tensor with a name: model inputs/outputs, npz members.
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
 template <typename T>
 Tensor Tensor::FromVector(Shape shape, const std::vector<T>& values) {
   Tensor tensor(DataTypeOf<T>::value, std::move(shape));
