@@ -1,17 +1,15 @@
-// float32 fast paths of Conv and ConvTranspose on NCHW tensors.
+// float32 fast paths of Conv and ConvTranspose on NCHW tensors (paths: see ConvPath).
 //
-// Conv takes one of three paths (measured against oneDNN 2.6 primitives on the shapes of the
-// target models, see kernels_bench.cc): 1x1/stride-1/unpadded convolutions are one GEMM per
-// spatial tile straight on the input; depthwise 1-D/2-D convolutions use a direct SIMD kernel
-// (oneDNN has no fast plain-NCHW depthwise kernel and its NCHW<->blocked reorders cost more
-// than the convolution); everything else is im2col into a per-thread, cache-sized column tile
-// followed by Sgemm. ConvTranspose is Sgemm into columns followed by a col2im scatter-add.
+// Why not oneDNN convolution primitives: measured on the layer shapes of the target models
+// (kernels_bench), oneDNN 2.6 on plain NCHW falls back to gemm:jit (2x slower than the paths
+// here for 3x3, 10-20x for depthwise), and its blocked/NHWC kernels need NCHW reorders around
+// every convolution that cost as much as the convolution for these small layers. Its sgemm is
+// used through Sgemm; ThinGemm (conv_simd.cc) replaces it where K is small.
 //
 // Work is split into independent units (batch x group x spatial tile, or output-channel chunk)
-// over the pool; each unit calls a single-threaded Sgemm (oneDNN serializes inside a parallel
-// region), or lets Sgemm thread itself when there is only one unit.
+// over the pool in one parallel region per call; each unit calls a single-threaded Sgemm
+// (oneDNN serializes inside a parallel region), or Sgemm threads itself when there is one unit.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -22,10 +20,8 @@ namespace shrink::engine {
 namespace {
 
 // Column tiles are sized to stay in the L2 cache next to the GEMM's own packing buffers.
-static const int64_t kColumnBudgetFloats = getenv("NN_BUDGET") ? atoll(getenv("NN_BUDGET")) : 96 * 1024;
+constexpr int64_t kColumnBudgetFloats = 96 * 1024;
 constexpr int64_t kMinTile = 64;
-// Below this many multiply-adds a convolution runs on the calling thread.
-constexpr int64_t kParallelMinMacs = 1 << 17;  // as in ForEachConvUnit
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t RoundUp(int64_t a, int64_t b) { return CeilDiv(a, b) * b; }
@@ -43,6 +39,20 @@ void Im2col2D(const float* x, int64_t channels, const Geo2D& g, int64_t p0, int6
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         float* dst = col + ((c * g.kh + ky) * g.kw + kx) * tile;
         const int64_t off = kx * g.dw - g.pl;  // ix = ox * sw + off
+        if (g.ow < 32) {
+          // Narrow rows: one element at a time beats per-row segment bookkeeping.
+          int64_t oy = p0 / g.ow, ox = p0 - oy * g.ow;
+          for (int64_t i = 0; i < tile; ++i) {
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw + off;
+            const bool inside = iy >= 0 && iy < g.ih && ix >= 0 && ix < g.iw;
+            dst[i] = inside ? plane[iy * g.iw + ix] : 0.0f;
+            if (++ox == g.ow) {
+              ox = 0;
+              ++oy;
+            }
+          }
+          continue;
+        }
         const int64_t ox_lo = off >= 0 ? 0 : CeilDiv(-off, g.sw);
         const int64_t ox_hi = g.iw - off > 0 ? CeilDiv(g.iw - off, g.sw) : 0;
         for (int64_t p = p0; p < p1;) {
@@ -59,7 +69,12 @@ void Im2col2D(const float* x, int64_t channels, const Geo2D& g, int64_t p0, int6
             if (g.sw == 1) {
               std::memcpy(d + (a - ox0), row + (a + off), size_t(b - a) * sizeof(float));
             } else {
-              for (int64_t ox = a; ox < b; ++ox) d[ox - ox0] = row[ox * g.sw + off];
+              // A constant stride lets the compiler deinterleave with vector permutes.
+              if (g.sw == 2) {
+                for (int64_t ox = a; ox < b; ++ox) d[ox - ox0] = row[ox * 2 + off];
+              } else {
+                for (int64_t ox = a; ox < b; ++ox) d[ox - ox0] = row[ox * g.sw + off];
+              }
             }
             std::fill(d + (b - ox0), d + (ox1 - ox0), 0.0f);
           }
@@ -107,16 +122,18 @@ void Im2colND(const float* x, int64_t channels, const ConvShape& s, int64_t p0, 
 // ---------------------------------------------------------------------------------------------
 // GEMM-based Conv (pointwise and im2col)
 
-void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w,
-              const float* bias, float* y, const ThreadPool& pool) {
+void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w, const float* bias,
+              float* y, const ThreadPool& pool) {
   const int64_t cg = s.in_per_group, mg = s.out_per_group;
   const int64_t k = cg * s.kernel_size, p_total = s.out_size;
   const int64_t macs = s.batch * s.out_channels * p_total * k;
   const int64_t threads = pool.num_threads();
   // Tile the output positions: cache-sized for im2col, else only for parallelism.
-  int64_t tile = pointwise ? p_total : std::max(kMinTile, kColumnBudgetFloats / std::max<int64_t>(k, 1) / 16 * 16);
+  int64_t tile = p_total;
+  if (!pointwise)
+    tile = std::max(kMinTile, kColumnBudgetFloats / std::max<int64_t>(k, 1) / 16 * 16);
   const int64_t planes = s.batch * s.group;
-  if (macs >= kParallelMinMacs && planes * CeilDiv(p_total, tile) < 2 * threads) {
+  if (macs >= kConvParallelMinMacs && planes * CeilDiv(p_total, tile) < 2 * threads) {
     tile = std::min(tile, RoundUp(CeilDiv(p_total, CeilDiv(2 * threads, planes)), 16));
     tile = std::max(tile, std::min<int64_t>(kMinTile, p_total));
   }
@@ -144,8 +161,8 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
       ldb = tn;
     }
     if (k <= kThinGemmMaxK) {
-      ThinGemm(mg, tn, k, w + g * mg * k, k, 1, b_mat, ldb, bias ? bias + g * mg : nullptr,
-               yg + p0, p_total);
+      ThinGemm(mg, tn, k, w + g * mg * k, k, 1, b_mat, ldb, bias ? bias + g * mg : nullptr, yg + p0,
+               p_total);
       return;
     }
     GemmShape gs;
@@ -173,6 +190,28 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
 // GEMMs W_tap[mg x cg] * Xpad_shifted[cg x rows * pw], computed on blocks of output rows; the
 // pw - ow columns that wrap into the next row are dropped when copying out.
 
+// Copies input rows [iy0, iy0 + rows) of `channels` planes into `buf` (plane stride `plane`,
+// row pitch pw) with pl zero columns in front, zeros outside the input and after the rows.
+void PadRows(const float* x, int64_t channels, const Geo2D& g, int64_t iy0, int64_t rows,
+             int64_t pw, int64_t plane, float* buf) {
+  const int64_t copy = std::clamp<int64_t>(pw - g.pl, 0, g.iw);
+  for (int64_t c = 0; c < channels; ++c) {
+    float* dst_plane = buf + c * plane;
+    for (int64_t r = 0; r < rows; ++r) {
+      float* dst = dst_plane + r * pw;
+      const int64_t iy = iy0 + r;
+      if (iy < 0 || iy >= g.ih) {
+        std::fill(dst, dst + pw, 0.0f);
+        continue;
+      }
+      std::fill(dst, dst + std::min(g.pl, pw), 0.0f);
+      std::memcpy(dst + g.pl, x + (c * g.ih + iy) * g.iw, size_t(copy) * sizeof(float));
+      std::fill(dst + g.pl + copy, dst + pw, 0.0f);
+    }
+    std::fill(dst_plane + rows * pw, dst_plane + plane, 0.0f);
+  }
+}
+
 void ConvShifted(const ConvShape& s, const float* x, const float* w_taps, const float* bias,
                  float* y, const ThreadPool& pool) {
   Geo2D g;
@@ -181,61 +220,57 @@ void ConvShifted(const ConvShape& s, const float* x, const float* w_taps, const 
   const int64_t pw = g.ow + (g.kw - 1) * g.dw, ph = g.oh + (g.kh - 1) * g.dh;
   // Kx1 kernels without padding read the input in place and write the output in place.
   const bool in_place = g.kw == 1 && pw == g.iw && g.pt == 0 && ph <= g.ih;
-  const int64_t plane = in_place ? s.in_size : ph * pw + (g.kw - 1) * g.dw + 16;
   const int64_t threads = pool.num_threads();
   const int64_t macs = s.batch * s.out_channels * s.out_size * cg * kk;
   int64_t rows = std::clamp<int64_t>(1024 / pw, 1, g.oh);
-  if (macs >= kParallelMinMacs && s.group * CeilDiv(g.oh, rows) < 2 * threads) {
-    rows = std::max<int64_t>(1, CeilDiv(g.oh, CeilDiv(2 * threads, s.group)));
+  if (macs >= kConvParallelMinMacs && s.batch * s.group * CeilDiv(g.oh, rows) < 2 * threads) {
+    rows = std::max<int64_t>(1, CeilDiv(g.oh, CeilDiv(2 * threads, s.batch * s.group)));
   }
   const int64_t blocks = CeilDiv(g.oh, rows);
-  float* padded = in_place ? nullptr : ConvScratch(1, size_t(s.in_channels * plane));
-  for (int64_t n = 0; n < s.batch; ++n) {
-    const float* xn = x + n * s.in_channels * s.in_size;
+  // Each unit pads its own input rows (halo rows are copied twice), so one parallel region
+  // does the whole convolution.
+  ForEachConvUnit(pool, s.batch * s.group * blocks, macs, [&](int64_t unit) {
+    const int64_t plane_index = unit / blocks, r0 = (unit % blocks) * rows;
+    const int64_t n = plane_index / s.group, group = plane_index % s.group;
+    const int64_t nr = std::min(rows, g.oh - r0), cols = nr * pw;
+    const float* xg = x + (n * s.in_channels + group * cg) * s.in_size;
+    const float* src = xg + r0 * pw;  // in place: row r0 of every channel plane
+    int64_t plane = s.in_size;
     if (!in_place) {
-      ForEachConvUnit(pool, s.in_channels, s.in_channels * plane * 64, [&](int64_t c) {
-        float* dst = padded + c * plane;
-        std::fill(dst, dst + plane, 0.0f);
-        const int64_t copy = std::min(g.iw, pw - g.pl);
-        for (int64_t iy = 0; iy < g.ih && iy + g.pt < ph; ++iy) {
-          std::memcpy(dst + (iy + g.pt) * pw + g.pl, xn + (c * g.ih + iy) * g.iw,
-                      size_t(std::max<int64_t>(copy, 0)) * sizeof(float));
-        }
-      });
+      const int64_t rows_in = nr + (g.kh - 1) * g.dh;
+      plane = rows_in * pw + (g.kw - 1) * g.dw + 16;
+      float* buf = ConvScratch(1, size_t(cg * plane));
+      PadRows(xg, cg, g, r0 - g.pt, rows_in, pw, plane, buf);
+      src = buf;
     }
-    const float* src = in_place ? xn : padded;
-    ForEachConvUnit(pool, s.group * blocks, macs / s.batch, [&](int64_t unit) {
-      const int64_t group = unit / blocks, r0 = (unit % blocks) * rows;
-      const int64_t nr = std::min(rows, g.oh - r0), cols = nr * pw;
-      float* yg = y + (n * s.out_channels + group * mg) * s.out_size;
-      float* out = in_place ? yg + r0 * g.ow : ConvScratch(0, size_t(mg * cols));
-      GemmShape gs;
-      gs.m = mg;
-      gs.n = cols;
-      gs.k = cg;
-      gs.lda = cg;
-      gs.ldb = plane;
-      gs.ldc = in_place ? s.out_size : cols;
-      for (int64_t tap = 0; tap < kk; ++tap) {
-        const int64_t ky = tap / g.kw, kx = tap % g.kw;
-        const float* b = src + group * cg * plane + (r0 + ky * g.dh) * pw + kx * g.dw;
-        Sgemm(gs, 1.0f, w_taps + (group * kk + tap) * mg * cg, b, tap == 0 ? 0.0f : 1.0f, out);
+    float* yg = y + (n * s.out_channels + group * mg) * s.out_size;
+    float* out = in_place ? yg + r0 * g.ow : ConvScratch(0, size_t(mg * cols));
+    GemmShape gs;
+    gs.m = mg;
+    gs.n = cols;
+    gs.k = cg;
+    gs.lda = cg;
+    gs.ldb = plane;
+    gs.ldc = in_place ? s.out_size : cols;
+    for (int64_t tap = 0; tap < kk; ++tap) {
+      const int64_t ky = tap / g.kw, kx = tap % g.kw;
+      const float* b = src + ky * g.dh * pw + kx * g.dw;
+      Sgemm(gs, 1.0f, w_taps + (group * kk + tap) * mg * cg, b, tap == 0 ? 0.0f : 1.0f, out);
+    }
+    for (int64_t m = 0; m < mg; ++m) {
+      const float b = bias ? bias[group * mg + m] : 0.0f;
+      if (in_place) {
+        float* row = out + m * s.out_size;
+        for (int64_t i = 0; i < cols; ++i) row[i] += b;
+        continue;
       }
-      for (int64_t m = 0; m < mg; ++m) {
-        const float b = bias ? bias[group * mg + m] : 0.0f;
-        if (in_place) {
-          float* row = out + m * s.out_size;
-          for (int64_t i = 0; i < cols; ++i) row[i] += b;
-          continue;
-        }
-        for (int64_t r = 0; r < nr; ++r) {
-          const float* from = out + m * cols + r * pw;
-          float* to = yg + m * s.out_size + (r0 + r) * g.ow;
-          for (int64_t i = 0; i < g.ow; ++i) to[i] = from[i] + b;
-        }
+      for (int64_t r = 0; r < nr; ++r) {
+        const float* from = out + m * cols + r * pw;
+        float* to = yg + m * s.out_size + (r0 + r) * g.ow;
+        for (int64_t i = 0; i < g.ow; ++i) to[i] = from[i] + b;
       }
-    });
-  }
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,8 +313,8 @@ void Col2im2D(const float* col, int64_t channels, const Geo2D& g, int64_t p0, in
 
 // Kernel == stride, no padding or dilation: every output gets exactly one column value, so
 // the columns are written (with the bias) instead of accumulated. Input rows [iy0, iy1).
-void ScatterDisjoint2D(const float* col, int64_t channels, const Geo2D& g, int64_t iy0,
-                       int64_t iy1, const float* bias, float* y) {
+void ScatterDisjoint2D(const float* col, int64_t channels, const Geo2D& g, int64_t iy0, int64_t iy1,
+                       const float* bias, float* y) {
   const int64_t tile = (iy1 - iy0) * g.iw;
   for (int64_t c = 0; c < channels; ++c) {
     const float b = bias ? bias[c] : 0.0f;
@@ -350,8 +385,8 @@ float* ConvScratch(int slot, size_t count) {
 
 bool To2D(const ConvGeometry& g, Geo2D* out) {
   if (g.spatial_rank == 1) {
-    *out = {1, g.input_spatial[0], 1, g.output_spatial[0], 1, g.kernel[0], 1, g.strides[0], 1,
-            g.dilations[0], 0, g.pads_begin[0]};
+    *out = {1, g.input_spatial[0], 1, g.output_spatial[0], 1, g.kernel[0],
+            1, g.strides[0],       1, g.dilations[0],      0, g.pads_begin[0]};
     return true;
   }
   if (g.spatial_rank == 2) {
@@ -380,7 +415,11 @@ ConvPath SelectConvPath(const ConvShape& s) {
     return ConvPath::kDepthwise;
   }
   // With few input channels the per-tap GEMMs are too thin; im2col makes K = taps * channels.
-  if (unit_stride && g.spatial_rank <= 2 && s.in_per_group >= 8) return ConvPath::kShifted;
+  // The shifted path also computes the (kw - 1) * dw wrapped columns of every row.
+  const int64_t ow = g.output_spatial.back(), wrapped = (g.kernel.back() - 1) * g.dilations.back();
+  if (unit_stride && g.spatial_rank <= 2 && s.in_per_group >= 8 && 2 * wrapped <= ow) {
+    return ConvPath::kShifted;
+  }
   return ConvPath::kIm2col;
 }
 
@@ -433,8 +472,8 @@ void ConvForwardFast(const ConvShape& s, const float* x, const float* w, const f
   }
 }
 
-void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w,
-                              const float* bias, float* y, const ThreadPool& pool) {
+void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w, const float* bias,
+                              float* y, const ThreadPool& pool) {
   if (s.batch == 0 || s.out_channels == 0 || s.out_size == 0) return;
   const int64_t cg = s.in_per_group, mg = s.out_per_group, kk = s.kernel_size;
   const int64_t threads = pool.num_threads();

@@ -1,11 +1,11 @@
 // Direct SIMD convolution kernels on NCHW float32:
 //
 // Depthwise Conv (one input channel per group), 1-D or 2-D, horizontal stride 1 or 2, any
-// vertical stride, dilation and channel multiplier. Each unit of work is a block of output rows of one channel plane. The input rows the block
-// needs are copied once into a zero-padded scratch buffer (so borders need no special case and
-// every tap is an unaligned vector load), then output rows are computed two at a time, 16
-// columns per vector, with up to 8 independent accumulators to hide FMA latency. Stride-2 rows
-// are deinterleaved in registers with a two-vector shuffle.
+// vertical stride, dilation and channel multiplier. Each unit of work is a block of output rows of
+// one channel plane. The input rows the block needs are copied once into a zero-padded scratch
+// buffer (so borders need no special case and every tap is an unaligned vector load), then output
+// rows are computed two at a time, 16 columns per vector, with up to 8 independent accumulators to
+// hide FMA latency. Stride-2 rows are deinterleaved in registers with a two-vector shuffle.
 //
 // ThinGemm: C = A * B (+ bias per row) for small K (1x1 convolutions with few input channels,
 // ConvTranspose column GEMMs), where oneDNN's sgemm spends most of its time packing. A tile is
@@ -25,8 +25,7 @@ namespace {
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Vec16 never crosses a call boundary, so the ABI note of -Wpsabi does not apply.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wpsabi"  // for the whole file: GCC reports it at the end
 
 typedef float Vec16 __attribute__((vector_size(64)));
 typedef int32_t Int16 __attribute__((vector_size(64)));
@@ -47,7 +46,8 @@ inline __attribute__((always_inline)) Vec16 LoadStrided(const float* p) {
   } else {
     Vec16 b;
     std::memcpy(&b, p + 16, sizeof b);
-    return __builtin_shuffle(a, b, Int16{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+    return __builtin_shuffle(a, b,
+                             Int16{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
   }
 }
 
@@ -151,6 +151,26 @@ inline __attribute__((always_inline)) void GenericGroup(const GroupArgs& a, cons
   if (x < a.ow) GenericTile<S>(a, g, w, bias, a.ow - 16);
 }
 
+// Narrow planes, stride 1: output (oy, ox) is computed at flat index oy * P + ox of the
+// padded rows laid end to end with pitch P = ow + (kw - 1) * dw, so vectors run across row
+// ends; the (kw - 1) * dw wrapped columns per row are dropped when copying out. KH == 0 reads
+// the taps at run time.
+template <int KH, int KW>
+inline __attribute__((always_inline)) void FlatTile(const float* buf, int64_t pitch, const Geo2D& g,
+                                                    const float* w, const Vec16* wv, Vec16 bias,
+                                                    float* out, int64_t i) {
+  Vec16 acc[4] = {bias, bias, bias, bias};
+  const int64_t kh = KH > 0 ? KH : g.kh, kw = KH > 0 ? KW : g.kw;
+  for (int64_t ky = 0; ky < kh; ++ky) {
+    for (int64_t kx = 0; kx < kw; ++kx) {
+      const Vec16 wt = KH > 0 ? wv[ky * kw + kx] : Broadcast(w + ky * kw + kx);
+      const float* src = buf + i + ky * g.dh * pitch + kx * g.dw;
+      for (int j = 0; j < 4; ++j) acc[j] += LoadStrided<1>(src + 16 * j) * wt;
+    }
+  }
+  for (int j = 0; j < 4; ++j) std::memcpy(out + i + 16 * j, &acc[j], sizeof(Vec16));
+}
+
 // Output rows [oy0, oy1) of one channel plane.
 struct BlockArgs {
   const float* x;  // the input plane
@@ -163,6 +183,8 @@ struct BlockArgs {
 
 // Widest tile of any kernel below, in columns.
 constexpr int64_t kMaxTileWidth = 32;
+// Stride-1 planes narrower than this are computed flat (FlatTile).
+constexpr int64_t kFlatMaxWidth = 32;
 
 // Buffer rows: padded column j of row r is at r * pitch + lead + j. `lead` puts input column 0
 // on a 64-byte boundary; `need` padded columns are readable by the widest tile.
@@ -204,6 +226,25 @@ inline __attribute__((always_inline)) float* FillRows(const BlockArgs& b, int64_
 template <int KH, int KW, int S, int V, bool kPinLoads>
 inline __attribute__((always_inline)) void BlockBody(const BlockArgs& b) {
   const Geo2D& g = *b.g;
+  Vec16 wv[KH > 0 ? KH * KW : 1];
+  if constexpr (KH > 0) {
+    for (int t = 0; t < KH * KW; ++t) wv[t] = Broadcast(b.w + t);
+  }
+  const Vec16 bias = Broadcast(&b.bias);
+  if (S == 1 && g.sh == 1 && g.ow < kFlatMaxWidth) {
+    const int64_t pitch = g.ow + (g.kw - 1) * g.dw;
+    const int64_t n = (b.oy1 - b.oy0) * pitch, padded_n = CeilDiv(n, 64) * 64;
+    // Rows past the block only feed dropped outputs; they just have to be readable.
+    const int64_t rows =
+        (b.oy1 - b.oy0 - 1) + (g.kh - 1) * g.dh + 1 + CeilDiv(padded_n - n + 16, pitch);
+    const float* buf = FillRows(b, rows, RowLayout{0, pitch, pitch});
+    float* out = ConvScratch(1, size_t(padded_n));
+    for (int64_t i = 0; i < n; i += 64) FlatTile<KH, KW>(buf, pitch, g, b.w, wv, bias, out, i);
+    for (int64_t r = 0; r < b.oy1 - b.oy0; ++r) {
+      CopyFloats(b.y + (b.oy0 + r) * g.ow, out + r * pitch, g.ow);
+    }
+    return;
+  }
   const int64_t groups = CeilDiv(b.oy1 - b.oy0, kRows);
   const int64_t rows = (groups * kRows - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const RowLayout layout = MakeRowLayout(g);
@@ -214,11 +255,6 @@ inline __attribute__((always_inline)) void BlockBody(const BlockArgs& b) {
   const int64_t scratch_pitch = CeilDiv(std::max(g.ow, kTileWidth), 16) * 16;
   float* scratch = ConvScratch(1, size_t(kRows * scratch_pitch));
   const bool narrow = g.ow < kTileWidth;
-  Vec16 wv[KH > 0 ? KH * KW : 1];
-  if constexpr (KH > 0) {
-    for (int t = 0; t < KH * KW; ++t) wv[t] = Broadcast(b.w + t);
-  }
-  const Vec16 bias = Broadcast(&b.bias);
   GroupArgs a;
   a.pitch = pitch;
   a.ow = narrow ? kTileWidth : g.ow;
@@ -245,15 +281,15 @@ inline __attribute__((always_inline)) void BlockBody(const BlockArgs& b) {
 using BlockFn = void (*)(const BlockArgs&);
 enum BlockKind { k3x3S1, k3x3S2, k5x5S1, k5x5S2, kGenericS1, kGenericS2, kBlockKinds };
 
-#define SHRINK_DW_VARIANTS(SUFFIX, TARGET, PIN)                                            \
-  TARGET void Block3x3S1##SUFFIX(const BlockArgs& b) { BlockBody<3, 3, 1, 2, PIN>(b); }    \
-  TARGET void Block3x3S2##SUFFIX(const BlockArgs& b) { BlockBody<3, 3, 2, 2, PIN>(b); }    \
-  TARGET void Block5x5S1##SUFFIX(const BlockArgs& b) { BlockBody<5, 5, 1, 1, PIN>(b); }    \
-  TARGET void Block5x5S2##SUFFIX(const BlockArgs& b) { BlockBody<5, 5, 2, 1, PIN>(b); }    \
-  TARGET void GenericS1##SUFFIX(const BlockArgs& b) { BlockBody<0, 0, 1, 1, PIN>(b); }     \
-  TARGET void GenericS2##SUFFIX(const BlockArgs& b) { BlockBody<0, 0, 2, 1, PIN>(b); }     \
-  const BlockFn kBlock##SUFFIX[kBlockKinds] = {Block3x3S1##SUFFIX, Block3x3S2##SUFFIX,     \
-                                               Block5x5S1##SUFFIX, Block5x5S2##SUFFIX,     \
+#define SHRINK_DW_VARIANTS(SUFFIX, TARGET, PIN)                                         \
+  TARGET void Block3x3S1##SUFFIX(const BlockArgs& b) { BlockBody<3, 3, 1, 2, PIN>(b); } \
+  TARGET void Block3x3S2##SUFFIX(const BlockArgs& b) { BlockBody<3, 3, 2, 2, PIN>(b); } \
+  TARGET void Block5x5S1##SUFFIX(const BlockArgs& b) { BlockBody<5, 5, 1, 1, PIN>(b); } \
+  TARGET void Block5x5S2##SUFFIX(const BlockArgs& b) { BlockBody<5, 5, 2, 1, PIN>(b); } \
+  TARGET void GenericS1##SUFFIX(const BlockArgs& b) { BlockBody<0, 0, 1, 1, PIN>(b); }  \
+  TARGET void GenericS2##SUFFIX(const BlockArgs& b) { BlockBody<0, 0, 2, 1, PIN>(b); }  \
+  const BlockFn kBlock##SUFFIX[kBlockKinds] = {Block3x3S1##SUFFIX, Block3x3S2##SUFFIX,  \
+                                               Block5x5S1##SUFFIX, Block5x5S2##SUFFIX,  \
                                                GenericS1##SUFFIX,  GenericS2##SUFFIX};
 
 // Only AVX-512 holds a Vec16 in one register ("v" asm operand).
@@ -323,7 +359,6 @@ __attribute__((target("avx512f"))) void ThinAvx512(const ThinArgs& t) { ThinBody
 __attribute__((target("avx2,fma"))) void ThinAvx2(const ThinArgs& t) { ThinBody(t); }
 void ThinPortable(const ThinArgs& t) { ThinBody(t); }
 
-#pragma GCC diagnostic pop
 
 const BlockFn* SelectBlocks() {
   __builtin_cpu_init();
@@ -373,8 +408,13 @@ void ConvDepthwiseFast(const ConvShape& s, const float* x, const float* w, const
     const int64_t n = plane / s.out_channels, m = plane % s.out_channels;
     const int64_t c = m / s.out_per_group;  // channel multiplier: out_per_group outputs per input
     const int64_t oy0 = block * rows_per_block, oy1 = std::min(g.oh, oy0 + rows_per_block);
-    const BlockArgs args{x + (n * s.in_channels + c) * s.in_size, w + m * kk,
-                         bias ? bias[m] : 0.0f, &g, oy0, oy1, y + plane * s.out_size};
+    const BlockArgs args{x + (n * s.in_channels + c) * s.in_size,
+                         w + m * kk,
+                         bias ? bias[m] : 0.0f,
+                         &g,
+                         oy0,
+                         oy1,
+                         y + plane * s.out_size};
     block_fn(args);
   });
 }

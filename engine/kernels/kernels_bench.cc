@@ -42,8 +42,8 @@ class PreparedConv {
     node_.name = "bench";
     node_.inputs = {"x", "w", "b"};
     node_.outputs = {"y"};
-    node_.attributes = {IntsAttr("strides", {l.sh, l.sw}), IntsAttr("pads", {l.pt, l.pl, l.pb, l.pr}),
-                        IntAttr("group", l.group)};
+    node_.attributes = {IntsAttr("strides", {l.sh, l.sw}),
+                        IntsAttr("pads", {l.pt, l.pl, l.pb, l.pr}), IntAttr("group", l.group)};
     x_ = RandomTensor({1, l.c, l.h, l.w}, 1);
     w_ = l.transposed ? RandomTensor({l.c, l.m / l.group, l.kh, l.kw}, 2)
                       : RandomTensor({l.m, l.c / l.group, l.kh, l.kw}, 2);
@@ -115,7 +115,9 @@ void BM_Stem3x3s2_3to16x320x320(benchmark::State& s) { RunLayers(s, {kStem}, fal
 void BM_ConvTranspose2x2s2_24x80x80(benchmark::State& s) { RunLayers(s, {kTranspose2x2}, false); }
 void BM_Conv3x3_16x16x16(benchmark::State& s) { RunLayers(s, {kSmall3x3}, false); }
 void BM_Reference_Conv3x3_16x16x16(benchmark::State& s) { RunLayers(s, {kSmall3x3}, true); }
-void BM_Reference_Depthwise3x3_32x64x64(benchmark::State& s) { RunLayers(s, {kDepthwise3x3}, true); }
+void BM_Reference_Depthwise3x3_32x64x64(benchmark::State& s) {
+  RunLayers(s, {kDepthwise3x3}, true);
+}
 void BM_Reference_ConvTranspose2x2s2_24x80x80(benchmark::State& s) {
   RunLayers(s, {kTranspose2x2}, true);
 }
@@ -137,12 +139,12 @@ BENCHMARK(BM_Reference_ConvTranspose2x2s2_24x80x80)->Arg(1);
 
 std::vector<ConvLayer> OcrDetLayers() {
   std::vector<ConvLayer> l = {
-      {3, 16, 320, 320, 3, 3, 2, 2, 1, 1, 1, 1, 1},     {16, 16, 160, 160, 3, 3, 1, 1, 1, 1, 1, 1, 16},
-      {16, 32, 160, 160, 1, 1, 1, 1, 0, 0, 0, 0, 1},    {32, 32, 160, 160, 3, 3, 2, 2, 1, 1, 1, 1, 32},
-      {32, 48, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},      {48, 48, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 48},
-      {48, 48, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},      {48, 48, 80, 80, 3, 3, 2, 2, 1, 1, 1, 1, 48},
-      {48, 96, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},      {96, 96, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 96},
-      {96, 96, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},      {96, 96, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 96},
+      {3, 16, 320, 320, 3, 3, 2, 2, 1, 1, 1, 1, 1},  {16, 16, 160, 160, 3, 3, 1, 1, 1, 1, 1, 1, 16},
+      {16, 32, 160, 160, 1, 1, 1, 1, 0, 0, 0, 0, 1}, {32, 32, 160, 160, 3, 3, 2, 2, 1, 1, 1, 1, 32},
+      {32, 48, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},   {48, 48, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 48},
+      {48, 48, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},   {48, 48, 80, 80, 3, 3, 2, 2, 1, 1, 1, 1, 48},
+      {48, 96, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},   {96, 96, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 96},
+      {96, 96, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},   {96, 96, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 96},
       {96, 192, 20, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1},
   };
   for (int i = 0; i < 4; ++i) {
@@ -162,12 +164,12 @@ std::vector<ConvLayer> OcrDetLayers() {
   }
   // Neck and head.
   const std::vector<ConvLayer> neck = {
-      {48, 12, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},   {96, 18, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},
-      {192, 42, 20, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1},  {384, 360, 10, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1},
-      {360, 96, 10, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1},  {42, 96, 20, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1},
-      {18, 96, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},   {12, 96, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},
-      {96, 24, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1},   {96, 24, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1},
-      {96, 24, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},   {96, 24, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {48, 12, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},  {96, 18, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+      {192, 42, 20, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1}, {384, 360, 10, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+      {360, 96, 10, 10, 1, 1, 1, 1, 0, 0, 0, 0, 1}, {42, 96, 20, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+      {18, 96, 40, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1},  {12, 96, 80, 80, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+      {96, 24, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1},  {96, 24, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {96, 24, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},  {96, 24, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1},
       {96, 24, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1},
   };
   l.insert(l.end(), neck.begin(), neck.end());
@@ -184,13 +186,15 @@ std::vector<ConvLayer> OcrDetLayers() {
 std::vector<ConvLayer> BlazeFaceLayers() {
   std::vector<ConvLayer> l = {{3, 24, 128, 128, 5, 5, 2, 2, 1, 1, 2, 2, 1}};
   // (channels in, channels out, size, stride-2 depthwise?) per block.
-  struct Block { int64_t c, m, size; bool down; };
-  const Block blocks[] = {{24, 24, 64, false}, {24, 28, 64, false}, {28, 32, 64, true},
-                          {32, 36, 32, false}, {36, 42, 32, false}, {42, 48, 32, true},
-                          {48, 56, 16, false}, {56, 64, 16, false}, {64, 72, 16, false},
-                          {72, 80, 16, false}, {80, 88, 16, false}, {88, 96, 16, true},
-                          {96, 96, 8, false},  {96, 96, 8, false},  {96, 96, 8, false},
-                          {96, 96, 8, false}};
+  struct Block {
+    int64_t c, m, size;
+    bool down;
+  };
+  const Block blocks[] = {
+      {24, 24, 64, false}, {24, 28, 64, false}, {28, 32, 64, true},  {32, 36, 32, false},
+      {36, 42, 32, false}, {42, 48, 32, true},  {48, 56, 16, false}, {56, 64, 16, false},
+      {64, 72, 16, false}, {72, 80, 16, false}, {80, 88, 16, false}, {88, 96, 16, true},
+      {96, 96, 8, false},  {96, 96, 8, false},  {96, 96, 8, false},  {96, 96, 8, false}};
   for (const Block& b : blocks) {
     if (b.down) {
       l.push_back({b.c, b.c, b.size, b.size, 3, 3, 2, 2, 0, 0, 1, 1, b.c});
@@ -210,10 +214,12 @@ std::vector<ConvLayer> BlazeFaceLayers() {
 std::vector<ConvLayer> AudioEmbeddingLayers() {
   std::vector<ConvLayer> l = {{1, 24, 76, 32, 3, 3, 1, 1, 0, 1, 0, 1, 1}};
   // Pairs of (1x3 padded, 3x1 valid) convolutions: {c, m, h, w}.
-  struct Pair { int64_t c, m, h, w; };
-  const Pair pairs[] = {{24, 24, 74, 32}, {24, 48, 36, 16}, {48, 48, 34, 16}, {48, 72, 32, 8},
-                        {72, 72, 30, 8},  {72, 96, 14, 4},  {96, 96, 12, 4},  {96, 96, 10, 2},
-                        {96, 96, 8, 2}};
+  struct Pair {
+    int64_t c, m, h, w;
+  };
+  const Pair pairs[] = {{24, 24, 74, 32}, {24, 48, 36, 16}, {48, 48, 34, 16},
+                        {48, 72, 32, 8},  {72, 72, 30, 8},  {72, 96, 14, 4},
+                        {96, 96, 12, 4},  {96, 96, 10, 2},  {96, 96, 8, 2}};
   for (const Pair& p : pairs) {
     l.push_back({p.c, p.m, p.h, p.w, 1, 3, 1, 1, 0, 1, 0, 1, 1});
     l.push_back({p.m, p.m, p.h, p.w, 3, 1, 1, 1, 0, 0, 0, 0, 1});
@@ -232,10 +238,11 @@ BENCHMARK(BM_Model_BlazeFaceConvs)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond
 BENCHMARK(BM_Model_AudioEmbeddingConvs)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 std::string Describe(const ConvLayer& l) {
-  std::string kind = l.transposed ? "convT" : (l.group > 1 ? "dw" : (l.kh * l.kw == 1 ? "pw" : "conv"));
+  std::string kind =
+      l.transposed ? "convT" : (l.group > 1 ? "dw" : (l.kh * l.kw == 1 ? "pw" : "conv"));
   return kind + "_" + std::to_string(l.c) + "to" + std::to_string(l.m) + "_" + std::to_string(l.h) +
-         "x" + std::to_string(l.w) + "_k" + std::to_string(l.kh) + "x" + std::to_string(l.kw) + "s" +
-         std::to_string(l.sh);
+         "x" + std::to_string(l.w) + "_k" + std::to_string(l.kh) + "x" + std::to_string(l.kw) +
+         "s" + std::to_string(l.sh);
 }
 
 // Every layer of each model on its own (filter with --benchmark_filter=Layer/ocr).
@@ -245,10 +252,12 @@ void RegisterLayerBenchmarks() {
   for (const auto& [model, layers] : models) {
     for (size_t i = 0; i < layers.size(); ++i) {
       const ConvLayer layer = layers[i];
-      std::string name = std::string("Layer/") + model + "/" + std::to_string(i) + "_" + Describe(layer);
-      benchmark::RegisterBenchmark(name.c_str(), [layer](benchmark::State& s) {
-        RunLayers(s, {layer}, false);
-      })->Arg(1)->Arg(2);
+      std::string name =
+          std::string("Layer/") + model + "/" + std::to_string(i) + "_" + Describe(layer);
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [layer](benchmark::State& s) { RunLayers(s, {layer}, false); })
+          ->Arg(1)
+          ->Arg(2);
     }
   }
 }

@@ -55,8 +55,8 @@ void PackTapMajorWeights(const ConvShape& shape, const float* w, float* packed);
 
 // float32 fast paths (conv_fast.cc, conv_depthwise.cc). bias may be null. y is fully written.
 // tap_major may be null; kShifted then packs the weights itself on every call.
-void ConvForwardFast(const ConvShape& shape, const float* x, const float* w,
-                     const float* tap_major, const float* bias, float* y, const ThreadPool& pool);
+void ConvForwardFast(const ConvShape& shape, const float* x, const float* w, const float* tap_major,
+                     const float* bias, float* y, const ThreadPool& pool);
 // ConvTranspose: Sgemm into columns, then col2im scatter-add.
 void ConvTransposeForwardFast(const ConvShape& shape, const float* x, const float* w,
                               const float* bias, float* y, const ThreadPool& pool);
@@ -71,7 +71,7 @@ void ConvDepthwiseFast(const ConvShape& shape, const float* x, const float* w, c
 void ThinGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col,
               const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc);
 // Below this inner dimension ThinGemm beats Sgemm on the shapes of the target models.
-constexpr int64_t kThinGemmMaxK = 64;
+constexpr int64_t kThinGemmMaxK = 80;
 
 // The geometry of a 1-D or 2-D convolution as 2-D (1-D gets a unit height). For ConvTranspose
 // the output fields describe the ConvTranspose output. Returns false for other ranks.
@@ -85,10 +85,10 @@ float* ConvScratch(int slot, size_t count);
 
 // Runs fn(unit) for unit in [0, units) over the pool; inline when there is a single unit or
 // too little work (multiply-adds) to pay for waking the other threads.
+constexpr int64_t kConvParallelMinMacs = 1 << 18;  // a few microseconds of work
 template <typename Fn>
 void ForEachConvUnit(const ThreadPool& pool, int64_t units, int64_t macs, Fn&& fn) {
-  constexpr int64_t kParallelMinMacs = 1 << 17;
-  if (units <= 1 || macs < kParallelMinMacs || pool.num_threads() <= 1) {
+  if (units <= 1 || macs < kConvParallelMinMacs || pool.num_threads() <= 1) {
     for (int64_t u = 0; u < units; ++u) fn(u);
     return;
   }
@@ -96,7 +96,6 @@ void ForEachConvUnit(const ThreadPool& pool, int64_t units, int64_t macs, Fn&& f
     for (int64_t u = begin; u < end; ++u) fn(u);
   });
 }
-
 
 // dtype helpers for kernels that compute in float: float16/bfloat16/float64 <-> float32.
 Tensor ToFloat32(const Tensor& tensor);

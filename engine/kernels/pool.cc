@@ -139,8 +139,9 @@ void Pool2DPlane(const PoolShape& p, const T* x, T* y, bool include_pad, Acc* ac
         }
       }
       if constexpr (!kMax) {
-        const int64_t count = include_pad ? rows.padded_count[size_t(oy)] * cols.padded_count[size_t(ox)]
-                                          : row_count * col_count;
+        const int64_t count = include_pad
+                                  ? rows.padded_count[size_t(oy)] * cols.padded_count[size_t(ox)]
+                                  : row_count * col_count;
         value /= Acc(count);
       }
       out[ox] = T(value);
@@ -370,26 +371,27 @@ template <typename T, bool kMax>
 void GlobalPoolPlanes(const T* x, T* y, int64_t planes, int64_t size, const ThreadPool& pool) {
   pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, size)),
                    [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const T* xp = x + plane * size;
-      if constexpr (kMax) {
-        T best = size > 0 ? xp[0] : T(0);
-        for (int64_t i = 1; i < size; ++i) best = xp[i] > best ? xp[i] : best;
-        y[plane] = best;
-      } else {
-        // Eight partial sums in the input type vectorize; the total is taken in double.
-        T partial[8] = {};
-        int64_t i = 0;
-        for (; i + 8 <= size; i += 8) {
-          for (int j = 0; j < 8; ++j) partial[j] += xp[i + j];
-        }
-        double sum = 0;
-        for (int j = 0; j < 8; ++j) sum += double(partial[j]);
-        for (; i < size; ++i) sum += double(xp[i]);
-        y[plane] = size > 0 ? T(sum / double(size)) : T(0);
-      }
-    }
-  });
+                     for (int64_t plane = begin; plane < end; ++plane) {
+                       const T* xp = x + plane * size;
+                       if constexpr (kMax) {
+                         T best = size > 0 ? xp[0] : T(0);
+                         for (int64_t i = 1; i < size; ++i) best = xp[i] > best ? xp[i] : best;
+                         y[plane] = best;
+                       } else {
+                         // Eight partial sums in the input type vectorize; the total is taken in
+                         // double.
+                         T partial[8] = {};
+                         int64_t i = 0;
+                         for (; i + 8 <= size; i += 8) {
+                           for (int j = 0; j < 8; ++j) partial[j] += xp[i + j];
+                         }
+                         double sum = 0;
+                         for (int j = 0; j < 8; ++j) sum += double(partial[j]);
+                         for (; i < size; ++i) sum += double(xp[i]);
+                         y[plane] = size > 0 ? T(sum / double(size)) : T(0);
+                       }
+                     }
+                   });
 }
 
 template <bool kMax>
@@ -418,8 +420,7 @@ Status GlobalPool(KernelContext& context) {
     case DataType::kFloat16:
     case DataType::kBFloat16: {
       Tensor xf = ToFloat32(x), yf(DataType::kFloat32, out_shape);
-      GlobalPoolPlanes<float, kMax>(xf.data<float>(), yf.data<float>(), planes, size,
-                                    context.pool);
+      GlobalPoolPlanes<float, kMax>(xf.data<float>(), yf.data<float>(), planes, size, context.pool);
       ASSIGN_OR_RETURN(y, FromFloat32(yf, x.dtype()));
       break;
     }
