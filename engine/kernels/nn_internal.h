@@ -3,6 +3,8 @@
 // the float32 fast paths and dtype conversion helpers. Not a public API.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -84,7 +86,8 @@ bool To2D(const ConvGeometry& geometry, Geo2D* out);
 float* ConvScratch(int slot, size_t count);
 
 // Runs fn(unit) for unit in [0, units) over the pool; inline when there is a single unit or
-// too little work (multiply-adds) to pay for waking the other threads.
+// too little work (multiply-adds) to pay for waking the other threads. Threads claim units
+// one at a time, so a thread that starts late (a busy machine) leaves its share to the others.
 constexpr int64_t kConvParallelMinMacs = 1 << 18;  // a few microseconds of work
 template <typename Fn>
 void ForEachConvUnit(const ThreadPool& pool, int64_t units, int64_t macs, Fn&& fn) {
@@ -92,8 +95,9 @@ void ForEachConvUnit(const ThreadPool& pool, int64_t units, int64_t macs, Fn&& f
     for (int64_t u = 0; u < units; ++u) fn(u);
     return;
   }
-  pool.ParallelFor(units, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t u = begin; u < end; ++u) fn(u);
+  std::atomic<int64_t> next{0};
+  pool.ParallelFor(std::min<int64_t>(units, pool.num_threads()), 1, [&](int64_t, int64_t) {
+    for (int64_t u = next++; u < units; u = next++) fn(u);
   });
 }
 
