@@ -504,6 +504,11 @@ TEST(PoolTest, MaxPoolDilationsAndIndices) {
   ASSERT_TRUE(col.ok());
   EXPECT_THAT(Values((*col)[0]), ::testing::ElementsAre(5, 7, 13, 15));
   EXPECT_THAT(Values((*col)[1]), ::testing::ElementsAre(5, 13, 7, 15));
+  // Without Indices, 2x2 / stride 2 takes the paired fast path.
+  auto fast = Pool(OpType::kMaxPool, Ramp4x4(),
+                   {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})});
+  ASSERT_TRUE(fast.ok());
+  EXPECT_THAT(Values((*fast)[0]), ::testing::ElementsAre(5, 7, 13, 15));
 }
 
 TEST(PoolTest, MaxPoolIndicesCountBatchAndChannelAndPreferFirstMaximum) {

@@ -25,6 +25,7 @@ struct AxisWindows {
   std::vector<int64_t> begin;         // window o is positions[begin[o], begin[o + 1])
   std::vector<int64_t> padded_count;  // per output coordinate
   int64_t in = 1, out = 1;
+  bool pairs = false;  // every window is {2o, 2o + 1} (2-wide, stride 2, unpadded)
   int64_t size(int64_t o) const { return begin[size_t(o + 1)] - begin[size_t(o)]; }
   const int64_t* at(int64_t o) const { return positions.data() + begin[size_t(o)]; }
 };
@@ -80,6 +81,10 @@ StatusOr<PoolShape> ResolvePool(const Node& node, const Shape& x) {
       axis.begin.push_back(int64_t(axis.positions.size()));
       axis.padded_count.push_back(padded);
     }
+    axis.pairs = true;
+    for (int64_t o = 0; o < axis.out && axis.pairs; ++o) {
+      axis.pairs = axis.size(o) == 2 && axis.at(o)[0] == 2 * o && axis.at(o)[1] == 2 * o + 1;
+    }
     p.axes.push_back(std::move(axis));
   }
   return p;
@@ -110,6 +115,18 @@ void Pool2DPlane(const PoolShape& p, const T* x, T* y, bool include_pad, Acc* ac
     if (row_count == 0) {
       std::fill(out, out + cols.out, kMax ? T(lowest) : T(0));
       continue;
+    }
+    if constexpr (kMax) {
+      if (cols.pairs) {  // the common 2x2 / stride 2 case, one vectorizable pass per row
+        for (int64_t r = 0; r < row_count; ++r) {
+          const T* row = x + row_list[r] * width;
+          for (int64_t ox = 0; ox < cols.out; ++ox) {
+            const T m = row[2 * ox] > row[2 * ox + 1] ? row[2 * ox] : row[2 * ox + 1];
+            out[ox] = r == 0 || m > out[ox] ? m : out[ox];
+          }
+        }
+        continue;
+      }
     }
     const T* first = x + row_list[0] * width;
     for (int64_t i = 0; i < width; ++i) acc[i] = Acc(first[i]);
