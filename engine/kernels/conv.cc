@@ -58,7 +58,9 @@ void ConvReference(const ConvShape& s, const T* x, const T* w, const T* bias, T*
 
 class ConvKernel : public OpKernel {
  public:
-  explicit ConvKernel(const KernelConfig& config) : reference_(config.reference) {}
+  explicit ConvKernel(const KernelConfig& config)
+      : reference_(config.reference),
+        constant_weights_(config.constant_inputs.size() > 1 && config.constant_inputs[1]) {}
 
   Status Compute(KernelContext& context) override {
     RETURN_IF_ERROR(ExpectInputs(context, 2, 3));
@@ -82,13 +84,13 @@ class ConvKernel : public OpKernel {
       ConvReference(shape_, x.data<double>(), w.data<double>(),
                     bias ? bias->data<double>() : nullptr, y.data<double>());
     } else if (x.dtype() == DataType::kFloat32) {
-      Run(x.data<float>(), w.data<float>(), bias ? bias->data<float>() : nullptr,
-          y.data<float>(), context.pool);
+      Run(x.data<float>(), w.data<float>(), bias ? bias->data<float>() : nullptr, y.data<float>(),
+          context.pool);
     } else {  // float16 / bfloat16 compute in float
       Tensor xf = ToFloat32(x), wf = ToFloat32(w), bf = bias ? ToFloat32(*bias) : Tensor();
       Tensor yf(DataType::kFloat32, shape_.output_shape);
-      Run(xf.data<float>(), wf.data<float>(), bias ? bf.data<float>() : nullptr,
-          yf.data<float>(), context.pool);
+      Run(xf.data<float>(), wf.data<float>(), bias ? bf.data<float>() : nullptr, yf.data<float>(),
+          context.pool);
       ASSIGN_OR_RETURN(y, FromFloat32(yf, x.dtype()));
     }
     context.output(0) = std::move(y);
@@ -100,14 +102,30 @@ class ConvKernel : public OpKernel {
     if (reference_) {
       ConvReference(shape_, x, w, bias, y);
     } else {
-      ConvForwardFast(shape_, x, w, bias, y, pool);
+      ConvForwardFast(shape_, x, w, TapMajorWeights(w), bias, y, pool);
     }
   }
 
+  // The shifted-GEMM path wants tap-major weights; constant weights are packed only once.
+  const float* TapMajorWeights(const float* w) {
+    if (SelectConvPath(shape_) != ConvPath::kShifted) return nullptr;
+    if (!constant_weights_ || packed_from_ != w || packed_shape_ != cached_w_) {
+      packed_.resize(size_t(shape_.out_channels * shape_.in_per_group * shape_.kernel_size));
+      PackTapMajorWeights(shape_, w, packed_.data());
+      packed_from_ = w;
+      packed_shape_ = cached_w_;
+    }
+    return packed_.data();
+  }
+
   bool reference_;
+  bool constant_weights_;
   bool cached_ = false;
   Shape cached_x_, cached_w_;
   ConvShape shape_;
+  std::vector<float> packed_;
+  const float* packed_from_ = nullptr;
+  Shape packed_shape_;
 };
 
 }  // namespace
@@ -115,12 +133,12 @@ class ConvKernel : public OpKernel {
 StatusOr<ConvShape> ResolveConvShape(const Node& node, const Shape& x, const Shape& w,
                                      const Tensor* bias, bool transposed) {
   if (x.size() < 3) {
-    return KernelError(node, "input X must have rank >= 3 (N, C, spatial...), got shape " +
-                                 ShapeToString(x));
+    return KernelError(
+        node, "input X must have rank >= 3 (N, C, spatial...), got shape " + ShapeToString(x));
   }
   if (w.size() != x.size()) {
-    return KernelError(node, "weight W shape " + ShapeToString(w) + " must have the rank of X shape " +
-                                 ShapeToString(x));
+    return KernelError(node, "weight W shape " + ShapeToString(w) +
+                                 " must have the rank of X shape " + ShapeToString(x));
   }
   std::vector<int64_t> kernel(w.begin() + 2, w.end());
   std::vector<int64_t> kernel_attr = node.GetInts("kernel_shape");
@@ -143,9 +161,9 @@ StatusOr<ConvShape> ResolveConvShape(const Node& node, const Shape& x, const Sha
                                    " expects " + std::to_string(w[1] * s.group));
     }
     if (w[0] % s.group != 0) {
-      return KernelError(node, "weight W shape " + ShapeToString(w) + " has " + std::to_string(w[0]) +
-                                   " output channels, not a multiple of group " +
-                                   std::to_string(s.group));
+      return KernelError(
+          node, "weight W shape " + ShapeToString(w) + " has " + std::to_string(w[0]) +
+                    " output channels, not a multiple of group " + std::to_string(s.group));
     }
     s.out_channels = w[0];
   } else {
@@ -217,10 +235,10 @@ StatusOr<Tensor> FromFloat32(const Tensor& tensor, DataType dtype) {
 }
 
 void RegisterConvKernels(KernelRegistry* registry) {
-  registry->Register(OpType::kConv, [](const KernelConfig& config)
-                                        -> StatusOr<std::unique_ptr<OpKernel>> {
-    return std::unique_ptr<OpKernel>(new ConvKernel(config));
-  });
+  registry->Register(OpType::kConv,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       return std::unique_ptr<OpKernel>(new ConvKernel(config));
+                     });
 }
 
 void RegisterNnKernels(KernelRegistry* registry) {

@@ -1,15 +1,14 @@
-// float32 fast paths of Conv and ConvTranspose on NCHW tensors.
+// float32 fast paths of Conv and ConvTranspose on NCHW tensors (paths: see ConvPath).
 //
-// Conv takes one of three paths (measured against oneDNN 2.6 primitives on the shapes of the
-// target models, see kernels_bench.cc): 1x1/stride-1/unpadded convolutions are one GEMM per
-// spatial tile straight on the input; depthwise 1-D/2-D convolutions use a direct SIMD kernel
-// (oneDNN has no fast plain-NCHW depthwise kernel and its NCHW<->blocked reorders cost more
-// than the convolution); everything else is im2col into a per-thread, cache-sized column tile
-// followed by Sgemm. ConvTranspose is Sgemm into columns followed by a col2im scatter-add.
+// Why not oneDNN convolution primitives: measured on the layer shapes of the target models
+// (kernels_bench), oneDNN 2.6 on plain NCHW falls back to gemm:jit (2x slower than the paths
+// here for 3x3, 10-20x for depthwise), and its blocked/NHWC kernels need NCHW reorders around
+// every convolution that cost as much as the convolution for these small layers. Its sgemm is
+// used through Sgemm; ThinGemm (conv_simd.cc) replaces it where K is small.
 //
 // Work is split into independent units (batch x group x spatial tile, or output-channel chunk)
-// over the pool; each unit calls a single-threaded Sgemm (oneDNN serializes inside a parallel
-// region), or lets Sgemm thread itself when there is only one unit.
+// over the pool in one parallel region per call; each unit calls a single-threaded Sgemm
+// (oneDNN serializes inside a parallel region), or Sgemm threads itself when there is one unit.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -23,51 +22,9 @@ namespace {
 // Column tiles are sized to stay in the L2 cache next to the GEMM's own packing buffers.
 constexpr int64_t kColumnBudgetFloats = 96 * 1024;
 constexpr int64_t kMinTile = 64;
-// Below this many multiply-adds a convolution runs on the calling thread.
-constexpr int64_t kParallelMinMacs = 1 << 17;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t RoundUp(int64_t a, int64_t b) { return CeilDiv(a, b) * b; }
-
-// Grow-only per-thread scratch; slots let one thread hold several buffers at once.
-float* Scratch(int slot, size_t count) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[slot];
-  if (buffer.size() < count) buffer.resize(count);
-  return buffer.data();
-}
-
-// The geometry of a 1-D or 2-D convolution as 2-D (1-D gets a unit height).
-struct Geo2D {
-  int64_t ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
-};
-
-bool To2D(const ConvGeometry& g, Geo2D* out) {
-  if (g.spatial_rank == 1) {
-    *out = {1, g.input_spatial[0], 1, g.output_spatial[0], 1, g.kernel[0], 1, g.strides[0], 1,
-            g.dilations[0], 0, g.pads_begin[0]};
-    return true;
-  }
-  if (g.spatial_rank == 2) {
-    *out = {g.input_spatial[0], g.input_spatial[1], g.output_spatial[0], g.output_spatial[1],
-            g.kernel[0],        g.kernel[1],        g.strides[0],        g.strides[1],
-            g.dilations[0],     g.dilations[1],     g.pads_begin[0],     g.pads_begin[1]};
-    return true;
-  }
-  return false;
-}
-
-// Runs fn(unit) for unit in [0, units) over the pool, or inline for small work.
-template <typename Fn>
-void ForEachUnit(const ThreadPool& pool, int64_t units, int64_t macs, Fn&& fn) {
-  if (units <= 1 || macs < kParallelMinMacs || pool.num_threads() <= 1) {
-    for (int64_t u = 0; u < units; ++u) fn(u);
-    return;
-  }
-  pool.ParallelFor(units, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t u = begin; u < end; ++u) fn(u);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // im2col
@@ -82,6 +39,20 @@ void Im2col2D(const float* x, int64_t channels, const Geo2D& g, int64_t p0, int6
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         float* dst = col + ((c * g.kh + ky) * g.kw + kx) * tile;
         const int64_t off = kx * g.dw - g.pl;  // ix = ox * sw + off
+        if (g.ow < 32) {
+          // Narrow rows: one element at a time beats per-row segment bookkeeping.
+          int64_t oy = p0 / g.ow, ox = p0 - oy * g.ow;
+          for (int64_t i = 0; i < tile; ++i) {
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw + off;
+            const bool inside = iy >= 0 && iy < g.ih && ix >= 0 && ix < g.iw;
+            dst[i] = inside ? plane[iy * g.iw + ix] : 0.0f;
+            if (++ox == g.ow) {
+              ox = 0;
+              ++oy;
+            }
+          }
+          continue;
+        }
         const int64_t ox_lo = off >= 0 ? 0 : CeilDiv(-off, g.sw);
         const int64_t ox_hi = g.iw - off > 0 ? CeilDiv(g.iw - off, g.sw) : 0;
         for (int64_t p = p0; p < p1;) {
@@ -98,7 +69,12 @@ void Im2col2D(const float* x, int64_t channels, const Geo2D& g, int64_t p0, int6
             if (g.sw == 1) {
               std::memcpy(d + (a - ox0), row + (a + off), size_t(b - a) * sizeof(float));
             } else {
-              for (int64_t ox = a; ox < b; ++ox) d[ox - ox0] = row[ox * g.sw + off];
+              // A constant stride lets the compiler deinterleave with vector permutes.
+              if (g.sw == 2) {
+                for (int64_t ox = a; ox < b; ++ox) d[ox - ox0] = row[ox * 2 + off];
+              } else {
+                for (int64_t ox = a; ox < b; ++ox) d[ox - ox0] = row[ox * g.sw + off];
+              }
             }
             std::fill(d + (b - ox0), d + (ox1 - ox0), 0.0f);
           }
@@ -146,16 +122,18 @@ void Im2colND(const float* x, int64_t channels, const ConvShape& s, int64_t p0, 
 // ---------------------------------------------------------------------------------------------
 // GEMM-based Conv (pointwise and im2col)
 
-void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w,
-              const float* bias, float* y, const ThreadPool& pool) {
+void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w, const float* bias,
+              float* y, const ThreadPool& pool) {
   const int64_t cg = s.in_per_group, mg = s.out_per_group;
   const int64_t k = cg * s.kernel_size, p_total = s.out_size;
   const int64_t macs = s.batch * s.out_channels * p_total * k;
   const int64_t threads = pool.num_threads();
   // Tile the output positions: cache-sized for im2col, else only for parallelism.
-  int64_t tile = pointwise ? p_total : std::max(kMinTile, kColumnBudgetFloats / std::max<int64_t>(k, 1) / 16 * 16);
+  int64_t tile = p_total;
+  if (!pointwise)
+    tile = std::max(kMinTile, kColumnBudgetFloats / std::max<int64_t>(k, 1) / 16 * 16);
   const int64_t planes = s.batch * s.group;
-  if (macs >= kParallelMinMacs && planes * CeilDiv(p_total, tile) < 2 * threads) {
+  if (macs >= kConvParallelMinMacs && planes * CeilDiv(p_total, tile) < 2 * threads) {
     tile = std::min(tile, RoundUp(CeilDiv(p_total, CeilDiv(2 * threads, planes)), 16));
     tile = std::max(tile, std::min<int64_t>(kMinTile, p_total));
   }
@@ -164,7 +142,7 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
   Geo2D g2;
   const bool planar = To2D(s.geo, &g2);
 
-  ForEachUnit(pool, planes * tiles, macs, [&](int64_t unit) {
+  ForEachConvUnit(pool, planes * tiles, macs, [&](int64_t unit) {
     const int64_t plane = unit / tiles, p0 = (unit % tiles) * tile;
     const int64_t p1 = std::min(p_total, p0 + tile), tn = p1 - p0;
     const int64_t n = plane / s.group, g = plane % s.group;
@@ -173,7 +151,7 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
     const float* b_mat = xg + p0;
     int64_t ldb = s.in_size;
     if (!pointwise) {
-      float* col = Scratch(0, size_t(k * tn));
+      float* col = ConvScratch(0, size_t(k * tn));
       if (planar) {
         Im2col2D(xg, cg, g2, p0, p1, col);
       } else {
@@ -181,6 +159,11 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
       }
       b_mat = col;
       ldb = tn;
+    }
+    if (k <= kThinGemmMaxK) {
+      ThinGemm(mg, tn, k, w + g * mg * k, k, 1, b_mat, ldb, bias ? bias + g * mg : nullptr, yg + p0,
+               p_total);
+      return;
     }
     GemmShape gs;
     gs.m = mg;
@@ -201,159 +184,92 @@ void ConvGemm(const ConvShape& s, bool pointwise, const float* x, const float* w
 }
 
 // ---------------------------------------------------------------------------------------------
-// Depthwise Conv: out[i] = bias + sum_t w[t] * src[t][i], vectorized over i. The caller lays
-// the input out so every tap is a contiguous stream and pads each stream by >= 16 floats.
+// Shifted GEMM (stride 1): over a zero-padded copy of the input with row pitch pw, output
+// (oy, ox) sits at oy * pw + ox and tap (ky, kx) reads input at that position plus
+// ky * dh * pw + kx * dw for every output at once. So the convolution is a sum over taps of
+// GEMMs W_tap[mg x cg] * Xpad_shifted[cg x rows * pw], computed on blocks of output rows; the
+// pw - ow columns that wrap into the next row are dropped when copying out.
 
-// GCC vector extensions: the same body compiles to zmm, 2x ymm or 4x xmm code depending on the
-// target of the function it is inlined into. Vec16 never crosses a call boundary (-Wpsabi).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float Vec16 __attribute__((vector_size(64)));
-
-inline __attribute__((always_inline)) Vec16 Load16(const float* p) {
-  Vec16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline __attribute__((always_inline)) void DepthwiseRowBody(const float* const* src,
-                                                            const float* w, int taps,
-                                                            float bias, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    Vec16 a0 = Vec16{} + bias, a1 = a0, a2 = a0, a3 = a0;
-    for (int t = 0; t < taps; ++t) {
-      const float* s = src[t] + i;
-      const Vec16 wt = Vec16{} + w[t];
-      a0 += Load16(s) * wt;
-      a1 += Load16(s + 16) * wt;
-      a2 += Load16(s + 32) * wt;
-      a3 += Load16(s + 48) * wt;
-    }
-    std::memcpy(out + i, &a0, sizeof a0);
-    std::memcpy(out + i + 16, &a1, sizeof a1);
-    std::memcpy(out + i + 32, &a2, sizeof a2);
-    std::memcpy(out + i + 48, &a3, sizeof a3);
-  }
-  for (; i < n; i += 16) {
-    Vec16 a0 = Vec16{} + bias;
-    for (int t = 0; t < taps; ++t) a0 += Load16(src[t] + i) * (Vec16{} + w[t]);
-    std::memcpy(out + i, &a0, size_t(std::min<int64_t>(16, n - i)) * sizeof(float));
-  }
-}
-
-using DepthwiseRowFn = void (*)(const float* const*, const float*, int, float, float*, int64_t);
-
-__attribute__((target("avx512f"))) void DepthwiseRowAvx512(const float* const* src,
-                                                           const float* w, int taps, float bias,
-                                                           float* out, int64_t n) {
-  DepthwiseRowBody(src, w, taps, bias, out, n);
-}
-__attribute__((target("avx2,fma"))) void DepthwiseRowAvx2(const float* const* src,
-                                                          const float* w, int taps, float bias,
-                                                          float* out, int64_t n) {
-  DepthwiseRowBody(src, w, taps, bias, out, n);
-}
-void DepthwiseRowPortable(const float* const* src, const float* w, int taps, float bias,
-                          float* out, int64_t n) {
-  DepthwiseRowBody(src, w, taps, bias, out, n);
-}
-
-DepthwiseRowFn SelectDepthwiseRow() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return DepthwiseRowAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return DepthwiseRowAvx2;
-  return DepthwiseRowPortable;
-}
-const DepthwiseRowFn kDepthwiseRow = SelectDepthwiseRow();
-#pragma GCC diagnostic pop
-
-// Output rows [oy0, oy1) of one channel plane.
-void DepthwiseBlock(const float* x, const float* w, float bias, const Geo2D& g, int64_t oy0,
-                    int64_t oy1, float* y) {
-  const int64_t rows = (oy1 - 1 - oy0) * g.sh + (g.kh - 1) * g.dh + 1;
-  const int64_t iy0 = oy0 * g.sh - g.pt;
-  const int taps = int(g.kh * g.kw);
-  thread_local std::vector<const float*> tap_pointers;
-  if (tap_pointers.size() < size_t(taps)) tap_pointers.resize(size_t(taps));
-  const float** src = tap_pointers.data();
-  if (g.sh == 1 && g.sw == 1) {
-    // Flat over a zero-padded copy of the rows: output (oy, ox) at (oy - oy0) * pw + ox.
-    const int64_t pw = g.ow + (g.kw - 1) * g.dw;
-    const int64_t n = (oy1 - oy0) * pw;
-    const size_t buf_size = size_t(rows * pw + (g.kw - 1) * g.dw + 32);
-    float* buf = Scratch(0, buf_size);
-    float* out = Scratch(1, size_t(n + 16));
-    const int64_t copy = std::clamp<int64_t>(pw - g.pl, 0, g.iw);
+// Copies input rows [iy0, iy0 + rows) of `channels` planes into `buf` (plane stride `plane`,
+// row pitch pw) with pl zero columns in front, zeros outside the input and after the rows.
+void PadRows(const float* x, int64_t channels, const Geo2D& g, int64_t iy0, int64_t rows,
+             int64_t pw, int64_t plane, float* buf) {
+  const int64_t copy = std::clamp<int64_t>(pw - g.pl, 0, g.iw);
+  for (int64_t c = 0; c < channels; ++c) {
+    float* dst_plane = buf + c * plane;
     for (int64_t r = 0; r < rows; ++r) {
-      float* dst = buf + r * pw;
+      float* dst = dst_plane + r * pw;
       const int64_t iy = iy0 + r;
-      if (iy < 0 || iy >= g.ih || copy == 0) {
+      if (iy < 0 || iy >= g.ih) {
         std::fill(dst, dst + pw, 0.0f);
         continue;
       }
       std::fill(dst, dst + std::min(g.pl, pw), 0.0f);
-      std::memcpy(dst + g.pl, x + iy * g.iw, size_t(copy) * sizeof(float));
+      std::memcpy(dst + g.pl, x + (c * g.ih + iy) * g.iw, size_t(copy) * sizeof(float));
       std::fill(dst + g.pl + copy, dst + pw, 0.0f);
     }
-    std::fill(buf + rows * pw, buf + buf_size, 0.0f);
-    for (int64_t ky = 0, t = 0; ky < g.kh; ++ky) {
-      for (int64_t kx = 0; kx < g.kw; ++kx, ++t) src[t] = buf + ky * g.dh * pw + kx * g.dw;
-    }
-    kDepthwiseRow(src, w, taps, bias, out, n);
-    for (int64_t r = 0; r < oy1 - oy0; ++r) {
-      std::memcpy(y + (oy0 + r) * g.ow, out + r * pw, size_t(g.ow) * sizeof(float));
-    }
-    return;
-  }
-  // Strided: each padded row is split into sw phases so every tap reads a contiguous stream.
-  const int64_t q_max = (g.kw - 1) * g.dw / g.sw;
-  const int64_t lp = g.ow + q_max + 16;
-  float* buf = Scratch(0, size_t(rows * g.sw * lp));
-  std::fill(buf, buf + rows * g.sw * lp, 0.0f);
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t iy = iy0 + r;
-    if (iy < 0 || iy >= g.ih) continue;
-    const float* row = x + iy * g.iw;
-    float* dst = buf + r * g.sw * lp;
-    const int64_t ix_end = std::min(g.iw, lp * g.sw - g.pl);
-    for (int64_t ix = 0; ix < ix_end; ++ix) {
-      const int64_t j = ix + g.pl;
-      dst[(j % g.sw) * lp + j / g.sw] = row[ix];
-    }
-  }
-  for (int64_t oy = oy0; oy < oy1; ++oy) {
-    for (int64_t ky = 0, t = 0; ky < g.kh; ++ky) {
-      const int64_t r = (oy - oy0) * g.sh + ky * g.dh;
-      for (int64_t kx = 0; kx < g.kw; ++kx, ++t) {
-        const int64_t j = kx * g.dw;
-        src[t] = buf + (r * g.sw + j % g.sw) * lp + j / g.sw;
-      }
-    }
-    kDepthwiseRow(src, w, taps, bias, y + oy * g.ow, g.ow);
+    std::fill(dst_plane + rows * pw, dst_plane + plane, 0.0f);
   }
 }
 
-void ConvDepthwise(const ConvShape& s, const Geo2D& g, const float* x, const float* w,
-                   const float* bias, float* y, const ThreadPool& pool) {
-  const int64_t planes = s.batch * s.out_channels;
+void ConvShifted(const ConvShape& s, const float* x, const float* w_taps, const float* bias,
+                 float* y, const ThreadPool& pool) {
+  Geo2D g;
+  To2D(s.geo, &g);
+  const int64_t cg = s.in_per_group, mg = s.out_per_group, kk = s.kernel_size;
+  const int64_t pw = g.ow + (g.kw - 1) * g.dw, ph = g.oh + (g.kh - 1) * g.dh;
+  // Kx1 kernels without padding read the input in place and write the output in place.
+  const bool in_place = g.kw == 1 && pw == g.iw && g.pt == 0 && ph <= g.ih;
   const int64_t threads = pool.num_threads();
-  const int64_t macs = planes * s.out_size * s.kernel_size;
-  int64_t blocks = 1;
-  if (planes < 2 * threads) blocks = std::min(g.oh, CeilDiv(4 * threads, planes));
-  // Keep blocks small enough for the padded copy to stay in L1/L2.
-  const int64_t rows_cap = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.ow + 16));
-  blocks = std::max(blocks, CeilDiv(g.oh, rows_cap));
-  const int64_t rows_per_block = CeilDiv(g.oh, blocks);
-  blocks = CeilDiv(g.oh, rows_per_block);
-  const int64_t kk = s.kernel_size;
-  ForEachUnit(pool, planes * blocks, macs, [&](int64_t unit) {
-    const int64_t plane = unit / blocks, block = unit % blocks;
-    const int64_t n = plane / s.out_channels, m = plane % s.out_channels;
-    const int64_t c = m / s.out_per_group;  // channel multiplier: out_per_group outputs per input
-    const int64_t oy0 = block * rows_per_block, oy1 = std::min(g.oh, oy0 + rows_per_block);
-    DepthwiseBlock(x + (n * s.in_channels + c) * s.in_size, w + m * kk, bias ? bias[m] : 0.0f,
-                   g, oy0, oy1, y + plane * s.out_size);
+  const int64_t macs = s.batch * s.out_channels * s.out_size * cg * kk;
+  int64_t rows = std::clamp<int64_t>(1024 / pw, 1, g.oh);
+  if (macs >= kConvParallelMinMacs && s.batch * s.group * CeilDiv(g.oh, rows) < 2 * threads) {
+    rows = std::max<int64_t>(1, CeilDiv(g.oh, CeilDiv(2 * threads, s.batch * s.group)));
+  }
+  const int64_t blocks = CeilDiv(g.oh, rows);
+  // Each unit pads its own input rows (halo rows are copied twice), so one parallel region
+  // does the whole convolution.
+  ForEachConvUnit(pool, s.batch * s.group * blocks, macs, [&](int64_t unit) {
+    const int64_t plane_index = unit / blocks, r0 = (unit % blocks) * rows;
+    const int64_t n = plane_index / s.group, group = plane_index % s.group;
+    const int64_t nr = std::min(rows, g.oh - r0), cols = nr * pw;
+    const float* xg = x + (n * s.in_channels + group * cg) * s.in_size;
+    const float* src = xg + r0 * pw;  // in place: row r0 of every channel plane
+    int64_t plane = s.in_size;
+    if (!in_place) {
+      const int64_t rows_in = nr + (g.kh - 1) * g.dh;
+      plane = rows_in * pw + (g.kw - 1) * g.dw + 16;
+      float* buf = ConvScratch(1, size_t(cg * plane));
+      PadRows(xg, cg, g, r0 - g.pt, rows_in, pw, plane, buf);
+      src = buf;
+    }
+    float* yg = y + (n * s.out_channels + group * mg) * s.out_size;
+    float* out = in_place ? yg + r0 * g.ow : ConvScratch(0, size_t(mg * cols));
+    GemmShape gs;
+    gs.m = mg;
+    gs.n = cols;
+    gs.k = cg;
+    gs.lda = cg;
+    gs.ldb = plane;
+    gs.ldc = in_place ? s.out_size : cols;
+    for (int64_t tap = 0; tap < kk; ++tap) {
+      const int64_t ky = tap / g.kw, kx = tap % g.kw;
+      const float* b = src + ky * g.dh * pw + kx * g.dw;
+      Sgemm(gs, 1.0f, w_taps + (group * kk + tap) * mg * cg, b, tap == 0 ? 0.0f : 1.0f, out);
+    }
+    for (int64_t m = 0; m < mg; ++m) {
+      const float b = bias ? bias[group * mg + m] : 0.0f;
+      if (in_place) {
+        float* row = out + m * s.out_size;
+        for (int64_t i = 0; i < cols; ++i) row[i] += b;
+        continue;
+      }
+      for (int64_t r = 0; r < nr; ++r) {
+        const float* from = out + m * cols + r * pw;
+        float* to = yg + m * s.out_size + (r0 + r) * g.ow;
+        for (int64_t i = 0; i < g.ow; ++i) to[i] = from[i] + b;
+      }
+    }
   });
 }
 
@@ -395,6 +311,35 @@ void Col2im2D(const float* col, int64_t channels, const Geo2D& g, int64_t p0, in
   }
 }
 
+// Kernel == stride, no padding or dilation: every output gets exactly one column value, so
+// the columns are written (with the bias) instead of accumulated. Input rows [iy0, iy1).
+void ScatterDisjoint2D(const float* col, int64_t channels, const Geo2D& g, int64_t iy0, int64_t iy1,
+                       const float* bias, float* y) {
+  const int64_t tile = (iy1 - iy0) * g.iw;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float b = bias ? bias[c] : 0.0f;
+    for (int64_t ky = 0; ky < g.kh; ++ky) {
+      const float* src = col + (c * g.kh + ky) * g.kw * tile;
+      for (int64_t iy = iy0; iy < iy1; ++iy) {
+        float* out = y + (c * g.oh + iy * g.sh + ky) * g.ow;
+        const float* s0 = src + (iy - iy0) * g.iw;
+        if (g.kw == 2) {  // the common 2x2 / stride 2 upsampling: interleave two columns
+          const float* s1 = s0 + tile;
+          for (int64_t ix = 0; ix < g.iw; ++ix) {
+            out[2 * ix] = s0[ix] + b;
+            out[2 * ix + 1] = s1[ix] + b;
+          }
+          continue;
+        }
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const float* sk = s0 + kx * tile;
+          for (int64_t ix = 0; ix < g.iw; ++ix) out[ix * g.kw + kx] = sk[ix] + b;
+        }
+      }
+    }
+  }
+}
+
 void Col2imND(const float* col, int64_t channels, const ConvShape& s, int64_t p0, int64_t p1,
               float* y) {
   const ConvGeometry& g = s.geo;
@@ -429,6 +374,30 @@ void Col2imND(const float* col, int64_t channels, const ConvShape& s, int64_t p0
 
 }  // namespace
 
+float* ConvScratch(int slot, size_t count) {
+  // 64-byte aligned so that vector loads at multiples of 16 floats do not split cache lines.
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& buffer = buffers[slot];
+  if (buffer.size() < count + 16) buffer.resize(count + 16);
+  const uintptr_t address = reinterpret_cast<uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64) / sizeof(float);
+}
+
+bool To2D(const ConvGeometry& g, Geo2D* out) {
+  if (g.spatial_rank == 1) {
+    *out = {1, g.input_spatial[0], 1, g.output_spatial[0], 1, g.kernel[0],
+            1, g.strides[0],       1, g.dilations[0],      0, g.pads_begin[0]};
+    return true;
+  }
+  if (g.spatial_rank == 2) {
+    *out = {g.input_spatial[0], g.input_spatial[1], g.output_spatial[0], g.output_spatial[1],
+            g.kernel[0],        g.kernel[1],        g.strides[0],        g.strides[1],
+            g.dilations[0],     g.dilations[1],     g.pads_begin[0],     g.pads_begin[1]};
+    return true;
+  }
+  return false;
+}
+
 ConvPath SelectConvPath(const ConvShape& s) {
   const ConvGeometry& g = s.geo;
   bool pointwise = true;
@@ -438,12 +407,37 @@ ConvPath SelectConvPath(const ConvShape& s) {
                 g.pads_end[i] == 0;
   }
   if (pointwise) return ConvPath::kPointwise;
-  if (s.in_per_group == 1 && s.group > 1 && g.spatial_rank <= 2) return ConvPath::kDepthwise;
+  bool unit_stride = true;
+  for (int64_t stride : g.strides) unit_stride = unit_stride && stride == 1;
+  // The depthwise kernel deinterleaves stride-2 rows in registers; wider strides use im2col.
+  if (s.in_per_group == 1 && s.group > 1 && g.spatial_rank <= 2 &&
+      g.strides[size_t(g.spatial_rank - 1)] <= 2) {
+    return ConvPath::kDepthwise;
+  }
+  // With few input channels the per-tap GEMMs are too thin; im2col makes K = taps * channels.
+  // The shifted path also computes the (kw - 1) * dw wrapped columns of every row.
+  const int64_t ow = g.output_spatial.back(), wrapped = (g.kernel.back() - 1) * g.dilations.back();
+  if (unit_stride && g.spatial_rank <= 2 && s.in_per_group >= 8 && 2 * wrapped <= ow) {
+    return ConvPath::kShifted;
+  }
   return ConvPath::kIm2col;
 }
 
-void ConvForwardFast(const ConvShape& s, const float* x, const float* w, const float* bias,
-                     float* y, const ThreadPool& pool) {
+void PackTapMajorWeights(const ConvShape& s, const float* w, float* packed) {
+  const int64_t cg = s.in_per_group, mg = s.out_per_group, kk = s.kernel_size;
+  for (int64_t group = 0; group < s.group; ++group) {
+    for (int64_t tap = 0; tap < kk; ++tap) {
+      for (int64_t m = 0; m < mg; ++m) {
+        float* dst = packed + ((group * kk + tap) * mg + m) * cg;
+        const float* src = w + (group * mg + m) * cg * kk + tap;
+        for (int64_t c = 0; c < cg; ++c) dst[c] = src[c * kk];
+      }
+    }
+  }
+}
+
+void ConvForwardFast(const ConvShape& s, const float* x, const float* w, const float* tap_major,
+                     const float* bias, float* y, const ThreadPool& pool) {
   if (s.batch == 0 || s.out_channels == 0 || s.out_size == 0) return;
   if (s.in_per_group == 0 || s.kernel_size == 0) {
     // No inputs contribute: the output is the bias.
@@ -459,10 +453,17 @@ void ConvForwardFast(const ConvShape& s, const float* x, const float* w, const f
     case ConvPath::kPointwise:
       ConvGemm(s, true, x, w, bias, y, pool);
       return;
-    case ConvPath::kDepthwise: {
-      Geo2D g;
-      To2D(s.geo, &g);
-      ConvDepthwise(s, g, x, w, bias, y, pool);
+    case ConvPath::kDepthwise:
+      ConvDepthwiseFast(s, x, w, bias, y, pool);
+      return;
+    case ConvPath::kShifted: {
+      std::vector<float> packed;
+      if (!tap_major) {
+        packed.resize(size_t(s.out_channels * s.in_per_group * s.kernel_size));
+        PackTapMajorWeights(s, w, packed.data());
+        tap_major = packed.data();
+      }
+      ConvShifted(s, x, tap_major, bias, y, pool);
       return;
     }
     case ConvPath::kIm2col:
@@ -471,8 +472,8 @@ void ConvForwardFast(const ConvShape& s, const float* x, const float* w, const f
   }
 }
 
-void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w,
-                              const float* bias, float* y, const ThreadPool& pool) {
+void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w, const float* bias,
+                              float* y, const ThreadPool& pool) {
   if (s.batch == 0 || s.out_channels == 0 || s.out_size == 0) return;
   const int64_t cg = s.in_per_group, mg = s.out_per_group, kk = s.kernel_size;
   const int64_t threads = pool.num_threads();
@@ -482,20 +483,27 @@ void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w
   const int64_t per_chunk = CeilDiv(mg, chunks);
   Geo2D g2;  // its output extents are the ConvTranspose output
   const bool planar = To2D(s.geo, &g2);
-  ForEachUnit(pool, planes * chunks, macs, [&](int64_t unit) {
+  const bool disjoint = planar && g2.kh == g2.sh && g2.kw == g2.sw && g2.dh == 1 && g2.dw == 1 &&
+                        g2.pt == 0 && g2.pl == 0 && g2.oh == g2.ih * g2.sh &&
+                        g2.ow == g2.iw * g2.sw;
+  ForEachConvUnit(pool, planes * chunks, macs, [&](int64_t unit) {
     const int64_t plane = unit / chunks, chunk = unit % chunks;
     const int64_t n = plane / s.group, g = plane % s.group;
     const int64_t m0 = chunk * per_chunk, m1 = std::min(mg, m0 + per_chunk);
     if (m0 >= m1) return;
     float* yg = y + (n * s.out_channels + g * mg + m0) * s.out_size;
-    for (int64_t m = m0; m < m1; ++m) {
-      float* row = yg + (m - m0) * s.out_size;
-      std::fill(row, row + s.out_size, bias ? bias[g * mg + m] : 0.0f);
+    const float* bias_g = bias ? bias + g * mg + m0 : nullptr;
+    if (!disjoint || cg == 0) {
+      for (int64_t m = m0; m < m1; ++m) {
+        float* row = yg + (m - m0) * s.out_size;
+        std::fill(row, row + s.out_size, bias ? bias[g * mg + m] : 0.0f);
+      }
     }
     if (cg == 0) return;
     const int64_t rows = (m1 - m0) * kk;
-    const int64_t tile = std::min(s.in_size, std::max(kMinTile, kColumnBudgetFloats / rows / 16 * 16));
-    float* col = Scratch(1, size_t(rows * tile));
+    int64_t tile = std::min(s.in_size, std::max(kMinTile, kColumnBudgetFloats / rows / 16 * 16));
+    if (disjoint) tile = std::max<int64_t>(1, tile / g2.iw) * g2.iw;  // whole input rows
+    float* col = ConvScratch(1, size_t(rows * tile));
     const float* xg = x + (n * s.in_channels + g * cg) * s.in_size;
     for (int64_t p0 = 0; p0 < s.in_size; p0 += tile) {
       const int64_t p1 = std::min(s.in_size, p0 + tile);
@@ -507,8 +515,15 @@ void ConvTransposeForwardFast(const ConvShape& s, const float* x, const float* w
       gs.lda = mg * kk;
       gs.ldb = s.in_size;
       gs.ldc = p1 - p0;
-      Sgemm(gs, 1.0f, w + g * cg * mg * kk + m0 * kk, xg + p0, 0.0f, col);
-      if (planar) {
+      const float* a = w + g * cg * mg * kk + m0 * kk;
+      if (cg <= kThinGemmMaxK) {
+        ThinGemm(rows, p1 - p0, cg, a, 1, mg * kk, xg + p0, s.in_size, nullptr, col, p1 - p0);
+      } else {
+        Sgemm(gs, 1.0f, a, xg + p0, 0.0f, col);
+      }
+      if (disjoint) {
+        ScatterDisjoint2D(col, m1 - m0, g2, p0 / g2.iw, p1 / g2.iw, bias_g, yg);
+      } else if (planar) {
         Col2im2D(col, m1 - m0, g2, p0, p1, yg);
       } else {
         Col2imND(col, m1 - m0, s, p0, p1, yg);

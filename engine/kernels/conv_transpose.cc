@@ -80,13 +80,13 @@ class ConvTransposeKernel : public OpKernel {
       ConvTransposeReference(shape_, x.data<double>(), w.data<double>(),
                              bias ? bias->data<double>() : nullptr, y.data<double>());
     } else if (type == DataType::kFloat32) {
-      Run(x.data<float>(), w.data<float>(), bias ? bias->data<float>() : nullptr,
-          y.data<float>(), context.pool);
+      Run(x.data<float>(), w.data<float>(), bias ? bias->data<float>() : nullptr, y.data<float>(),
+          context.pool);
     } else {
       Tensor xf = ToFloat32(x), wf = ToFloat32(w), bf = bias ? ToFloat32(*bias) : Tensor();
       Tensor yf(DataType::kFloat32, shape_.output_shape);
-      Run(xf.data<float>(), wf.data<float>(), bias ? bf.data<float>() : nullptr,
-          yf.data<float>(), context.pool);
+      Run(xf.data<float>(), wf.data<float>(), bias ? bf.data<float>() : nullptr, yf.data<float>(),
+          context.pool);
       ASSIGN_OR_RETURN(y, FromFloat32(yf, type));
     }
     context.output(0) = std::move(y);
@@ -111,10 +111,10 @@ class ConvTransposeKernel : public OpKernel {
 }  // namespace
 
 void RegisterConvTransposeKernels(KernelRegistry* registry) {
-  registry->Register(OpType::kConvTranspose, [](const KernelConfig& config)
-                                                 -> StatusOr<std::unique_ptr<OpKernel>> {
-    return std::unique_ptr<OpKernel>(new ConvTransposeKernel(config));
-  });
+  registry->Register(OpType::kConvTranspose,
+                     [](const KernelConfig& config) -> StatusOr<std::unique_ptr<OpKernel>> {
+                       return std::unique_ptr<OpKernel>(new ConvTransposeKernel(config));
+                     });
 }
 
 }  // namespace shrink::engine

@@ -3,6 +3,8 @@
 // the float32 fast paths and dtype conversion helpers. Not a public API.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -40,17 +42,64 @@ struct ConvShape {
 StatusOr<ConvShape> ResolveConvShape(const Node& node, const Shape& x, const Shape& w,
                                      const Tensor* bias, bool transposed);
 
-// float32 fast paths (conv_fast.cc). bias may be null. y is fully written.
-// Conv: pointwise GEMM, a direct SIMD depthwise kernel, or tiled im2col + Sgemm.
-void ConvForwardFast(const ConvShape& shape, const float* x, const float* w, const float* bias,
-                     float* y, const ThreadPool& pool);
+// Which Conv fast path ConvForwardFast takes:
+//  kPointwise: 1x1, stride 1, unpadded: one GEMM per spatial tile straight on the input.
+//  kDepthwise: one input channel per group: the direct SIMD kernel of conv_depthwise.cc.
+//  kShifted: stride 1 with enough channels per group: one GEMM per kernel tap over a padded
+//    copy of the input, accumulating (no im2col expansion); needs tap-major weights.
+//  kIm2col: everything else: im2col into a cache-sized column tile + Sgemm.
+enum class ConvPath { kPointwise, kDepthwise, kShifted, kIm2col };
+ConvPath SelectConvPath(const ConvShape& shape);
+
+// Tap-major weights for kShifted: [group][tap][out_per_group][in_per_group] from the ONNX
+// [out_channels][in_per_group][taps] layout; `packed` holds weight-size floats.
+void PackTapMajorWeights(const ConvShape& shape, const float* w, float* packed);
+
+// float32 fast paths (conv_fast.cc, conv_depthwise.cc). bias may be null. y is fully written.
+// tap_major may be null; kShifted then packs the weights itself on every call.
+void ConvForwardFast(const ConvShape& shape, const float* x, const float* w, const float* tap_major,
+                     const float* bias, float* y, const ThreadPool& pool);
 // ConvTranspose: Sgemm into columns, then col2im scatter-add.
 void ConvTransposeForwardFast(const ConvShape& shape, const float* x, const float* w,
                               const float* bias, float* y, const ThreadPool& pool);
 
-// Which Conv fast path ConvForwardFast takes (for tests and benchmarks).
-enum class ConvPath { kPointwise, kDepthwise, kIm2col };
-ConvPath SelectConvPath(const ConvShape& shape);
+// Depthwise (in_per_group == 1) 1-D/2-D Conv with horizontal stride <= 2; any vertical stride,
+// dilation and channel multiplier.
+void ConvDepthwiseFast(const ConvShape& shape, const float* x, const float* w, const float* bias,
+                       float* y, const ThreadPool& pool);
+
+// C[i][j] = bias[i] (or 0) + sum_p A(i, p) * B[p * ldb + j] with A(i, p) = a[i * a_row +
+// p * a_col]: a register-tiled kernel for small k (conv_simd.cc), where Sgemm mostly packs.
+void ThinGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col,
+              const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc);
+// Below this inner dimension ThinGemm beats Sgemm on the shapes of the target models.
+constexpr int64_t kThinGemmMaxK = 80;
+
+// The geometry of a 1-D or 2-D convolution as 2-D (1-D gets a unit height). For ConvTranspose
+// the output fields describe the ConvTranspose output. Returns false for other ranks.
+struct Geo2D {
+  int64_t ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
+};
+bool To2D(const ConvGeometry& geometry, Geo2D* out);
+// Grow-only, 64-byte aligned per-thread scratch buffers (slots 0 and 1 may be held at the
+// same time).
+float* ConvScratch(int slot, size_t count);
+
+// Runs fn(unit) for unit in [0, units) over the pool; inline when there is a single unit or
+// too little work (multiply-adds) to pay for waking the other threads. Threads claim units
+// one at a time, so a thread that starts late (a busy machine) leaves its share to the others.
+constexpr int64_t kConvParallelMinMacs = 1 << 18;  // a few microseconds of work
+template <typename Fn>
+void ForEachConvUnit(const ThreadPool& pool, int64_t units, int64_t macs, Fn&& fn) {
+  if (units <= 1 || macs < kConvParallelMinMacs || pool.num_threads() <= 1) {
+    for (int64_t u = 0; u < units; ++u) fn(u);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool.ParallelFor(std::min<int64_t>(units, pool.num_threads()), 1, [&](int64_t, int64_t) {
+    for (int64_t u = next++; u < units; u = next++) fn(u);
+  });
+}
 
 // dtype helpers for kernels that compute in float: float16/bfloat16/float64 <-> float32.
 Tensor ToFloat32(const Tensor& tensor);

@@ -29,21 +29,21 @@ void ApplyAffine(const T* x, T* y, int64_t batch, int64_t channels, int64_t spat
                  const ThreadPool& pool) {
   pool.ParallelFor(batch * channels, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, spatial)),
                    [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const int64_t c = plane % channels;
-      const T* in = x + plane * spatial;
-      T* out = y + plane * spatial;
-      if (per_activation) {
-        for (int64_t i = 0; i < spatial; ++i) {
-          const size_t k = size_t(c * spatial + i);
-          out[i] = T(double(in[i]) * a[k] + b[k]);
-        }
-      } else {
-        const T scale = T(a[size_t(c)]), shift = T(b[size_t(c)]);
-        for (int64_t i = 0; i < spatial; ++i) out[i] = in[i] * scale + shift;
-      }
-    }
-  });
+                     for (int64_t plane = begin; plane < end; ++plane) {
+                       const int64_t c = plane % channels;
+                       const T* in = x + plane * spatial;
+                       T* out = y + plane * spatial;
+                       if (per_activation) {
+                         for (int64_t i = 0; i < spatial; ++i) {
+                           const size_t k = size_t(c * spatial + i);
+                           out[i] = T(double(in[i]) * a[k] + b[k]);
+                         }
+                       } else {
+                         const T scale = T(a[size_t(c)]), shift = T(b[size_t(c)]);
+                         for (int64_t i = 0; i < spatial; ++i) out[i] = in[i] * scale + shift;
+                       }
+                     }
+                   });
 }
 
 // Runs fn on float32/float64 data, converting float16/bfloat16 through float32.
@@ -87,10 +87,10 @@ Status BatchNormalization(KernelContext& context) {
     const Tensor& t = context.input(i);
     if (!IsFloatType(t.dtype())) return UnsupportedType(node, t.dtype(), names[i - 1]);
     if (t.size() != expected || (!per_activation && t.rank() != 1)) {
-      return KernelError(node, std::string(names[i - 1]) + " shape " + ShapeToString(t.shape()) +
-                                   " does not match input X shape " + ShapeToString(x.shape()) +
-                                   (per_activation ? " (spatial=0: expects C x D1 x ...)"
-                                                   : " (expects [C])"));
+      return KernelError(
+          node, std::string(names[i - 1]) + " shape " + ShapeToString(t.shape()) +
+                    " does not match input X shape " + ShapeToString(x.shape()) +
+                    (per_activation ? " (spatial=0: expects C x D1 x ...)" : " (expects [C])"));
     }
   }
   const double epsilon = node.GetFloat("epsilon", 1e-5f);
@@ -119,24 +119,24 @@ void InstanceNormPlanes(const T* x, T* y, int64_t channels, int64_t planes, int6
                         double epsilon, const ThreadPool& pool) {
   pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, spatial)),
                    [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const T* in = x + plane * spatial;
-      T* out = y + plane * spatial;
-      double sum = 0;
-      for (int64_t i = 0; i < spatial; ++i) sum += double(in[i]);
-      const double mean = spatial > 0 ? sum / double(spatial) : 0.0;
-      double sq = 0;
-      for (int64_t i = 0; i < spatial; ++i) {
-        const double d = double(in[i]) - mean;
-        sq += d * d;
-      }
-      const double var = spatial > 0 ? sq / double(spatial) : 0.0;
-      const int64_t c = plane % channels;
-      const double a = scale[size_t(c)] / std::sqrt(var + epsilon);
-      const T ta = T(a), tb = T(bias[size_t(c)] - mean * a);
-      for (int64_t i = 0; i < spatial; ++i) out[i] = in[i] * ta + tb;
-    }
-  });
+                     for (int64_t plane = begin; plane < end; ++plane) {
+                       const T* in = x + plane * spatial;
+                       T* out = y + plane * spatial;
+                       double sum = 0;
+                       for (int64_t i = 0; i < spatial; ++i) sum += double(in[i]);
+                       const double mean = spatial > 0 ? sum / double(spatial) : 0.0;
+                       double sq = 0;
+                       for (int64_t i = 0; i < spatial; ++i) {
+                         const double d = double(in[i]) - mean;
+                         sq += d * d;
+                       }
+                       const double var = spatial > 0 ? sq / double(spatial) : 0.0;
+                       const int64_t c = plane % channels;
+                       const double a = scale[size_t(c)] / std::sqrt(var + epsilon);
+                       const T ta = T(a), tb = T(bias[size_t(c)] - mean * a);
+                       for (int64_t i = 0; i < spatial; ++i) out[i] = in[i] * ta + tb;
+                     }
+                   });
 }
 
 Status InstanceNormalization(KernelContext& context) {
@@ -173,25 +173,27 @@ template <typename T>
 void LrnBatch(const T* x, T* y, int64_t batch, int64_t channels, int64_t spatial, int64_t size,
               double alpha, double beta, double bias, const ThreadPool& pool) {
   const int64_t before = (size - 1) / 2, after = size - 1 - before;
-  pool.ParallelFor(batch * channels, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, spatial * size)),
-                   [&](int64_t begin, int64_t end) {
-    std::vector<double> sum(static_cast<size_t>(spatial));
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const int64_t n = plane / channels, c = plane % channels;
-      std::fill(sum.begin(), sum.end(), 0.0);
-      const int64_t lo = std::max<int64_t>(0, c - before);
-      const int64_t hi = std::min(channels - 1, c + after);
-      for (int64_t k = lo; k <= hi; ++k) {
-        const T* in = x + (n * channels + k) * spatial;
-        for (int64_t i = 0; i < spatial; ++i) sum[size_t(i)] += double(in[i]) * double(in[i]);
-      }
-      const T* in = x + plane * spatial;
-      T* out = y + plane * spatial;
-      for (int64_t i = 0; i < spatial; ++i) {
-        out[i] = T(double(in[i]) / std::pow(bias + alpha / double(size) * sum[size_t(i)], beta));
-      }
-    }
-  });
+  pool.ParallelFor(
+      batch * channels, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, spatial * size)),
+      [&](int64_t begin, int64_t end) {
+        std::vector<double> sum(static_cast<size_t>(spatial));
+        for (int64_t plane = begin; plane < end; ++plane) {
+          const int64_t n = plane / channels, c = plane % channels;
+          std::fill(sum.begin(), sum.end(), 0.0);
+          const int64_t lo = std::max<int64_t>(0, c - before);
+          const int64_t hi = std::min(channels - 1, c + after);
+          for (int64_t k = lo; k <= hi; ++k) {
+            const T* in = x + (n * channels + k) * spatial;
+            for (int64_t i = 0; i < spatial; ++i) sum[size_t(i)] += double(in[i]) * double(in[i]);
+          }
+          const T* in = x + plane * spatial;
+          T* out = y + plane * spatial;
+          for (int64_t i = 0; i < spatial; ++i) {
+            out[i] =
+                T(double(in[i]) / std::pow(bias + alpha / double(size) * sum[size_t(i)], beta));
+          }
+        }
+      });
 }
 
 Status Lrn(KernelContext& context) {

@@ -25,6 +25,7 @@ struct AxisWindows {
   std::vector<int64_t> begin;         // window o is positions[begin[o], begin[o + 1])
   std::vector<int64_t> padded_count;  // per output coordinate
   int64_t in = 1, out = 1;
+  bool pairs = false;  // every window is {2o, 2o + 1} (2-wide, stride 2, unpadded)
   int64_t size(int64_t o) const { return begin[size_t(o + 1)] - begin[size_t(o)]; }
   const int64_t* at(int64_t o) const { return positions.data() + begin[size_t(o)]; }
 };
@@ -80,6 +81,10 @@ StatusOr<PoolShape> ResolvePool(const Node& node, const Shape& x) {
       axis.begin.push_back(int64_t(axis.positions.size()));
       axis.padded_count.push_back(padded);
     }
+    axis.pairs = true;
+    for (int64_t o = 0; o < axis.out && axis.pairs; ++o) {
+      axis.pairs = axis.size(o) == 2 && axis.at(o)[0] == 2 * o && axis.at(o)[1] == 2 * o + 1;
+    }
     p.axes.push_back(std::move(axis));
   }
   return p;
@@ -111,6 +116,18 @@ void Pool2DPlane(const PoolShape& p, const T* x, T* y, bool include_pad, Acc* ac
       std::fill(out, out + cols.out, kMax ? T(lowest) : T(0));
       continue;
     }
+    if constexpr (kMax) {
+      if (cols.pairs) {  // the common 2x2 / stride 2 case, one vectorizable pass per row
+        for (int64_t r = 0; r < row_count; ++r) {
+          const T* row = x + row_list[r] * width;
+          for (int64_t ox = 0; ox < cols.out; ++ox) {
+            const T m = row[2 * ox] > row[2 * ox + 1] ? row[2 * ox] : row[2 * ox + 1];
+            out[ox] = r == 0 || m > out[ox] ? m : out[ox];
+          }
+        }
+        continue;
+      }
+    }
     const T* first = x + row_list[0] * width;
     for (int64_t i = 0; i < width; ++i) acc[i] = Acc(first[i]);
     for (int64_t r = 1; r < row_count; ++r) {
@@ -139,8 +156,9 @@ void Pool2DPlane(const PoolShape& p, const T* x, T* y, bool include_pad, Acc* ac
         }
       }
       if constexpr (!kMax) {
-        const int64_t count = include_pad ? rows.padded_count[size_t(oy)] * cols.padded_count[size_t(ox)]
-                                          : row_count * col_count;
+        const int64_t count = include_pad
+                                  ? rows.padded_count[size_t(oy)] * cols.padded_count[size_t(ox)]
+                                  : row_count * col_count;
         value /= Acc(count);
       }
       out[ox] = T(value);
@@ -370,26 +388,27 @@ template <typename T, bool kMax>
 void GlobalPoolPlanes(const T* x, T* y, int64_t planes, int64_t size, const ThreadPool& pool) {
   pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, size)),
                    [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const T* xp = x + plane * size;
-      if constexpr (kMax) {
-        T best = size > 0 ? xp[0] : T(0);
-        for (int64_t i = 1; i < size; ++i) best = xp[i] > best ? xp[i] : best;
-        y[plane] = best;
-      } else {
-        // Eight partial sums in the input type vectorize; the total is taken in double.
-        T partial[8] = {};
-        int64_t i = 0;
-        for (; i + 8 <= size; i += 8) {
-          for (int j = 0; j < 8; ++j) partial[j] += xp[i + j];
-        }
-        double sum = 0;
-        for (int j = 0; j < 8; ++j) sum += double(partial[j]);
-        for (; i < size; ++i) sum += double(xp[i]);
-        y[plane] = size > 0 ? T(sum / double(size)) : T(0);
-      }
-    }
-  });
+                     for (int64_t plane = begin; plane < end; ++plane) {
+                       const T* xp = x + plane * size;
+                       if constexpr (kMax) {
+                         T best = size > 0 ? xp[0] : T(0);
+                         for (int64_t i = 1; i < size; ++i) best = xp[i] > best ? xp[i] : best;
+                         y[plane] = best;
+                       } else {
+                         // Eight partial sums in the input type vectorize; the total is taken in
+                         // double.
+                         T partial[8] = {};
+                         int64_t i = 0;
+                         for (; i + 8 <= size; i += 8) {
+                           for (int j = 0; j < 8; ++j) partial[j] += xp[i + j];
+                         }
+                         double sum = 0;
+                         for (int j = 0; j < 8; ++j) sum += double(partial[j]);
+                         for (; i < size; ++i) sum += double(xp[i]);
+                         y[plane] = size > 0 ? T(sum / double(size)) : T(0);
+                       }
+                     }
+                   });
 }
 
 template <bool kMax>
@@ -418,8 +437,7 @@ Status GlobalPool(KernelContext& context) {
     case DataType::kFloat16:
     case DataType::kBFloat16: {
       Tensor xf = ToFloat32(x), yf(DataType::kFloat32, out_shape);
-      GlobalPoolPlanes<float, kMax>(xf.data<float>(), yf.data<float>(), planes, size,
-                                    context.pool);
+      GlobalPoolPlanes<float, kMax>(xf.data<float>(), yf.data<float>(), planes, size, context.pool);
       ASSIGN_OR_RETURN(y, FromFloat32(yf, x.dtype()));
       break;
     }
