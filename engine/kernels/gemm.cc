@@ -2,7 +2,23 @@
 
 #include <dnnl.h>
 
+#include "common/thread_pool.h"
+
 namespace shrink::engine {
+
+namespace {
+
+void SgemmOneThread(const GemmShape& s, float alpha, const float* a, const float* b, float beta,
+                    float* c) {
+  dnnl_status_t status = dnnl_sgemm(s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', s.m, s.n, s.k,
+                                    alpha, a, s.lda, b, s.ldb, beta, c, s.ldc);
+  if (status != dnnl_success) SgemmReference(s, alpha, a, b, beta, c);
+}
+
+// Below this many multiply-adds a GEMM stays on one thread: splitting costs more.
+constexpr int64_t kSplitWork = int64_t(1) << 18;
+
+}  // namespace
 
 void Sgemm(const GemmShape& s, float alpha, const float* a, const float* b, float beta, float* c) {
   if (s.m == 0 || s.n == 0) return;
@@ -12,9 +28,27 @@ void Sgemm(const GemmShape& s, float alpha, const float* a, const float* b, floa
     }
     return;
   }
-  dnnl_status_t status = dnnl_sgemm(s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', s.m, s.n, s.k,
-                                    alpha, a, s.lda, b, s.ldb, beta, c, s.ldc);
-  if (status != dnnl_success) SgemmReference(s, alpha, a, b, beta, c);
+  const ThreadPool* pool = ThreadPool::Current();
+  if (!pool || pool->num_threads() <= 1 || ThreadPool::InParallelRegion() ||
+      s.m * s.n * s.k < kSplitWork) {
+    SgemmOneThread(s, alpha, a, b, beta, c);
+    return;
+  }
+  // Blocks of C rows (or columns when C is wide and short); each block is an independent GEMM.
+  bool split_rows = s.m >= s.n || s.m >= 64;
+  int64_t extent = split_rows ? s.m : s.n;
+  int64_t min_block = split_rows ? 16 : 64;
+  pool->ParallelFor(extent, min_block, [&](int64_t begin, int64_t end) {
+    GemmShape block = s;
+    if (split_rows) {
+      block.m = end - begin;
+      SgemmOneThread(block, alpha, s.trans_a ? a + begin : a + begin * s.lda, b, beta,
+                     c + begin * s.ldc);
+    } else {
+      block.n = end - begin;
+      SgemmOneThread(block, alpha, a, s.trans_b ? b + begin * s.ldb : b + begin, beta, c + begin);
+    }
+  });
 }
 
 void SgemmReference(const GemmShape& s, float alpha, const float* a, const float* b, float beta,

@@ -1,7 +1,8 @@
 // Single-precision GEMM used by MatMul, Gemm, Conv (im2col) and the recurrent kernels:
-// C = alpha * op(A) * op(B) + beta * C, row-major. The fast path is oneDNN's sgemm (it threads
-// with the process's OpenMP setting, see ThreadPool::ApplyToCurrentThread); the reference
-// path is a plain loop kept as the test oracle.
+// C = alpha * op(A) * op(B) + beta * C, row-major. The fast path is oneDNN's sgemm, always on one
+// OpenMP thread; a large GEMM called outside a parallel loop is split into row (or column) blocks
+// over the thread pool bound to the calling thread (ThreadPool::Binding). The reference path is
+// a plain loop kept as the test oracle.
 #pragma once
 
 #include <cstdint>

@@ -17,6 +17,7 @@ StatusOr<std::vector<Tensor>> RunKernel(const KernelRun& run) {
   for (int i = 0; i < run.num_outputs; ++i) node.outputs.push_back("out" + std::to_string(i));
 
   ThreadPool pool(run.threads);
+  ThreadPool::Binding binding(pool);
   KernelConfig config{node, run.opset, {}, &pool, run.reference};
   std::vector<const Tensor*> inputs;
   for (size_t i = 0; i < run.inputs.size(); ++i) {

@@ -52,10 +52,10 @@ class PreparedConv {
     auto kernel = (*KernelRegistry::Default().Find(node_.op))(config);
     if (kernel.ok()) kernel_ = std::move(kernel).value();
     outputs_.resize(1);
-    pool_.ApplyToCurrentThread();
   }
 
   bool Run() {
+    ThreadPool::Binding binding(pool_);
     KernelContext context{node_, 17, {&x_, &w_, &b_}, &outputs_, pool_};
     return kernel_ && kernel_->Compute(context).ok();
   }

@@ -89,6 +89,7 @@ StatusOr<bool> FoldGraph(Graph* graph, FoldContext* context) {
 
 StatusOr<bool> FoldConstants(Model* model, const ConstantFoldingOptions& options) {
   FoldContext context{*model, options};
+  ThreadPool::Binding binding(context.pool);
   return FoldGraph(&model->graph, &context);
 }
 

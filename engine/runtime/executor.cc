@@ -361,7 +361,7 @@ Status CheckFeed(const ValueInfo& info, const Tensor& value,
 
 StatusOr<std::vector<Tensor>> Executor::Run(const std::vector<NamedTensor>& feeds,
                                             const RunOptions& run_options) {
-  pool_.ApplyToCurrentThread();
+  ThreadPool::Binding binding(pool_);
   const Graph& graph = model_.graph;
   Frame frame(*main_plan_, nullptr, *this, run_options);
   std::map<std::string, int64_t> symbols;
