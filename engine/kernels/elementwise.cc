@@ -368,6 +368,18 @@ Status BinaryKernel(KernelContext& context, bool reference) {
 }
 
 Status PReluKernel(KernelContext& context, bool reference) {
+  // Before opset 7 (legacy broadcasting) a 1-D slope of length C applies per channel (axis 1).
+  if (context.opset < 7 && context.num_inputs() == 2 && context.input(0).rank() > 2 &&
+      context.input(1).rank() == 1 && context.input(1).dim(0) == context.input(0).dim(1) &&
+      context.input(1).dim(0) != 1) {
+    Shape per_channel(size_t(context.input(0).rank() - 1), 1);
+    per_channel[0] = context.input(1).dim(0);
+    ASSIGN_OR_RETURN(Tensor slope, context.input(1).Reshaped(per_channel));
+    std::vector<const Tensor*> inputs{context.inputs[0], &slope};
+    KernelContext legacy{context.node, context.opset, inputs, context.outputs, context.pool,
+                         context.subgraphs};
+    return SameTypeBinary<false>(legacy, reference, PReluOp(), /*unidirectional=*/true);
+  }
   return SameTypeBinary<false>(context, reference, PReluOp(), /*unidirectional=*/true);
 }
 
