@@ -84,14 +84,33 @@ bool HasAvx2() {
   return has;
 }
 
+GemmIsa forced_isa = GemmIsa::kAuto;
+
 }  // namespace
+
+bool IsaSupported(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAuto:
+    case GemmIsa::kPortable: return true;
+    case GemmIsa::kAvx2: return HasAvx2();
+    case GemmIsa::kVnni: return HasVnni();
+  }
+  return false;
+}
+
+GemmIsa ActiveGemmIsa() {
+  if (forced_isa != GemmIsa::kAuto) return forced_isa;
+  return HasVnni() ? GemmIsa::kVnni : HasAvx2() ? GemmIsa::kAvx2 : GemmIsa::kPortable;
+}
+
+void SetGemmIsaForTesting(GemmIsa isa) { forced_isa = IsaSupported(isa) ? isa : GemmIsa::kAuto; }
 
 void DotGemmS16(const int16_t* a, const int16_t* b, int64_t m, int64_t n, int64_t kp, int32_t* c,
                 int64_t c_row, int64_t c_col, bool reference) {
   if (m <= 0 || n <= 0) return;
   if (reference) {
     DotGemmReference(a, b, m, n, kp, c, c_row, c_col);
-  } else if (HasAvx2()) {
+  } else if (ActiveGemmIsa() != GemmIsa::kPortable) {  // VNNI machines have AVX2
     DotGemmAvx2(a, b, m, n, kp, c, c_row, c_col);
   } else {
     DotGemmPortable(a, b, m, n, kp, c, c_row, c_col);

@@ -9,6 +9,7 @@
 
 #include "engine/kernels/conv_geometry.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/quantized_internal.h"
 #include "engine/kernels/quantized_test_util.h"
 
 namespace shrink::engine::testing {
@@ -26,23 +27,30 @@ Tensor F(Shape shape, std::vector<float> v) { return Tensor::FromVector<float>(s
 
 int64_t Code(const Tensor& t, int64_t i) { return t.GetAsInt64(i); }
 
-// Runs fast (several thread counts, weights constant or not) and reference; all must agree
-// bit for bit. Returns the reference outputs.
+// Runs the reference and every fast path this machine supports (portable int16, AVX2 int16,
+// AVX512-VNNI), with 1 and 3 threads and weights constant or not; all must agree bit for bit.
+// Returns the reference outputs.
 std::vector<Tensor> RunAllPaths(KernelRun run, int weight_input) {
   run.reference = true;
   std::vector<Tensor> expected = MustRun(run);
   run.reference = false;
-  for (int threads : {1, 3}) {
-    for (bool constant : {false, true}) {
-      run.threads = threads;
-      run.constant_inputs = constant ? std::vector<int>{weight_input} : std::vector<int>{};
-      std::vector<Tensor> got = MustRun(run);
-      for (size_t i = 0; i < got.size(); ++i) {
-        EXPECT_TRUE(got[i].BitwiseEquals(expected[i]))
-            << "threads " << threads << " constant " << constant;
+  for (quant::GemmIsa isa : {quant::GemmIsa::kPortable, quant::GemmIsa::kAvx2,
+                             quant::GemmIsa::kVnni}) {
+    if (!quant::IsaSupported(isa)) continue;
+    quant::SetGemmIsaForTesting(isa);
+    for (int threads : {1, 3}) {
+      for (bool constant : {false, true}) {
+        run.threads = threads;
+        run.constant_inputs = constant ? std::vector<int>{weight_input} : std::vector<int>{};
+        std::vector<Tensor> got = MustRun(run);
+        for (size_t i = 0; i < got.size(); ++i) {
+          EXPECT_TRUE(got[i].BitwiseEquals(expected[i]))
+              << "isa " << int(isa) << " threads " << threads << " constant " << constant;
+        }
       }
     }
   }
+  quant::SetGemmIsaForTesting(quant::GemmIsa::kAuto);
   return expected;
 }
 

@@ -146,6 +146,47 @@ void PackMinusZeroPoint(const T* src, int64_t rows, int64_t k, int64_t row_strid
   }
 }
 
+// --- Instruction set selection ---------------------------------------------------------------
+
+// Which integer GEMM the fast paths use: the portable int16 loop, its AVX2 build, or the
+// AVX512-VNNI u8 x s8 kernel. All give identical results; kAuto picks the best supported.
+enum class GemmIsa { kAuto, kPortable, kAvx2, kVnni };
+bool IsaSupported(GemmIsa isa);
+GemmIsa ActiveGemmIsa();
+// Tests force each supported path in turn (kAuto restores detection). Not thread-safe.
+void SetGemmIsaForTesting(GemmIsa isa);
+
+// --- AVX512-VNNI u8 x s8 GEMM (quantized_vnni.cc) ------------------------------------------
+
+// c[j * ldc + (i - i0)] = sum_k (zu[k][i] - z0[i]) * (rs[j][k] - r0[j]) for rows j < rows and
+// columns i in [i0, i0 + count), computed as vpdpbusd sums minus r0[j] * tz[i] + z0[i] * sr[j]
+// (modulo 2^32, like every int32 sum here). Zero-point-free operands zu (u8) and rs (s8) come
+// from the codes by flipping the sign bit where needed; see VnniOffset.
+struct VnniGemm {
+  const uint8_t* z = nullptr;   // [kp / 4][nz][4]: bytes k..k+3 of column i at (k / 4 * nz + i) * 4
+  int64_t nz = 0;               // columns in the panel: a multiple of 32, padding readable
+  const int8_t* r = nullptr;    // rows of kp bytes, row stride ldr
+  int64_t ldr = 0;
+  int64_t kp = 0;               // a multiple of 4; bytes past the true k are 0 in z and r
+  const int32_t* tz = nullptr;  // [nz]: sum_k zu[k][i] - k * z0[i]  (true k)
+  const int32_t* z0 = nullptr;  // [nz]
+  const int32_t* r0 = nullptr;  // [rows]
+  const int32_t* sr = nullptr;  // [rows]: sum_k rs[j][k]
+};
+bool HasVnni();
+void RunVnniGemm(const VnniGemm& g, int64_t rows, int64_t i0, int64_t count, int32_t* c,
+                 int64_t ldc);
+// sums[i] = bias + sum over the panel's kp bytes of column i (nz a multiple of 16).
+void VnniColumnSums(const uint8_t* z, int64_t nz, int64_t kp, int32_t bias, int32_t* sums);
+// out[i] = s[0][i] | s[1][i] << 8 | s[2][i] << 16 | s[3][i] << 24 for i < count (AVX512BW).
+void InterleaveBytes4(const uint8_t* const* s, int64_t count, uint32_t* out);
+// zu = code + VnniOffset(type) for the u8 operand (128 for int8 codes); rs = code -
+// VnniOffset of the other signedness for the s8 operand (128 for uint8 codes). Both are a flip
+// of the sign bit.
+inline int32_t ZOffset(DataType type) { return type == DataType::kInt8 ? 128 : 0; }
+inline int32_t ROffset(DataType type) { return type == DataType::kUint8 ? 128 : 0; }
+inline int64_t PadTo(int64_t v, int64_t multiple) { return (v + multiple - 1) / multiple * multiple; }
+
 // --- Registration of the kernel groups (one file each) --------------------------------------
 
 void RegisterQuantizeKernels(KernelRegistry* registry);            // quantized.cc
