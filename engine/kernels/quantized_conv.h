@@ -54,9 +54,4 @@ void RunDepthwiseConv(const ConvProblem& p, const void* x, const ConvWeights& w,
 void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w,
                  const ThreadPool& pool, const ConvEpilogue& epilogue);
 
-inline int32_t CodeAt(DataType type, const void* data, int64_t i) {
-  return type == DataType::kUint8 ? int32_t(static_cast<const uint8_t*>(data)[i])
-                                  : int32_t(static_cast<const int8_t*>(data)[i]);
-}
-
 }  // namespace shrink::engine::quant

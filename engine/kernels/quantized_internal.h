@@ -110,6 +110,12 @@ StatusOr<float> ReadScalarScale(const Node& node, const Tensor& tensor, const ch
 StatusOr<int32_t> ReadScalarZeroPoint(const Node& node, const Tensor* zp, DataType data_type,
                                       const char* what, const char* data_name);
 
+// Element i of an 8-bit code tensor (uint8 or int8) as int32.
+inline int32_t CodeAt(DataType type, const void* data, int64_t i) {
+  return type == DataType::kUint8 ? int32_t(static_cast<const uint8_t*>(data)[i])
+                                  : int32_t(static_cast<const int8_t*>(data)[i]);
+}
+
 // Input i or null when omitted.
 inline const Tensor* OptionalInput(const KernelContext& context, int i) {
   return context.has_input(i) ? &context.input(i) : nullptr;

@@ -1,0 +1,169 @@
+// Fast paths of the integer matmuls: B is packed once per B batch (and kept when constant),
+// then (batch, row block, column block) units run in parallel, each packing its rows of A and
+// handing the int32 sums to the op's epilogue.
+#include <algorithm>
+#include <vector>
+
+#include "engine/kernels/quantized_matmul.h"
+
+namespace shrink::engine::quant {
+namespace {
+
+void PackRows(DataType type, const void* src, int64_t rows, int64_t k, int64_t row_stride,
+              int64_t col_stride, const int32_t* zp, int16_t* dst, int64_t kp) {
+  if (type == DataType::kUint8) {
+    PackMinusZeroPoint(static_cast<const uint8_t*>(src), rows, k, row_stride, col_stride, zp, 1,
+                       dst, kp);
+  } else {
+    PackMinusZeroPoint(static_cast<const int8_t*>(src), rows, k, row_stride, col_stride, zp, 1,
+                       dst, kp);
+  }
+}
+
+// Row and column blocks: rows in blocks of `row_align` multiples; columns split only when
+// there are too few row blocks to keep the threads busy.
+struct Blocking {
+  int64_t mc, nc, row_blocks, col_blocks, units;
+};
+Blocking Block(const MatMulPlan& plan, int64_t max_rows, int64_t col_align,
+               const ThreadPool& pool) {
+  Blocking b;
+  b.mc = std::min<int64_t>(plan.m, max_rows);
+  b.row_blocks = (plan.m + b.mc - 1) / b.mc;
+  b.nc = plan.n;
+  const int64_t wanted = 2 * int64_t(pool.num_threads());
+  if (plan.batches * b.row_blocks < wanted && plan.n >= 2 * col_align) {
+    b.nc = PadTo(std::max<int64_t>(col_align, (plan.n + wanted - 1) / wanted), col_align);
+  }
+  b.col_blocks = (plan.n + b.nc - 1) / b.nc;
+  b.units = plan.batches * b.row_blocks * b.col_blocks;
+  return b;
+}
+
+void PackBS16(const MatMulPlan& plan, const MatMulOperands& ops, PackedB* out) {
+  const int64_t n = plan.n, k = plan.k, kp = PadK(k);
+  out->s16.assign(size_t(plan.b_batches * n * kp), 0);
+  for (int64_t ib = 0; ib < plan.b_batches; ++ib) {
+    const void* b = static_cast<const char*>(ops.b) + ib * k * n;  // 1-byte elements
+    PackRows(ops.b_type, b, n, k, 1, n, ops.b_zp.data() + ib * n, out->s16.data() + ib * n * kp,
+             kp);
+  }
+}
+
+// VNNI panel of B: words of 4 consecutive k for each column, sign-flipped to u8 for int8 B;
+// padding rows (k >= K) and columns (n >= N) stay 0.
+void PackBVnni(const MatMulPlan& plan, const MatMulOperands& ops, PackedB* out) {
+  const int64_t n = plan.n, k = plan.k, kp = PadTo(k, 4), np = PadTo(n, 32);
+  const int32_t offset = ZOffset(ops.b_type);
+  out->z.assign(size_t(plan.b_batches * kp / 4 * np), 0);
+  out->tz.assign(size_t(plan.b_batches * np), 0);
+  out->z0.assign(size_t(plan.b_batches * np), 0);
+  const std::vector<uint8_t> zeros(static_cast<size_t>(n), 0);
+  for (int64_t ib = 0; ib < plan.b_batches; ++ib) {
+    const uint8_t* b = static_cast<const uint8_t*>(ops.b) + ib * k * n;
+    uint32_t* z = out->z.data() + ib * kp / 4 * np;
+    for (int64_t q = 0; q < kp / 4; ++q) {
+      const uint8_t* src[4];
+      uint32_t flip = 0;
+      for (int t = 0; t < 4; ++t) {
+        const bool real = 4 * q + t < k;
+        src[t] = real ? b + (4 * q + t) * n : zeros.data();
+        if (real && offset) flip |= 0x80u << (8 * t);
+      }
+      uint32_t* row = z + q * np;
+      InterleaveBytes4(src, n, row);
+      for (int64_t j = 0; flip && j < n; ++j) row[j] ^= flip;
+    }
+    int32_t* tz = out->tz.data() + ib * np;
+    int32_t* z0 = out->z0.data() + ib * np;
+    VnniColumnSums(reinterpret_cast<const uint8_t*>(z), np, kp, 0, tz);
+    for (int64_t j = 0; j < n; ++j) {
+      z0[j] = ops.b_zp[size_t(ib * n + j)] + offset;
+      tz[j] -= int32_t(k) * z0[j];
+    }
+  }
+}
+
+}  // namespace
+
+void PackB(const MatMulPlan& plan, const MatMulOperands& ops, bool vnni, PackedB* out) {
+  *out = PackedB();
+  out->vnni = vnni;
+  out->batches = plan.b_batches;
+  out->n = plan.n;
+  out->k = plan.k;
+  out->zero_points = ops.b_zp;
+  if (vnni) {
+    PackBVnni(plan, ops, out);
+  } else {
+    PackBS16(plan, ops, out);
+  }
+}
+
+void RunMatMulS16(const MatMulPlan& plan, const MatMulOperands& ops, const PackedB& packed,
+                  const ThreadPool& pool, const MatMulEpilogue& epilogue) {
+  const int64_t m = plan.m, n = plan.n, k = plan.k, kp = PadK(k);
+  const Blocking bl = Block(plan, 32, 4, pool);
+  const int64_t work_per_unit = bl.mc * bl.nc * kp;
+  pool.ParallelFor(bl.units, work_per_unit >= (1 << 16) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
+    std::vector<int16_t> a_panel(static_cast<size_t>(bl.mc * kp));
+    std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
+      const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
+      const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
+      const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
+      const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
+      const void* a = static_cast<const char*>(ops.a) + (ia * m + m0) * k;
+      PackRows(ops.a_type, a, rows, k, k, 1, ops.a_zp.data() + ia * m + m0, a_panel.data(), kp);
+      DotGemmS16(a_panel.data(), packed.s16.data() + (ib * n + n0) * kp, rows, cols, kp, c.data(),
+                 cols, 1, /*reference=*/false);
+      epilogue(batch, m0, rows, n0, cols, c.data());
+    }
+  });
+}
+
+void RunMatMulVnni(const MatMulPlan& plan, const MatMulOperands& ops, const PackedB& packed,
+                   const ThreadPool& pool, const MatMulEpilogue& epilogue) {
+  const int64_t m = plan.m, n = plan.n, k = plan.k, kp = PadTo(k, 4), np = PadTo(n, 32);
+  const int32_t offset = ROffset(ops.a_type);
+  const Blocking bl = Block(plan, 48, 32, pool);
+  const int64_t work_per_unit = bl.mc * bl.nc * kp;
+  pool.ParallelFor(bl.units, work_per_unit >= (1 << 18) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
+    std::vector<int8_t> rows_s8(static_cast<size_t>(bl.mc * kp), 0);
+    std::vector<int32_t> r0(static_cast<size_t>(bl.mc)), sr(static_cast<size_t>(bl.mc));
+    std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
+      const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
+      const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
+      const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
+      const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
+      for (int64_t j = 0; j < rows; ++j) {  // rows of A as s8 (sign-flipped for uint8 A)
+        const int64_t row = ia * m + m0 + j;
+        int8_t* dst = rows_s8.data() + j * kp;
+        int32_t sum = 0;
+        for (int64_t t = 0; t < k; ++t) {
+          dst[t] = int8_t(CodeAt(ops.a_type, ops.a, row * k + t) - offset);
+          sum += dst[t];
+        }
+        sr[size_t(j)] = sum;
+        r0[size_t(j)] = ops.a_zp[size_t(row)] - offset;
+      }
+      VnniGemm g;
+      g.z = reinterpret_cast<const uint8_t*>(packed.z.data() + ib * kp / 4 * np);
+      g.nz = np;
+      g.r = rows_s8.data();
+      g.ldr = kp;
+      g.kp = kp;
+      g.tz = packed.tz.data() + ib * np;
+      g.z0 = packed.z0.data() + ib * np;
+      g.r0 = r0.data();
+      g.sr = sr.data();
+      RunVnniGemm(g, rows, n0, cols, c.data(), cols);
+      epilogue(batch, m0, rows, n0, cols, c.data());
+    }
+  });
+}
+
+}  // namespace shrink::engine::quant
