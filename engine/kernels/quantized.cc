@@ -203,14 +203,14 @@ Status DequantizeLinear(KernelContext& context) {
       const int64_t z = zps[size_t(c)];
       const int64_t n = hi - lo;
       if (out_type == DataType::kFloat32) {
-        float* out = y.data<float>() + offset;
-        for (int64_t i = 0; i < n; ++i) out[i] = float(int64_t(in[offset + i]) - z) * s;
+        DequantizeSpan<T>(in + offset, n, s, int32_t(z), y.data<float>() + offset);
       } else {
+        std::vector<float> values(static_cast<size_t>(n));
+        DequantizeSpan<T>(in + offset, n, s, int32_t(z), values.data());
         uint16_t* out = static_cast<uint16_t*>(y.raw_data()) + offset;
-        bool half = out_type == DataType::kFloat16;
+        const bool half = out_type == DataType::kFloat16;
         for (int64_t i = 0; i < n; ++i) {
-          float v = float(int64_t(in[offset + i]) - z) * s;
-          out[i] = half ? FloatToHalf(v) : FloatToBFloat16(v);
+          out[i] = half ? FloatToHalf(values[size_t(i)]) : FloatToBFloat16(values[size_t(i)]);
         }
       }
     });

@@ -186,7 +186,8 @@ class IntegerConvKernel : public OpKernel {
     }
     if (reference_) {
       RunReferenceConv(p, x.raw_data(), w.raw_data(), epilogue);
-    } else if (p.group_in == 1 && p.group_out == 1) {
+    } else if (p.group_in == 1 && p.group_out == 1 && p.geo.spatial_rank <= 2 &&
+               p.geo.strides.back() <= 8) {
       RunDepthwiseConv(p, x.raw_data(), Weights(p, w, false), context.pool, epilogue);
     } else if (ActiveGemmIsa() == GemmIsa::kVnni) {
       RunVnniConv(p, x.raw_data(), Weights(p, w, true), context.pool, epilogue);

@@ -47,7 +47,7 @@ using ConvEpilogue = std::function<void(int64_t n, int64_t m, int64_t p0, int64_
 // im2row + int16 dot-product GEMM (portable or AVX2).
 void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w,
                  const ThreadPool& pool, const ConvEpilogue& epilogue);
-// One input and one output channel per group (int16 s16 weights).
+// One input and one output channel per group, 1-D or 2-D (int16 s16 weights).
 void RunDepthwiseConv(const ConvProblem& p, const void* x, const ConvWeights& w,
                       const ThreadPool& pool, const ConvEpilogue& epilogue);
 // im2col into VNNI panels + the u8 x s8 GEMM.

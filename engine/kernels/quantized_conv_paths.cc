@@ -104,35 +104,115 @@ int64_t PixelChunk(const ConvProblem& p, int64_t row_bytes, int64_t bytes, int64
   return pc;
 }
 
-// acc[r * out_w + ow] += w * src_row_r[ow * stride]: the depthwise inner loop.
-__attribute__((always_inline)) inline void DepthwiseChannelBody(
-    const int16_t* plane, const int16_t* weights, const int64_t* taps, int64_t ks,
-    const int64_t* row_origins, int64_t rows, int64_t out_w, int64_t stride, int32_t* acc) {
-  std::fill_n(acc, rows * out_w, 0);
-  for (int64_t q = 0; q < ks; ++q) {
-    const int32_t w = weights[q];
-    for (int64_t r = 0; r < rows; ++r) {
-      const int16_t* s = plane + taps[q] + row_origins[r];
-      int32_t* a = acc + r * out_w;
-      if (stride == 1) {
-        for (int64_t i = 0; i < out_w; ++i) a[i] += w * int32_t(s[i]);
-      } else {
-        for (int64_t i = 0; i < out_w; ++i) a[i] += w * int32_t(s[i * stride]);
-      }
+// A depthwise channel over a plane whose two spatial dims were split into stride phases:
+// acc[i] = sum_q w[q] * plane[offset[q] + i] for i < length. With the phases, every tap reads
+// one contiguous run covering all output rows (row pitch = phase width; the columns past the
+// output width are computed and dropped). Built portable, AVX2 and AVX512 (integer only, so
+// the builds agree).
+__attribute__((always_inline)) inline void MultiplyAdd(const int16_t* __restrict src, int32_t w,
+                                                       int64_t n, int32_t* __restrict acc) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += w * int32_t(src[i]);
+}
+
+__attribute__((always_inline)) inline void DepthwiseBody(const int16_t* plane,
+                                                         const int16_t* weights,
+                                                         const int64_t* offsets, int64_t taps,
+                                                         int64_t length, int32_t* acc) {
+  std::fill_n(acc, length, 0);
+  for (int64_t q = 0; q < taps; ++q) MultiplyAdd(plane + offsets[q], weights[q], length, acc);
+}
+
+void DepthwisePortable(const int16_t* plane, const int16_t* weights, const int64_t* offsets,
+                       int64_t taps, int64_t length, int32_t* acc) {
+  DepthwiseBody(plane, weights, offsets, taps, length, acc);
+}
+__attribute__((target("avx2"))) void DepthwiseAvx2(const int16_t* plane, const int16_t* weights,
+                                                   const int64_t* offsets, int64_t taps,
+                                                   int64_t length, int32_t* acc) {
+  DepthwiseBody(plane, weights, offsets, taps, length, acc);
+}
+__attribute__((target("avx512f,avx512bw,prefer-vector-width=512"))) void DepthwiseAvx512(
+    const int16_t* plane, const int16_t* weights, const int64_t* offsets, int64_t taps,
+    int64_t length, int32_t* acc) {
+  DepthwiseBody(plane, weights, offsets, taps, length, acc);
+}
+
+// Phase geometry of a 2-D depthwise convolution (1-D is treated as H = 1): the padded plane
+// is split into sh * sw phase planes, padded element (r, c) going to phase (r % sh, c % sw)
+// at (r / sh, c / sw).
+struct DepthwisePlan {
+  int64_t sh = 1, sw = 1;        // strides
+  int64_t pt = 0, pl = 0;        // leading pads
+  int64_t h = 1, w = 1;          // input
+  int64_t hq = 1, wq = 1;        // one phase plane
+  int64_t oh = 1, ow = 1;        // output
+  int64_t plane = 1;             // elements of all phases of one channel
+  std::vector<int64_t> offsets;  // per tap: phase plane start + row/column offset
+};
+
+DepthwisePlan MakeDepthwisePlan(const ConvProblem& p) {
+  const ConvGeometry& g = p.geo;
+  const bool two_d = g.spatial_rank == 2;
+  const int64_t kh = two_d ? g.kernel[0] : 1, kw = g.kernel.back();
+  const int64_t dh = two_d ? g.dilations[0] : 1, dw = g.dilations.back();
+  DepthwisePlan d;
+  d.sh = two_d ? g.strides[0] : 1;
+  d.sw = g.strides.back();
+  d.pt = two_d ? g.pads_begin[0] : 0;
+  d.pl = g.pads_begin.back();
+  d.h = two_d ? g.input_spatial[0] : 1;
+  d.w = g.input_spatial.back();
+  d.oh = two_d ? g.output_spatial[0] : 1;
+  d.ow = g.output_spatial.back();
+  // Padded extents: the input plus pads, and at least every window's reach.
+  const int64_t hp = std::max(d.pt + d.h + (two_d ? g.pads_end[0] : 0), (d.oh - 1) * d.sh + (kh - 1) * dh + 1);
+  const int64_t wp = std::max(d.pl + d.w + g.pads_end.back(), (d.ow - 1) * d.sw + (kw - 1) * dw + 1);
+  d.hq = (hp + d.sh - 1) / d.sh;
+  d.wq = (wp + d.sw - 1) / d.sw;
+  d.plane = d.sh * d.sw * d.hq * d.wq;
+  for (int64_t a = 0; a < kh; ++a) {
+    for (int64_t b = 0; b < kw; ++b) {
+      const int64_t r = a * dh, c = b * dw;
+      const int64_t phase = (r % d.sh) * d.sw + c % d.sw;
+      d.offsets.push_back(phase * d.hq * d.wq + (r / d.sh) * d.wq + c / d.sw);
     }
+  }
+  return d;
+}
+
+// dst[j] = src[j * stride] - zp for j < n; strides 1 and 2 get constant-stride loops.
+template <typename T>
+void GatherRow(const T* __restrict src, int64_t n, int64_t stride, int32_t zp,
+               int16_t* __restrict dst) {
+  if (stride == 1) {
+    for (int64_t j = 0; j < n; ++j) dst[j] = int16_t(int32_t(src[j]) - zp);
+  } else if (stride == 2) {
+    for (int64_t j = 0; j < n; ++j) dst[j] = int16_t(int32_t(src[2 * j]) - zp);
+  } else {
+    for (int64_t j = 0; j < n; ++j) dst[j] = int16_t(int32_t(src[j * stride]) - zp);
   }
 }
 
-void DepthwiseChannel(const int16_t* plane, const int16_t* weights, const int64_t* taps,
-                      int64_t ks, const int64_t* row_origins, int64_t rows, int64_t out_w,
-                      int64_t stride, int32_t* acc) {
-  DepthwiseChannelBody(plane, weights, taps, ks, row_origins, rows, out_w, stride, acc);
-}
-
-__attribute__((target("avx2"))) void DepthwiseChannelAvx2(
-    const int16_t* plane, const int16_t* weights, const int64_t* taps, int64_t ks,
-    const int64_t* row_origins, int64_t rows, int64_t out_w, int64_t stride, int32_t* acc) {
-  DepthwiseChannelBody(plane, weights, taps, ks, row_origins, rows, out_w, stride, acc);
+// Channel c of image n, minus the zero point, into its phase planes (padding stays 0).
+template <typename T>
+void BuildPhases(const DepthwisePlan& d, const T* x, int32_t zp, int16_t* phases) {
+  std::fill_n(phases, d.plane, 0);
+  // Per column phase: the first input column landing in it, how many, and where.
+  int64_t first[8], count[8], column[8];
+  const int64_t column_phases = std::min<int64_t>(d.sw, 8);
+  for (int64_t pc = 0; pc < column_phases; ++pc) {
+    first[pc] = ((pc - d.pl) % d.sw + d.sw) % d.sw;
+    count[pc] = first[pc] < d.w ? (d.w - first[pc] + d.sw - 1) / d.sw : 0;
+    column[pc] = (first[pc] + d.pl) / d.sw;
+  }
+  for (int64_t row = 0; row < d.h; ++row) {
+    const int64_t r = row + d.pt;
+    const int64_t pr = d.sh == 1 ? 0 : r % d.sh, rq = d.sh == 1 ? r : r / d.sh;
+    for (int64_t pc = 0; pc < column_phases; ++pc) {
+      int16_t* dst = phases + ((pr * d.sw + pc) * d.hq + rq) * d.wq + column[pc];
+      GatherRow(x + row * d.w + first[pc], count[pc], d.sw, zp, dst);
+    }
+  }
 }
 
 }  // namespace
@@ -208,32 +288,35 @@ void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w,
 
 void RunDepthwiseConv(const ConvProblem& p, const void* x, const ConvWeights& w,
                       const ThreadPool& pool, const ConvEpilogue& epilogue) {
-  const bool avx2 = ActiveGemmIsa() != GemmIsa::kPortable;
+  const GemmIsa isa = ActiveGemmIsa();
+  auto* run = isa == GemmIsa::kVnni   ? DepthwiseAvx512
+              : isa == GemmIsa::kAvx2 ? DepthwiseAvx2
+                                      : DepthwisePortable;
   const int64_t kp = PadK(p.k);
-  const int64_t out_w = p.geo.output_spatial.back();
-  const int64_t rows = p.out_image / out_w;
-  const int64_t stride = p.geo.strides.back();
-  const int32_t zp = p.x_zp;
-  PaddedImage<int16_t> img;
-  std::vector<int64_t> taps, origins, row_origins(static_cast<size_t>(rows));
-  for (int64_t n = 0; n < p.batch; ++n) {
-    BuildPadded<int16_t>(p, x, n, pool, 0, [zp](int32_t v) { return int16_t(v - zp); }, &img);
-    if (n == 0) {
-      WindowOffsets(p, img.strides, &taps, &origins);
-      for (int64_t r = 0; r < rows; ++r) row_origins[size_t(r)] = origins[size_t(r * out_w)];
-    }
-    const int64_t work = p.out_image * p.kernel_size;
-    pool.ParallelFor(p.channels, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, work)),
-                     [&](int64_t c0, int64_t c1) {
-      std::vector<int32_t> acc(static_cast<size_t>(p.out_image));
-      for (int64_t c = c0; c < c1; ++c) {
-        auto fn = avx2 ? DepthwiseChannelAvx2 : DepthwiseChannel;
-        fn(img.data.data() + c * img.plane, w.s16.data() + c * kp, taps.data(), p.kernel_size,
-           row_origins.data(), rows, out_w, stride, acc.data());
-        epilogue(n, c, 0, p.out_image, acc.data());
+  const DepthwisePlan d = MakeDepthwisePlan(p);
+  const int64_t length = (d.oh - 1) * d.wq + d.ow;
+  const int64_t work = p.out_image * p.kernel_size;
+  pool.ParallelFor(p.batch * p.channels,
+                   std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, work)),
+                   [&](int64_t u0, int64_t u1) {
+    std::vector<int16_t> phases(static_cast<size_t>(d.plane));
+    std::vector<int32_t> acc(static_cast<size_t>(d.oh * d.wq));
+    std::vector<int32_t> out(static_cast<size_t>(p.out_image));
+    for (int64_t u = u0; u < u1; ++u) {  // u = image * channels + channel
+      const int64_t c = u % p.channels;
+      if (p.x_type == DataType::kUint8) {
+        BuildPhases(d, static_cast<const uint8_t*>(x) + u * p.in_image, p.x_zp, phases.data());
+      } else {
+        BuildPhases(d, static_cast<const int8_t*>(x) + u * p.in_image, p.x_zp, phases.data());
       }
-    });
-  }
+      run(phases.data(), w.s16.data() + c * kp, d.offsets.data(), int64_t(d.offsets.size()),
+          length, acc.data());
+      for (int64_t r = 0; r < d.oh; ++r) {
+        std::copy_n(acc.data() + r * d.wq, d.ow, out.data() + r * d.ow);
+      }
+      epilogue(u / p.channels, c, 0, p.out_image, out.data());
+    }
+  });
 }
 
 // out[i] = the 4 bytes s[t][i * stride] (t = 0..3) as one little-endian word.

@@ -69,11 +69,13 @@ struct BinaryParams {
 // ORT's AVX2 QLinearAdd for 8-bit types. `x` is the non-scalar operand ("A" in ORT's kernel,
 // which swaps the inputs when the first one is the scalar), `y` the other one; `fixed` is
 // zc - (rx*zx + ry*zy), plus y*ry when y is a scalar (y_step 0), computed by the caller.
+// [lo, hi] is the code range, passed in (not folded to constants) because gcc 12 stops
+// vectorizing the clamp when its bounds are compile-time constants; hence also noipa.
 template <typename T>
-__attribute__((always_inline)) inline void AddSpan8Body(const T* x, float rx, const T* y,
-                                                        int64_t y_step, float ry, float fixed,
-                                                        T* out, int64_t n) {
-  const float lo = float(kQMin<T>), hi = float(kQMax<T>);
+__attribute__((always_inline)) inline void AddSpan8Body(const T* __restrict x, float rx,
+                                                        const T* __restrict y, int64_t y_step,
+                                                        float ry, float fixed, float lo, float hi,
+                                                        T* __restrict out, int64_t n) {
   if (y_step == 0) {
     for (int64_t i = 0; i < n; ++i) {
       out[i] = T(ClampRound(std::fma(float(int32_t(x[i])), rx, fixed), lo, hi, 0));
@@ -87,17 +89,19 @@ __attribute__((always_inline)) inline void AddSpan8Body(const T* x, float rx, co
 }
 
 template <typename T>
-void AddSpan8Portable(const T* x, float rx, const T* y, int64_t y_step, float ry, float fixed,
-                      T* out, int64_t n) {
-  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, out, n);
+__attribute__((noipa)) void AddSpan8Portable(const T* x, float rx, const T* y, int64_t y_step,
+                                             float ry, float fixed, float lo, float hi, T* out,
+                                             int64_t n) {
+  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, lo, hi, out, n);
 }
 
 // Same results (fma is exactly rounded); the hardware instruction is just faster.
 template <typename T>
-__attribute__((target("avx2,fma"))) void AddSpan8Fma(const T* x, float rx, const T* y,
-                                                     int64_t y_step, float ry, float fixed,
-                                                     T* out, int64_t n) {
-  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, out, n);
+__attribute__((target("avx2,fma"), noipa)) void AddSpan8Fma(const T* x, float rx, const T* y,
+                                                            int64_t y_step, float ry, float fixed,
+                                                            float lo, float hi, T* out,
+                                                            int64_t n) {
+  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, lo, hi, out, n);
 }
 
 // The constant part uses fused multiply-adds too: that is what ORT's AVX2 kernel computes once
@@ -109,7 +113,8 @@ void AddSpan8(const T* x, float rx, int32_t zx, const T* y, int64_t y_step, floa
   static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   float fixed = float(zc) - std::fma(rx, float(zx), ry * float(zy));
   if (y_step == 0) fixed = std::fma(float(int32_t(y[0])), ry, fixed);
-  (fma ? AddSpan8Fma<T> : AddSpan8Portable<T>)(x, rx, y, y_step, ry, fixed, out, n);
+  (fma ? AddSpan8Fma<T> : AddSpan8Portable<T>)(x, rx, y, y_step, ry, fixed, float(kQMin<T>),
+                                               float(kQMax<T>), out, n);
 }
 
 // ORT's portable formula (used by ORT for 16-bit types).
@@ -128,16 +133,24 @@ void BinarySpanRaw(const T* a, int64_t a_step, const T* b, int64_t b_step,
 }
 
 // ORT's SSE2 QLinearMul: float((a - za) * (b - zb)) * ((sa * sb) / sc) + zc, then rounded.
+// Bounds passed in for the same gcc reason as AddSpan8Body.
 template <typename T>
-void MulSpan8(const T* a, int64_t a_step, const T* b, int64_t b_step, const BinaryParams& p,
-              T* out, int64_t n) {
+__attribute__((noipa)) void MulSpan8Range(const T* __restrict a, int64_t a_step,
+                                          const T* __restrict b, int64_t b_step,
+                                          const BinaryParams& p, float lo, float hi,
+                                          T* __restrict out, int64_t n) {
   const float ratio = p.a_scale * p.b_scale / p.c_scale;
   const float zc = float(p.c_zp);
-  const float lo = float(kQMin<T>), hi = float(kQMax<T>);
   for (int64_t i = 0; i < n; ++i) {
     int32_t product = (int32_t(a[i * a_step]) - p.a_zp) * (int32_t(b[i * b_step]) - p.b_zp);
     out[i] = T(ClampRound(float(product) * ratio + zc, lo, hi, 0));
   }
+}
+
+template <typename T>
+void MulSpan8(const T* a, int64_t a_step, const T* b, int64_t b_step, const BinaryParams& p,
+              T* out, int64_t n) {
+  MulSpan8Range<T>(a, a_step, b, b_step, p, float(kQMin<T>), float(kQMax<T>), out, n);
 }
 
 template <bool kMul>

@@ -48,24 +48,22 @@ inline T QuantizeValue(float x, float scale, int32_t zp) {
   return T(ClampRound(x / scale, float(kQMin<T> - zp), float(kQMax<T> - zp), zp));
 }
 
+// The span loops below have an AVX2 build selected at run time (quantized_math.cc); they
+// involve no multiply-add pair the compiler could fuse, so both builds round identically.
+// Instantiated for uint8_t, int8_t, uint16_t and int16_t.
+
 // y[i] = Quantize(x[i]) with one scale and zero point.
 template <typename T>
-void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zp, T* y) {
-  const float lo = float(kQMin<T> - zp), hi = float(kQMax<T> - zp);
-  for (int64_t i = 0; i < n; ++i) y[i] = T(ClampRound(x[i] / scale, lo, hi, zp));
-}
+void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zp, T* y);
 
-// y[i] = Requantize(acc[i] + bias) with one multiplier and zero point.
+// y[i] = Requantize(acc[i] + bias) with one multiplier and zero point (int32 wrap-around add).
 template <typename T>
 void RequantizeSpan(const int32_t* acc, int64_t n, int32_t bias, float multiplier, int32_t zp,
-                    T* y) {
-  const float lo = float(kQMin<T> - zp), hi = float(kQMax<T> - zp);
-  for (int64_t i = 0; i < n; ++i) {
-    // Wrapping add: int32 overflow is the model's problem, not undefined behaviour here.
-    int32_t sum = int32_t(uint32_t(acc[i]) + uint32_t(bias));
-    y[i] = T(ClampRound(float(sum) * multiplier, lo, hi, zp));
-  }
-}
+                    T* y);
+
+// y[i] = float(x[i] - zp) * scale (also instantiated for int32_t, with an int64 difference).
+template <typename T>
+void DequantizeSpan(const T* x, int64_t n, float scale, int32_t zp, float* y);
 
 // Calls fn(T{}) for the 8-bit quantized types; other dtypes are an error naming `what`.
 template <typename Fn>
