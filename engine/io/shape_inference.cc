@@ -1,1 +1,56 @@
-// in progress
+#include "engine/io/shape_inference.h"
+
+#include <exception>
+
+#include "engine/io/onnx_export.h"
+#include "engine/io/proto_convert.h"
+#include "onnx/shape_inference/implementation.h"
+
+namespace shrink::engine {
+namespace {
+
+// Copies inferred types from the proto back onto the IR graph, level by level.
+Status CopyInferred(const onnx::GraphProto& proto, Graph* graph) {
+  graph->value_info.clear();
+  for (const auto& v : proto.value_info()) {
+    ValueInfo info;
+    info.name = v.name();
+    RETURN_IF_ERROR(ValueTypeFromProto(v.type(), &info.type));
+    graph->value_info.push_back(std::move(info));
+  }
+  for (int i = 0; i < proto.output_size() && i < int(graph->outputs.size()); ++i) {
+    ValueInfo& output = graph->outputs[size_t(i)];
+    if (!output.type.missing && output.type.has_shape) continue;
+    RETURN_IF_ERROR(ValueTypeFromProto(proto.output(i).type(), &output.type));
+  }
+  for (int n = 0; n < proto.node_size() && n < int(graph->nodes.size()); ++n) {
+    const auto& node_proto = proto.node(n);
+    Node& node = *graph->nodes[size_t(n)];
+    for (int a = 0; a < node_proto.attribute_size() && a < int(node.attributes.size()); ++a) {
+      const auto& attr = node_proto.attribute(a);
+      Attribute& target = node.attributes[size_t(a)];
+      if (attr.has_g() && target.g) RETURN_IF_ERROR(CopyInferred(attr.g(), target.g.get()));
+      for (int g = 0; g < attr.graphs_size() && g < int(target.graphs.size()); ++g) {
+        RETURN_IF_ERROR(CopyInferred(attr.graphs(g), target.graphs[size_t(g)].get()));
+      }
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status InferShapes(Model* model, const ShapeInferenceOptions& options) {
+  onnx::ModelProto proto;
+  RETURN_IF_ERROR(ModelToInlineProto(*model, &proto));
+  try {
+    onnx::ShapeInferenceOptions onnx_options(false, options.strict ? 1 : 0,
+                                             options.data_propagation);
+    onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), onnx_options);
+  } catch (const std::exception& error) {
+    return InvalidArgument(std::string("shape inference failed: ") + error.what());
+  }
+  return CopyInferred(proto.graph(), &model->graph);
+}
+
+}  // namespace shrink::engine

@@ -46,6 +46,7 @@ struct Attribute {
   int64_t i = 0;
   std::string s;
   Tensor t;
+  std::string t_name;  // the TensorProto name of `t`, kept for round trips
   std::shared_ptr<Graph> g;
   std::vector<float> floats;
   std::vector<int64_t> ints;
@@ -70,7 +71,8 @@ struct ValueType {
   std::vector<Dim> dims;
   std::string denotation;
   std::string raw_non_tensor_type;  // serialized TypeProto when the value is not a tensor
-  bool is_tensor() const { return raw_non_tensor_type.empty(); }
+  bool missing = false;             // the file gave no type at all
+  bool is_tensor() const { return raw_non_tensor_type.empty() && !missing; }
   // Static shape when every dim is known.
   bool IsStatic() const;
   Shape StaticShape() const;
@@ -122,6 +124,8 @@ class Graph {
   Graph() = default;
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
+  Graph(Graph&&) = default;
+  Graph& operator=(Graph&&) = default;
 
   std::string name;
   std::string doc_string;

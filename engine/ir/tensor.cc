@@ -1,5 +1,7 @@
 #include "engine/ir/tensor.h"
 
+#include "engine/ir/buffer_cache.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -8,15 +10,15 @@
 namespace shrink::engine {
 
 struct Tensor::AlignedBuffer {
-  explicit AlignedBuffer(size_t bytes) {
-    size_t rounded = (bytes + 63) / 64 * 64;
-    data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (data) std::memset(data, 0, rounded == 0 ? 64 : rounded);
+  AlignedBuffer(size_t bytes, bool zero_fill) {
+    data = AcquireBuffer(bytes, &capacity);
+    if (data && zero_fill) std::memset(data, 0, bytes);
   }
-  ~AlignedBuffer() { std::free(data); }
+  ~AlignedBuffer() { ReleaseBuffer(data, capacity); }
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
   void* data = nullptr;
+  size_t capacity = 0;
 };
 
 StatusOr<int64_t> ElementCount(const Shape& shape) {
@@ -39,17 +41,28 @@ std::string ShapeToString(const Shape& shape) {
   return out.str();
 }
 
-Tensor::Tensor(DataType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DataType dtype, Shape shape) : Tensor(dtype, std::move(shape), true) {}
+
+Tensor::Tensor(DataType dtype, Shape shape, bool zero_fill)
+    : dtype_(dtype), shape_(std::move(shape)) {
   auto count = ElementCount(shape_);
   size_ = count.ok() ? *count : 0;
   if (dtype_ == DataType::kString) {
     strings_ = std::make_shared<std::vector<std::string>>(size_t(size_));
   } else {
-    buffer_ = std::make_shared<AlignedBuffer>(nbytes());
+    buffer_ = std::make_shared<AlignedBuffer>(nbytes(), zero_fill);
   }
 }
 
 StatusOr<Tensor> Tensor::Allocate(DataType dtype, Shape shape) {
+  return AllocateChecked(dtype, std::move(shape), true);
+}
+
+StatusOr<Tensor> Tensor::AllocateUninitialized(DataType dtype, Shape shape) {
+  return AllocateChecked(dtype, std::move(shape), false);
+}
+
+StatusOr<Tensor> Tensor::AllocateChecked(DataType dtype, Shape shape, bool zero_fill) {
   ASSIGN_OR_RETURN(int64_t count, ElementCount(shape));
   size_t element = DataTypeSize(dtype);
   if (dtype == DataType::kUndefined) return InvalidArgument("cannot allocate undefined dtype");
@@ -59,7 +72,7 @@ StatusOr<Tensor> Tensor::Allocate(DataType dtype, Shape shape) {
     return ResourceExhausted("tensor of shape " + ShapeToString(shape) + " (" +
                              DataTypeName(dtype) + ") exceeds the 16 GiB allocation limit");
   }
-  Tensor tensor(dtype, std::move(shape));
+  Tensor tensor(dtype, std::move(shape), zero_fill);
   if (tensor.buffer_ && tensor.buffer_->data == nullptr) {
     return ResourceExhausted("out of memory allocating tensor of shape " +
                              ShapeToString(tensor.shape_));

@@ -25,6 +25,9 @@ class Tensor {
   // for shapes that come from untrusted input.
   Tensor(DataType dtype, Shape shape);
   static StatusOr<Tensor> Allocate(DataType dtype, Shape shape);
+  // Like Allocate, but the contents are unspecified: for outputs a kernel writes completely
+  // (skips one pass over memory). String tensors are still default-constructed.
+  static StatusOr<Tensor> AllocateUninitialized(DataType dtype, Shape shape);
 
   template <typename T>
   static Tensor FromVector(Shape shape, const std::vector<T>& values);
@@ -69,11 +72,19 @@ class Tensor {
 
  private:
   struct AlignedBuffer;
+  Tensor(DataType dtype, Shape shape, bool zero_fill);
+  static StatusOr<Tensor> AllocateChecked(DataType dtype, Shape shape, bool zero_fill);
   DataType dtype_ = DataType::kUndefined;
   Shape shape_;
   int64_t size_ = 0;
   std::shared_ptr<AlignedBuffer> buffer_;
   std::shared_ptr<std::vector<std::string>> strings_;
+};
+
+// A tensor with a name: model inputs/outputs, npz members.
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
 };
 
 template <typename T>

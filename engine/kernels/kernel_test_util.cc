@@ -78,4 +78,49 @@ Attribute TensorAttr(const std::string& name, Tensor value) {
   return a;
 }
 
+Attribute GraphAttr(const std::string& name, std::shared_ptr<Graph> graph) {
+  Attribute a;
+  a.name = name;
+  a.type = AttributeType::kGraph;
+  a.g = std::move(graph);
+  return a;
+}
+
+Node* AddTestNode(Graph* graph, const std::string& op_type, std::vector<std::string> inputs,
+                  std::vector<std::string> outputs, std::vector<Attribute> attributes,
+                  const std::string& domain) {
+  auto node = std::make_unique<Node>();
+  node->op_type = op_type;
+  node->domain = domain;
+  node->name = op_type + "_" + std::to_string(graph->nodes.size());
+  node->inputs = std::move(inputs);
+  node->outputs = std::move(outputs);
+  node->attributes = std::move(attributes);
+  return graph->AddNode(std::move(node));
+}
+
+ValueInfo TensorInfo(const std::string& name, DataType dtype, std::vector<int64_t> dims,
+                     std::vector<std::string> symbols) {
+  ValueInfo info;
+  info.name = name;
+  info.type.elem_type = dtype;
+  info.type.has_shape = true;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    Dim d;
+    d.value = dims[i];
+    if (i < symbols.size()) d.param = symbols[i];
+    info.type.dims.push_back(d);
+  }
+  return info;
+}
+
+Model EmptyModel(int64_t opset) {
+  Model model;
+  model.ir_version = 8;
+  model.opset_imports.push_back({"", opset});
+  model.producer_name = "shrink-test";
+  model.graph.name = "test";
+  return model;
+}
+
 }  // namespace shrink::engine::testing

@@ -1,3 +1,345 @@
+// Views, shape queries and generators (tensor_ops.cc). Expected values are worked out by hand.
 #include <gtest/gtest.h>
 
-#include "engine/kernels/kernel_test_util.h"
+#include <limits>
+
+#include "engine/kernels/tensor_test_helpers.h"
+
+namespace shrink::engine::testing {
+namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+
+Attribute StringsAttr(const std::string& name, std::vector<std::string> values) {
+  Attribute a;
+  a.name = name;
+  a.type = AttributeType::kStrings;
+  a.strings = std::move(values);
+  return a;
+}
+
+std::vector<OpCase> ViewCases() {
+  return {
+      {"ReshapeBasic", OpType::kReshape, 17, {}, {Iota({2, 3}), L({3, 2})}, {Iota({3, 2})}},
+      {"ReshapeCopyAndInfer",
+       OpType::kReshape,
+       17,
+       {},
+       {Iota({2, 3, 4}), L({0, -1})},
+       {Iota({2, 12})}},
+      {"ReshapeInferAll", OpType::kReshape, 17, {}, {Iota({2, 3}), L({-1})}, {Iota({6})}},
+      {"ReshapeZeroCopiesDim", OpType::kReshape, 14, {}, {Iota({2, 3}), L({0, 3})}, {Iota({2, 3})}},
+      {"ReshapeAllowZero",
+       OpType::kReshape,
+       14,
+       {IntAttr("allowzero", 1)},
+       {Iota({0, 3}), L({3, 0})},
+       {Iota({3, 0})}},
+      {"ReshapeToScalar", OpType::kReshape, 17, {}, {F({1, 1}, {5}), L({})}, {F({}, {5})}},
+      {"FlattenAxis0",
+       OpType::kFlatten,
+       13,
+       {IntAttr("axis", 0)},
+       {Iota({2, 3, 4})},
+       {Iota({1, 24})}},
+      {"FlattenDefault", OpType::kFlatten, 13, {}, {Iota({2, 3, 4})}, {Iota({2, 12})}},
+      {"FlattenAxis2",
+       OpType::kFlatten,
+       13,
+       {IntAttr("axis", 2)},
+       {Iota({2, 3, 4})},
+       {Iota({6, 4})}},
+      {"FlattenNegative",
+       OpType::kFlatten,
+       13,
+       {IntAttr("axis", -1)},
+       {Iota({2, 3, 4})},
+       {Iota({6, 4})}},
+      {"FlattenAxisRank",
+       OpType::kFlatten,
+       13,
+       {IntAttr("axis", 3)},
+       {Iota({2, 3, 4})},
+       {Iota({24, 1})}},
+      {"SqueezeAttr11",
+       OpType::kSqueeze,
+       11,
+       {IntsAttr("axes", {0})},
+       {Iota({1, 3, 1, 2})},
+       {Iota({3, 1, 2})}},
+      {"SqueezeInput13",
+       OpType::kSqueeze,
+       13,
+       {},
+       {Iota({1, 3, 1, 2}), L({-2})},
+       {Iota({1, 3, 2})}},
+      {"SqueezeAll", OpType::kSqueeze, 13, {}, {Iota({1, 3, 1, 2})}, {Iota({3, 2})}},
+      {"UnsqueezeAttr11",
+       OpType::kUnsqueeze,
+       11,
+       {IntsAttr("axes", {0, 3})},
+       {Iota({3, 2})},
+       {Iota({1, 3, 2, 1})}},
+      {"UnsqueezeInput13", OpType::kUnsqueeze, 13, {}, {Iota({3, 2}), L({-1})}, {Iota({3, 2, 1})}},
+      {"UnsqueezeUnsorted",
+       OpType::kUnsqueeze,
+       13,
+       {},
+       {Iota({3, 2}), L({3, 0})},
+       {Iota({1, 3, 2, 1})}},
+      {"UnsqueezeScalar", OpType::kUnsqueeze, 13, {}, {F({}, {7}), L({0})}, {F({1}, {7})}},
+      {"IdentityStrings", OpType::kIdentity, 17, {}, {S({2}, {"a", "b"})}, {S({2}, {"a", "b"})}},
+      {"DropoutInference13",
+       OpType::kDropout,
+       13,
+       {},
+       {F({3}, {1, -2, 3})},
+       {F({3}, {1, -2, 3}), B({3}, {true, true, true})}},
+      {"DropoutMaskOpset7",
+       OpType::kDropout,
+       7,
+       {FloatAttr("ratio", 0.3f)},
+       {F({2}, {4, 5})},
+       {F({2}, {4, 5}), F({2}, {1, 1})}},
+      {"DropoutTrainingZeroRatio",
+       OpType::kDropout,
+       13,
+       {},
+       {F({2}, {4, 5}), F({}, {0}), B({}, {true})},
+       {F({2}, {4, 5}), B({2}, {true, true})}},
+      {"Shape", OpType::kShape, 13, {}, {Iota({2, 3, 4})}, {L({2, 3, 4})}},
+      {"ShapeStart", OpType::kShape, 15, {IntAttr("start", 1)}, {Iota({2, 3, 4})}, {L({3, 4})}},
+      {"ShapeEndNegative",
+       OpType::kShape,
+       15,
+       {IntAttr("end", -1)},
+       {Iota({2, 3, 4})},
+       {L({2, 3})}},
+      {"ShapeClipped",
+       OpType::kShape,
+       15,
+       {IntAttr("start", -10), IntAttr("end", 10)},
+       {Iota({2, 3})},
+       {L({2, 3})}},
+      {"ShapeEmpty",
+       OpType::kShape,
+       15,
+       {IntAttr("start", 2), IntAttr("end", 1)},
+       {Iota({2, 3, 4})},
+       {L({})}},
+      {"ShapeIgnoresStartBefore15",
+       OpType::kShape,
+       13,
+       {IntAttr("start", 1)},
+       {Iota({2, 3})},
+       {L({2, 3})}},
+      {"Size", OpType::kSize, 13, {}, {Iota({2, 3})}, {I64({}, {6})}},
+  };
+}
+
+std::vector<OpCase> GeneratorCases() {
+  return {
+      {"ConstantValue",
+       OpType::kConstant,
+       13,
+       {TensorAttr("value", I32({2}, {4, 5}))},
+       {},
+       {I32({2}, {4, 5})}},
+      {"ConstantFloats",
+       OpType::kConstant,
+       13,
+       {FloatsAttr("value_floats", {1.5f, 2})},
+       {},
+       {F({2}, {1.5f, 2})}},
+      {"ConstantFloat", OpType::kConstant, 13, {FloatAttr("value_float", 3)}, {}, {F({}, {3})}},
+      {"ConstantInt", OpType::kConstant, 13, {IntAttr("value_int", -4)}, {}, {I64({}, {-4})}},
+      {"ConstantInts",
+       OpType::kConstant,
+       13,
+       {IntsAttr("value_ints", {1, 2, 3})},
+       {},
+       {L({1, 2, 3})}},
+      {"ConstantString",
+       OpType::kConstant,
+       13,
+       {StringAttr("value_string", "hi")},
+       {},
+       {S({}, {"hi"})}},
+      {"ConstantStrings",
+       OpType::kConstant,
+       13,
+       {StringsAttr("value_strings", {"a", "b"})},
+       {},
+       {S({2}, {"a", "b"})}},
+      {"ConstantOfShapeDefault",
+       OpType::kConstantOfShape,
+       13,
+       {},
+       {L({2, 3})},
+       {F({2, 3}, {0, 0, 0, 0, 0, 0})}},
+      {"ConstantOfShapeInt",
+       OpType::kConstantOfShape,
+       13,
+       {TensorAttr("value", I64({1}, {7}))},
+       {L({3})},
+       {L({7, 7, 7})}},
+      {"ConstantOfShapeScalar",
+       OpType::kConstantOfShape,
+       13,
+       {TensorAttr("value", F({1}, {2}))},
+       {L({})},
+       {F({}, {2})}},
+      {"ConstantOfShapeZeroDim", OpType::kConstantOfShape, 13, {}, {L({2, 0})}, {F({2, 0}, {})}},
+      {"RangeFloat",
+       OpType::kRange,
+       13,
+       {},
+       {F({}, {1}), F({}, {5}), F({}, {2})},
+       {F({2}, {1, 3})}},
+      {"RangeFloatFraction",
+       OpType::kRange,
+       13,
+       {},
+       {F({}, {0}), F({}, {1}), F({}, {0.25f})},
+       {F({4}, {0, 0.25f, 0.5f, 0.75f})}},
+      {"RangeIntNegative",
+       OpType::kRange,
+       13,
+       {},
+       {I32({}, {10}), I32({}, {4}), I32({}, {-3})},
+       {I32({2}, {10, 7})}},
+      {"RangeInt64NearMax",
+       OpType::kRange,
+       13,
+       {},
+       {I64({}, {kMax - 2}), I64({}, {kMax}), I64({}, {1})},
+       {L({kMax - 2, kMax - 1})}},
+      {"RangeInt64Extremes",
+       OpType::kRange,
+       13,
+       {},
+       {I64({}, {kMin}), I64({}, {kMax}), I64({}, {kMax})},
+       {L({kMin, -1, kMax - 1})}},
+      {"RangeEmpty", OpType::kRange, 13, {}, {I64({}, {0}), I64({}, {0}), I64({}, {1})}, {L({})}},
+      {"RangeWrongDirection",
+       OpType::kRange,
+       13,
+       {},
+       {I64({}, {0}), I64({}, {5}), I64({}, {-1})},
+       {L({})}},
+      {"EyeLikeOffset",
+       OpType::kEyeLike,
+       13,
+       {IntAttr("k", 1)},
+       {F({2, 3}, {9, 9, 9, 9, 9, 9})},
+       {F({2, 3}, {0, 1, 0, 0, 0, 1})}},
+      {"EyeLikeDtype",
+       OpType::kEyeLike,
+       13,
+       {IntAttr("dtype", 6)},
+       {F({2, 3}, {})},
+       {I32({2, 3}, {1, 0, 0, 0, 1, 0})}},
+      {"EyeLikeNegative",
+       OpType::kEyeLike,
+       13,
+       {IntAttr("k", -1)},
+       {I64({3, 2}, {})},
+       {I64({3, 2}, {0, 0, 1, 0, 0, 1})}},
+  };
+}
+
+class TensorOpsCase : public ::testing::TestWithParam<OpCase> {};
+TEST_P(TensorOpsCase, Matches) { CheckCase(GetParam()); }
+INSTANTIATE_TEST_SUITE_P(Views, TensorOpsCase, ::testing::ValuesIn(ViewCases()), CaseName<OpCase>);
+INSTANTIATE_TEST_SUITE_P(Generators, TensorOpsCase, ::testing::ValuesIn(GeneratorCases()),
+                         CaseName<OpCase>);
+
+std::vector<ErrorCase> ErrorCases() {
+  using C = StatusCode;
+  return {
+      {"ReshapeCountMismatch", OpType::kReshape, 13, {}, {Iota({2, 3}), L({4})}, "cannot reshape"},
+      {"ReshapeTwoInferred",
+       OpType::kReshape,
+       13,
+       {},
+       {Iota({2, 3}), L({-1, -1})},
+       "more than one"},
+      {"ReshapeNegativeDim", OpType::kReshape, 13, {}, {Iota({2, 3}), L({-2, 3})}, "negative dim"},
+      {"ReshapeZeroBeyondRank", OpType::kReshape, 13, {}, {Iota({6}), L({6, 0})}, "0 (copy)"},
+      {"ReshapeIndivisible",
+       OpType::kReshape,
+       13,
+       {},
+       {Iota({2, 3}), L({4, -1})},
+       "cannot reshape"},
+      {"ReshapeAllowZeroAndInfer",
+       OpType::kReshape,
+       14,
+       {IntAttr("allowzero", 1)},
+       {Iota({0, 3}), L({0, -1})},
+       "both 0 and -1"},
+      {"ReshapeFloatShape",
+       OpType::kReshape,
+       13,
+       {},
+       {Iota({2}), F({1}, {2})},
+       "shape",
+       C::kUnimplemented},
+      {"FlattenAxisRange",
+       OpType::kFlatten,
+       13,
+       {IntAttr("axis", 4)},
+       {Iota({2, 3, 4})},
+       "out of range"},
+      {"SqueezeNonUnit", OpType::kSqueeze, 13, {}, {Iota({1, 3}), L({1})}, "cannot squeeze"},
+      {"SqueezeAxisRange", OpType::kSqueeze, 13, {}, {Iota({1, 3}), L({2})}, "out of range"},
+      {"UnsqueezeRepeated", OpType::kUnsqueeze, 13, {}, {Iota({3}), L({0, 0})}, "repeated"},
+      {"UnsqueezeRange", OpType::kUnsqueeze, 13, {}, {Iota({3}), L({5})}, "out of range"},
+      {"UnsqueezeNoAxes", OpType::kUnsqueeze, 11, {}, {Iota({3})}, "axes are required"},
+      {"DropoutTraining",
+       OpType::kDropout,
+       13,
+       {},
+       {Iota({3}), F({}, {0.5f}), B({}, {true})},
+       "training_mode",
+       C::kUnimplemented},
+      {"ConstantSparse",
+       OpType::kConstant,
+       13,
+       {[] {
+         Attribute a;
+         a.name = "sparse_value";
+         a.type = AttributeType::kSparseTensor;
+         return a;
+       }()},
+       {},
+       "sparse_value",
+       C::kUnimplemented},
+      {"ConstantOfShapeNegative", OpType::kConstantOfShape, 13, {}, {L({2, -1})}, "negative dim"},
+      {"RangeZeroDelta", OpType::kRange, 13, {}, {F({}, {0}), F({}, {1}), F({}, {0})}, "delta"},
+      {"EyeLikeRank", OpType::kEyeLike, 13, {}, {Iota({3})}, "2-D"},
+  };
+}
+
+class TensorOpsError : public ::testing::TestWithParam<ErrorCase> {};
+TEST_P(TensorOpsError, Fails) { CheckError(GetParam()); }
+INSTANTIATE_TEST_SUITE_P(BadInput, TensorOpsError, ::testing::ValuesIn(ErrorCases()),
+                         CaseName<ErrorCase>);
+
+TEST(TensorViews, ShareTheInputBuffer) {
+  Tensor x = Iota({2, 3});
+  for (OpType op : {OpType::kReshape, OpType::kFlatten, OpType::kIdentity, OpType::kUnsqueeze}) {
+    KernelRun run;
+    run.op = op;
+    run.inputs = {x};
+    if (op == OpType::kReshape) run.inputs.push_back(L({6}));
+    if (op == OpType::kUnsqueeze) run.inputs.push_back(L({0}));
+    auto out = RunKernel(run);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ((*out)[0].raw_data(), x.raw_data()) << OpTypeName(op);
+  }
+}
+
+}  // namespace
+}  // namespace shrink::engine::testing
