@@ -56,8 +56,8 @@ StatusOr<std::vector<int32_t>> ReadZeroPoints(const Node& node, const Tensor* zp
 
 StatusOr<float> ReadScalarScale(const Node& node, const Tensor& tensor, const char* what) {
   if (tensor.size() != 1) {
-    return KernelError(node, std::string(what) + " must be a scalar, got shape " +
-                                 ShapeToString(tensor.shape()));
+    return KernelError(
+        node, std::string(what) + " must be a scalar, got shape " + ShapeToString(tensor.shape()));
   }
   ASSIGN_OR_RETURN(std::vector<float> values, ReadScales(node, tensor, what));
   return values[0];
@@ -193,9 +193,9 @@ Status DequantizeLinear(KernelContext& context) {
   DataType out_type = scale_tensor.dtype();
   auto run = [&](auto tag) -> Status {
     using T = decltype(tag);
-    ASSIGN_OR_RETURN(std::vector<int32_t> zps,
-                     ReadZeroPoints(node, zp_tensor, x.dtype(), "x_zero_point", "input x",
-                                    scale_tensor.size()));
+    ASSIGN_OR_RETURN(
+        std::vector<int32_t> zps,
+        ReadZeroPoints(node, zp_tensor, x.dtype(), "x_zero_point", "input x", scale_tensor.size()));
     ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(out_type, x.shape()));
     const T* in = x.data<T>();
     ForEachPiece(context.pool, layout, [&](int64_t c, int64_t lo, int64_t hi, int64_t offset) {

@@ -1,6 +1,8 @@
 // ConvInteger and QLinearConv: argument checking, the path choice (VNNI GEMM, int16 GEMM or
 // depthwise loop, all in quantized_conv_paths.cc), the epilogues, and the reference path that
 // sums straight from the inputs with bounds checks.
+#include "engine/kernels/quantized_conv.h"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -9,7 +11,6 @@
 
 #include "engine/kernels/conv_geometry.h"
 #include "engine/kernels/kernel_util.h"
-#include "engine/kernels/quantized_conv.h"
 
 namespace shrink::engine::quant {
 namespace {
@@ -36,8 +37,8 @@ Status CheckShapes(const Node& node, const Tensor& x, const Tensor& w, ConvProbl
   std::vector<int64_t> kernel(w.shape().begin() + 2, w.shape().end());
   std::vector<int64_t> attr = node.GetInts("kernel_shape");
   if (!attr.empty() && attr != kernel) {
-    return KernelError(node, "kernel_shape attribute does not match weight shape " +
-                                 ShapeToString(w.shape()));
+    return KernelError(
+        node, "kernel_shape attribute does not match weight shape " + ShapeToString(w.shape()));
   }
   ASSIGN_OR_RETURN(p->geo, ResolveConvGeometry(node, x.shape(), kernel, {}));
   p->batch = x.dim(0);
@@ -71,8 +72,8 @@ Status ReadParams(const KernelContext& context, ConvKind kind, ConvProblem* p) {
                                                 "x_zero_point", "input x"));
   const Tensor* w_zp = OptionalInput(context, in.w_zp);
   int64_t w_zp_count = w_zp && w_zp->size() != 1 ? p->out_channels : 1;
-  ASSIGN_OR_RETURN(p->w_zp, ReadZeroPoints(node, w_zp, w.dtype(), "w_zero_point", "input w",
-                                           w_zp_count));
+  ASSIGN_OR_RETURN(p->w_zp,
+                   ReadZeroPoints(node, w_zp, w.dtype(), "w_zero_point", "input w", w_zp_count));
   if (p->w_zp.size() == 1) p->w_zp.assign(size_t(p->out_channels), p->w_zp[0]);
   p->bias.assign(size_t(p->out_channels), 0);
   if (kind == ConvKind::kInteger) return OkStatus();
@@ -94,13 +95,13 @@ Status ReadParams(const KernelContext& context, ConvKind kind, ConvProblem* p) {
   const Tensor* y_zp = OptionalInput(context, in.y_zp);
   p->y_type = y_zp ? y_zp->dtype() : x.dtype();
   RETURN_IF_ERROR(Dispatch8Bit(node, p->y_type, "y_zero_point", [](auto) { return OkStatus(); }));
-  ASSIGN_OR_RETURN(p->y_zp, ReadScalarZeroPoint(node, y_zp, p->y_type, "y_zero_point",
-                                                "y_zero_point"));
+  ASSIGN_OR_RETURN(p->y_zp,
+                   ReadScalarZeroPoint(node, y_zp, p->y_type, "y_zero_point", "y_zero_point"));
   if (const Tensor* bias = OptionalInput(context, in.bias)) {
     if (bias->dtype() != DataType::kInt32) return UnsupportedType(node, bias->dtype(), "bias B");
     if (bias->size() != p->out_channels) {
-      return KernelError(node, "bias B has shape " + ShapeToString(bias->shape()) +
-                                   ", expected [" + std::to_string(p->out_channels) + "]");
+      return KernelError(node, "bias B has shape " + ShapeToString(bias->shape()) + ", expected [" +
+                                   std::to_string(p->out_channels) + "]");
     }
     std::copy_n(bias->data<int32_t>(), p->out_channels, p->bias.begin());
   }
@@ -130,14 +131,15 @@ void RunReferenceConv(const ConvProblem& p, const void* x, const void* w,
             bool inside = true;
             for (int64_t rest = q, d = rank - 1; d >= 0; --d) {
               size_t a = size_t(d);
-              int64_t coord = out[a] * g.strides[a] - g.pads_begin[a] +
-                              (rest % g.kernel[a]) * g.dilations[a];
+              int64_t coord =
+                  out[a] * g.strides[a] - g.pads_begin[a] + (rest % g.kernel[a]) * g.dilations[a];
               rest /= g.kernel[a];
               inside = inside && coord >= 0 && coord < g.input_spatial[a];
               tap[a] = coord;
             }
             if (!inside) continue;
-            for (int d = 0; d < rank; ++d) index = index * g.input_spatial[size_t(d)] + tap[size_t(d)];
+            for (int d = 0; d < rank; ++d)
+              index = index * g.input_spatial[size_t(d)] + tap[size_t(d)];
             int64_t xv = CodeAt(p.x_type, x, (n * p.channels + channel) * p.in_image + index);
             int64_t wv = CodeAt(p.w_type, w, (m * p.group_in + c) * p.kernel_size + q);
             sum += (xv - p.x_zp) * (wv - p.w_zp[size_t(m)]);

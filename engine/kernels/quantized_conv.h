@@ -41,17 +41,17 @@ void PackConvWeightsS16(const ConvProblem& p, const void* w, ConvWeights* out);
 void PackConvWeightsVnni(const ConvProblem& p, const void* w, ConvWeights* out);
 
 // Writes output channel m, pixels [p0, p0 + count) of image n from int32 sums.
-using ConvEpilogue = std::function<void(int64_t n, int64_t m, int64_t p0, int64_t count,
-                                        const int32_t* acc)>;
+using ConvEpilogue =
+    std::function<void(int64_t n, int64_t m, int64_t p0, int64_t count, const int32_t* acc)>;
 
 // im2row + int16 dot-product GEMM (portable or AVX2).
-void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w,
-                 const ThreadPool& pool, const ConvEpilogue& epilogue);
+void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w, const ThreadPool& pool,
+                 const ConvEpilogue& epilogue);
 // One input and one output channel per group, 1-D or 2-D (int16 s16 weights).
 void RunDepthwiseConv(const ConvProblem& p, const void* x, const ConvWeights& w,
                       const ThreadPool& pool, const ConvEpilogue& epilogue);
 // im2col into VNNI panels + the u8 x s8 GEMM.
-void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w,
-                 const ThreadPool& pool, const ConvEpilogue& epilogue);
+void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w, const ThreadPool& pool,
+                 const ConvEpilogue& epilogue);
 
 }  // namespace shrink::engine::quant

@@ -45,24 +45,25 @@ void BuildPadded(const ConvProblem& p, const void* x, int64_t n, const ThreadPoo
   const int64_t rows = p.in_image / width;  // input rows along the last dim
   pool.ParallelFor(p.channels, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, p.in_image)),
                    [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      for (int64_t r = 0; r < rows; ++r) {
-        int64_t rest = r, offset = g.pads_begin.back();
-        for (int d = rank - 2; d >= 0; --d) {
-          size_t a = size_t(d);
-          offset += (rest % g.input_spatial[a] + g.pads_begin[a]) * img->strides[a];
-          rest /= g.input_spatial[a];
-        }
-        E* dst = img->data.data() + c * img->plane + offset;
-        const int64_t src = ((n * p.channels + c) * rows + r) * width;
-        if (p.x_type == DataType::kUint8) {
-          CopyRow(static_cast<const uint8_t*>(x) + src, width, convert, dst);
-        } else {
-          CopyRow(static_cast<const int8_t*>(x) + src, width, convert, dst);
-        }
-      }
-    }
-  });
+                     for (int64_t c = c0; c < c1; ++c) {
+                       for (int64_t r = 0; r < rows; ++r) {
+                         int64_t rest = r, offset = g.pads_begin.back();
+                         for (int d = rank - 2; d >= 0; --d) {
+                           size_t a = size_t(d);
+                           offset +=
+                               (rest % g.input_spatial[a] + g.pads_begin[a]) * img->strides[a];
+                           rest /= g.input_spatial[a];
+                         }
+                         E* dst = img->data.data() + c * img->plane + offset;
+                         const int64_t src = ((n * p.channels + c) * rows + r) * width;
+                         if (p.x_type == DataType::kUint8) {
+                           CopyRow(static_cast<const uint8_t*>(x) + src, width, convert, dst);
+                         } else {
+                           CopyRow(static_cast<const int8_t*>(x) + src, width, convert, dst);
+                         }
+                       }
+                     }
+                   });
 }
 
 // Offset of each kernel tap and of each output pixel's window origin in the padded image.
@@ -165,8 +166,10 @@ DepthwisePlan MakeDepthwisePlan(const ConvProblem& p) {
   d.oh = two_d ? g.output_spatial[0] : 1;
   d.ow = g.output_spatial.back();
   // Padded extents: the input plus pads, and at least every window's reach.
-  const int64_t hp = std::max(d.pt + d.h + (two_d ? g.pads_end[0] : 0), (d.oh - 1) * d.sh + (kh - 1) * dh + 1);
-  const int64_t wp = std::max(d.pl + d.w + g.pads_end.back(), (d.ow - 1) * d.sw + (kw - 1) * dw + 1);
+  const int64_t hp =
+      std::max(d.pt + d.h + (two_d ? g.pads_end[0] : 0), (d.oh - 1) * d.sh + (kh - 1) * dh + 1);
+  const int64_t wp =
+      std::max(d.pl + d.w + g.pads_end.back(), (d.ow - 1) * d.sw + (kw - 1) * dw + 1);
   d.hq = (hp + d.sh - 1) / d.sh;
   d.wq = (wp + d.sw - 1) / d.sw;
   d.plane = d.sh * d.sw * d.hq * d.wq;
@@ -249,8 +252,8 @@ void PackConvWeightsVnni(const ConvProblem& p, const void* w, ConvWeights* out) 
   }
 }
 
-void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w,
-                 const ThreadPool& pool, const ConvEpilogue& epilogue) {
+void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w, const ThreadPool& pool,
+                 const ConvEpilogue& epilogue) {
   const int64_t kp = PadK(p.k), ks = p.kernel_size;
   const int64_t pc = PixelChunk(p, kp * 2, 65536, 16, pool);
   const int64_t chunks = (p.out_image + pc - 1) / pc;
@@ -258,31 +261,33 @@ void RunGemmConv(const ConvProblem& p, const void* x, const ConvWeights& w,
   PaddedImage<int16_t> img;
   std::vector<int64_t> taps, origins;
   for (int64_t n = 0; n < p.batch; ++n) {
-    BuildPadded<int16_t>(p, x, n, pool, 0, [zp](int32_t v) { return int16_t(v - zp); }, &img);
+    BuildPadded<int16_t>(
+        p, x, n, pool, 0, [zp](int32_t v) { return int16_t(v - zp); }, &img);
     if (n == 0) WindowOffsets(p, img.strides, &taps, &origins);
     const int64_t units = p.geo.group * chunks;
-    pool.ParallelFor(units, pc * p.group_out * kp >= (1 << 15) ? 1 : units,
-                     [&](int64_t u0, int64_t u1) {
-      std::vector<int16_t> panel(size_t(pc * kp), 0);  // the k..kp tail stays zero
-      std::vector<int32_t> acc(static_cast<size_t>(pc * p.group_out));
-      for (int64_t u = u0; u < u1; ++u) {
-        const int64_t g = u / chunks, p0 = (u % chunks) * pc;
-        const int64_t count = std::min(pc, p.out_image - p0);
-        for (int64_t i = 0; i < count; ++i) {  // im2row
-          const int16_t* base = img.data.data() + g * p.group_in * img.plane + origins[size_t(p0 + i)];
-          for (int64_t c = 0; c < p.group_in; ++c) {
-            const int16_t* src = base + c * img.plane;
-            int16_t* dst = panel.data() + i * kp + c * ks;
-            for (int64_t q = 0; q < ks; ++q) dst[q] = src[taps[size_t(q)]];
+    pool.ParallelFor(
+        units, pc * p.group_out * kp >= (1 << 15) ? 1 : units, [&](int64_t u0, int64_t u1) {
+          std::vector<int16_t> panel(size_t(pc * kp), 0);  // the k..kp tail stays zero
+          std::vector<int32_t> acc(static_cast<size_t>(pc * p.group_out));
+          for (int64_t u = u0; u < u1; ++u) {
+            const int64_t g = u / chunks, p0 = (u % chunks) * pc;
+            const int64_t count = std::min(pc, p.out_image - p0);
+            for (int64_t i = 0; i < count; ++i) {  // im2row
+              const int16_t* base =
+                  img.data.data() + g * p.group_in * img.plane + origins[size_t(p0 + i)];
+              for (int64_t c = 0; c < p.group_in; ++c) {
+                const int16_t* src = base + c * img.plane;
+                int16_t* dst = panel.data() + i * kp + c * ks;
+                for (int64_t q = 0; q < ks; ++q) dst[q] = src[taps[size_t(q)]];
+              }
+            }
+            DotGemmS16(panel.data(), w.s16.data() + g * p.group_out * kp, count, p.group_out, kp,
+                       acc.data(), 1, count, /*reference=*/false);
+            for (int64_t j = 0; j < p.group_out; ++j) {
+              epilogue(n, g * p.group_out + j, p0, count, acc.data() + j * count);
+            }
           }
-        }
-        DotGemmS16(panel.data(), w.s16.data() + g * p.group_out * kp, count, p.group_out, kp,
-                   acc.data(), 1, count, /*reference=*/false);
-        for (int64_t j = 0; j < p.group_out; ++j) {
-          epilogue(n, g * p.group_out + j, p0, count, acc.data() + j * count);
-        }
-      }
-    });
+        });
   }
 }
 
@@ -296,27 +301,27 @@ void RunDepthwiseConv(const ConvProblem& p, const void* x, const ConvWeights& w,
   const DepthwisePlan d = MakeDepthwisePlan(p);
   const int64_t length = (d.oh - 1) * d.wq + d.ow;
   const int64_t work = p.out_image * p.kernel_size;
-  pool.ParallelFor(p.batch * p.channels,
-                   std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, work)),
-                   [&](int64_t u0, int64_t u1) {
-    std::vector<int16_t> phases(static_cast<size_t>(d.plane));
-    std::vector<int32_t> acc(static_cast<size_t>(d.oh * d.wq));
-    std::vector<int32_t> out(static_cast<size_t>(p.out_image));
-    for (int64_t u = u0; u < u1; ++u) {  // u = image * channels + channel
-      const int64_t c = u % p.channels;
-      if (p.x_type == DataType::kUint8) {
-        BuildPhases(d, static_cast<const uint8_t*>(x) + u * p.in_image, p.x_zp, phases.data());
-      } else {
-        BuildPhases(d, static_cast<const int8_t*>(x) + u * p.in_image, p.x_zp, phases.data());
-      }
-      run(phases.data(), w.s16.data() + c * kp, d.offsets.data(), int64_t(d.offsets.size()),
-          length, acc.data());
-      for (int64_t r = 0; r < d.oh; ++r) {
-        std::copy_n(acc.data() + r * d.wq, d.ow, out.data() + r * d.ow);
-      }
-      epilogue(u / p.channels, c, 0, p.out_image, out.data());
-    }
-  });
+  pool.ParallelFor(
+      p.batch * p.channels, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, work)),
+      [&](int64_t u0, int64_t u1) {
+        std::vector<int16_t> phases(static_cast<size_t>(d.plane));
+        std::vector<int32_t> acc(static_cast<size_t>(d.oh * d.wq));
+        std::vector<int32_t> out(static_cast<size_t>(p.out_image));
+        for (int64_t u = u0; u < u1; ++u) {  // u = image * channels + channel
+          const int64_t c = u % p.channels;
+          if (p.x_type == DataType::kUint8) {
+            BuildPhases(d, static_cast<const uint8_t*>(x) + u * p.in_image, p.x_zp, phases.data());
+          } else {
+            BuildPhases(d, static_cast<const int8_t*>(x) + u * p.in_image, p.x_zp, phases.data());
+          }
+          run(phases.data(), w.s16.data() + c * kp, d.offsets.data(), int64_t(d.offsets.size()),
+              length, acc.data());
+          for (int64_t r = 0; r < d.oh; ++r) {
+            std::copy_n(acc.data() + r * d.wq, d.ow, out.data() + r * d.ow);
+          }
+          epilogue(u / p.channels, c, 0, p.out_image, out.data());
+        }
+      });
 }
 
 // out[i] = the 4 bytes s[t][i * stride] (t = 0..3) as one little-endian word.
@@ -328,8 +333,7 @@ void Interleave4(const uint8_t* const* s, int64_t count, int64_t stride, uint32_
   const uint8_t *s0 = s[0], *s1 = s[1], *s2 = s[2], *s3 = s[3];
   for (int64_t i = 0; i < count; ++i) {
     const int64_t j = i * stride;
-    out[i] = uint32_t(s0[j]) | uint32_t(s1[j]) << 8 | uint32_t(s2[j]) << 16 |
-             uint32_t(s3[j]) << 24;
+    out[i] = uint32_t(s0[j]) | uint32_t(s1[j]) << 8 | uint32_t(s2[j]) << 16 | uint32_t(s3[j]) << 24;
   }
 }
 
@@ -339,8 +343,8 @@ void Interleave4(const uint8_t* const* s, int64_t count, int64_t stride, uint32_
 // k_offsets[k]: offset of (channel, tap) k from a window origin in the padded image.
 void VnniIm2Col(const ConvProblem& p, const PaddedImage<uint8_t>& img,
                 const std::vector<int64_t>& k_offsets, const std::vector<int64_t>& origins,
-                int64_t g, int64_t p0, int64_t count, int64_t pc, int32_t z0,
-                const uint8_t* zeros, uint32_t* panel, int32_t* tz) {
+                int64_t g, int64_t p0, int64_t count, int64_t pc, int32_t z0, const uint8_t* zeros,
+                uint32_t* panel, int32_t* tz) {
   const int64_t groups = PadTo(p.k, 4) / 4;
   const int64_t out_w = p.geo.output_spatial.back(), stride = p.geo.strides.back();
   const uint8_t* group = img.data.data() + g * p.group_in * img.plane;
@@ -360,8 +364,8 @@ void VnniIm2Col(const ConvProblem& p, const PaddedImage<uint8_t>& img,
   VnniColumnSums(reinterpret_cast<const uint8_t*>(panel), pc, groups * 4, -int32_t(p.k) * z0, tz);
 }
 
-void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w,
-                 const ThreadPool& pool, const ConvEpilogue& epilogue) {
+void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w, const ThreadPool& pool,
+                 const ConvEpilogue& epilogue) {
   const int64_t kp = PadTo(p.k, 4);
   const int64_t pc = PixelChunk(p, kp, 65536, 32, pool);
   const int64_t chunks = (p.out_image + pc - 1) / pc;
@@ -370,8 +374,8 @@ void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w,
   PaddedImage<uint8_t> img;
   std::vector<int64_t> taps, origins, k_offsets;
   for (int64_t n = 0; n < p.batch; ++n) {
-    BuildPadded<uint8_t>(p, x, n, pool, uint8_t(z0),
-                         [offset](int32_t v) { return uint8_t(v + offset); }, &img);
+    BuildPadded<uint8_t>(
+        p, x, n, pool, uint8_t(z0), [offset](int32_t v) { return uint8_t(v + offset); }, &img);
     if (n == 0) {
       WindowOffsets(p, img.strides, &taps, &origins);
       k_offsets.resize(size_t(p.k));
@@ -380,32 +384,33 @@ void RunVnniConv(const ConvProblem& p, const void* x, const ConvWeights& w,
       }
     }
     const int64_t units = p.geo.group * chunks;
-    pool.ParallelFor(units, pc * p.group_out * kp >= (1 << 16) ? 1 : units,
-                     [&](int64_t u0, int64_t u1) {
-      std::vector<uint32_t> panel(size_t(kp / 4 * pc), 0);  // 4 k values per word
-      std::vector<uint8_t> zeros(static_cast<size_t>(pc * p.geo.strides.back()), 0);
-      std::vector<int32_t> tz(static_cast<size_t>(pc)), z0s(static_cast<size_t>(pc), z0);
-      std::vector<int32_t> acc(static_cast<size_t>(pc * p.group_out));
-      VnniGemm gemm;
-      gemm.z = reinterpret_cast<const uint8_t*>(panel.data());
-      gemm.nz = pc;
-      gemm.ldr = kp;
-      gemm.kp = kp;
-      gemm.tz = tz.data();
-      gemm.z0 = z0s.data();
-      for (int64_t u = u0; u < u1; ++u) {
-        const int64_t g = u / chunks, p0 = (u % chunks) * pc;
-        const int64_t count = std::min(pc, p.out_image - p0);
-        VnniIm2Col(p, img, k_offsets, origins, g, p0, count, pc, z0, zeros.data(), panel.data(),
-                   tz.data());
-        const int64_t m0 = g * p.group_out;
-        gemm.r = w.s8.data() + m0 * kp;
-        gemm.r0 = w.r0.data() + m0;
-        gemm.sr = w.sr.data() + m0;
-        RunVnniGemm(gemm, p.group_out, 0, count, acc.data(), pc);
-        for (int64_t j = 0; j < p.group_out; ++j) epilogue(n, m0 + j, p0, count, acc.data() + j * pc);
-      }
-    });
+    pool.ParallelFor(
+        units, pc * p.group_out * kp >= (1 << 16) ? 1 : units, [&](int64_t u0, int64_t u1) {
+          std::vector<uint32_t> panel(size_t(kp / 4 * pc), 0);  // 4 k values per word
+          std::vector<uint8_t> zeros(static_cast<size_t>(pc * p.geo.strides.back()), 0);
+          std::vector<int32_t> tz(static_cast<size_t>(pc)), z0s(static_cast<size_t>(pc), z0);
+          std::vector<int32_t> acc(static_cast<size_t>(pc * p.group_out));
+          VnniGemm gemm;
+          gemm.z = reinterpret_cast<const uint8_t*>(panel.data());
+          gemm.nz = pc;
+          gemm.ldr = kp;
+          gemm.kp = kp;
+          gemm.tz = tz.data();
+          gemm.z0 = z0s.data();
+          for (int64_t u = u0; u < u1; ++u) {
+            const int64_t g = u / chunks, p0 = (u % chunks) * pc;
+            const int64_t count = std::min(pc, p.out_image - p0);
+            VnniIm2Col(p, img, k_offsets, origins, g, p0, count, pc, z0, zeros.data(), panel.data(),
+                       tz.data());
+            const int64_t m0 = g * p.group_out;
+            gemm.r = w.s8.data() + m0 * kp;
+            gemm.r0 = w.r0.data() + m0;
+            gemm.sr = w.sr.data() + m0;
+            RunVnniGemm(gemm, p.group_out, 0, count, acc.data(), pc);
+            for (int64_t j = 0; j < p.group_out; ++j)
+              epilogue(n, m0 + j, p0, count, acc.data() + j * pc);
+          }
+        });
   }
 }
 

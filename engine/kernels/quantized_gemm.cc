@@ -33,8 +33,7 @@ constexpr int kTileCols = 4;
 // Tiles the (m, n) plane; edge tiles use smaller instantiations of the same loop.
 __attribute__((always_inline)) inline void DotGemmTiled(const int16_t* a, const int16_t* b,
                                                         int64_t m, int64_t n, int64_t kp,
-                                                        int32_t* c, int64_t c_row,
-                                                        int64_t c_col) {
+                                                        int32_t* c, int64_t c_row, int64_t c_col) {
   int64_t i = 0;
   for (; i + kTileRows <= m; i += kTileRows) {
     const int16_t* ai = a + i * kp;
@@ -63,8 +62,8 @@ void DotGemmPortable(const int16_t* a, const int16_t* b, int64_t m, int64_t n, i
 
 // Integer only, so the wider vectors cannot change a result.
 __attribute__((target("avx2"))) void DotGemmAvx2(const int16_t* a, const int16_t* b, int64_t m,
-                                                 int64_t n, int64_t kp, int32_t* c,
-                                                 int64_t c_row, int64_t c_col) {
+                                                 int64_t n, int64_t kp, int32_t* c, int64_t c_row,
+                                                 int64_t c_col) {
   DotGemmTiled(a, b, m, n, kp, c, c_row, c_col);
 }
 
@@ -91,9 +90,12 @@ GemmIsa forced_isa = GemmIsa::kAuto;
 bool IsaSupported(GemmIsa isa) {
   switch (isa) {
     case GemmIsa::kAuto:
-    case GemmIsa::kPortable: return true;
-    case GemmIsa::kAvx2: return HasAvx2();
-    case GemmIsa::kVnni: return HasVnni();
+    case GemmIsa::kPortable:
+      return true;
+    case GemmIsa::kAvx2:
+      return HasAvx2();
+    case GemmIsa::kVnni:
+      return HasVnni();
   }
   return false;
 }

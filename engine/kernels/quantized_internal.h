@@ -61,6 +61,11 @@ template <typename T>
 void RequantizeSpan(const int32_t* acc, int64_t n, int32_t bias, float multiplier, int32_t zp,
                     T* y);
 
+// y[i] = Requantize(acc[i]) with a multiplier per element (no bias).
+template <typename T>
+void RequantizeSpanPerElement(const int32_t* acc, const float* multipliers, int64_t n, int32_t zp,
+                              T* y);
+
 // y[i] = float(x[i] - zp) * scale (also instantiated for int32_t, with an int64 difference).
 template <typename T>
 void DequantizeSpan(const T* x, int64_t n, float scale, int32_t zp, float* y);
@@ -69,8 +74,10 @@ void DequantizeSpan(const T* x, int64_t n, float scale, int32_t zp, float* y);
 template <typename Fn>
 Status Dispatch8Bit(const Node& node, DataType type, const char* what, Fn&& fn) {
   switch (type) {
-    case DataType::kUint8: return fn(uint8_t{});
-    case DataType::kInt8: return fn(int8_t{});
+    case DataType::kUint8:
+      return fn(uint8_t{});
+    case DataType::kInt8:
+      return fn(int8_t{});
     default:
       return Unimplemented(node.Describe() + ": " + what + " dtype " + DataTypeName(type) +
                            " is not supported (expected uint8 or int8)");
@@ -81,10 +88,14 @@ Status Dispatch8Bit(const Node& node, DataType type, const char* what, Fn&& fn) 
 template <typename Fn>
 Status DispatchQuantType(const Node& node, DataType type, const char* what, Fn&& fn) {
   switch (type) {
-    case DataType::kUint8: return fn(uint8_t{});
-    case DataType::kInt8: return fn(int8_t{});
-    case DataType::kUint16: return fn(uint16_t{});
-    case DataType::kInt16: return fn(int16_t{});
+    case DataType::kUint8:
+      return fn(uint8_t{});
+    case DataType::kInt8:
+      return fn(int8_t{});
+    case DataType::kUint16:
+      return fn(uint16_t{});
+    case DataType::kInt16:
+      return fn(int16_t{});
     default:
       return Unimplemented(node.Describe() + ": " + what + " dtype " + DataTypeName(type) +
                            " is not supported (expected uint8, int8, uint16 or int16)");
@@ -167,9 +178,9 @@ void SetGemmIsaForTesting(GemmIsa isa);
 // (modulo 2^32, like every int32 sum here). Zero-point-free operands zu (u8) and rs (s8) come
 // from the codes by flipping the sign bit where needed; see VnniOffset.
 struct VnniGemm {
-  const uint8_t* z = nullptr;   // [kp / 4][nz][4]: bytes k..k+3 of column i at (k / 4 * nz + i) * 4
-  int64_t nz = 0;               // columns in the panel: a multiple of 32, padding readable
-  const int8_t* r = nullptr;    // rows of kp bytes, row stride ldr
+  const uint8_t* z = nullptr;  // [kp / 4][nz][4]: bytes k..k+3 of column i at (k / 4 * nz + i) * 4
+  int64_t nz = 0;              // columns in the panel: a multiple of 32, padding readable
+  const int8_t* r = nullptr;   // rows of kp bytes, row stride ldr
   int64_t ldr = 0;
   int64_t kp = 0;               // a multiple of 4; bytes past the true k are 0 in z and r
   const int32_t* tz = nullptr;  // [nz]: sum_k zu[k][i] - k * z0[i]  (true k)
@@ -189,7 +200,9 @@ void InterleaveBytes4(const uint8_t* const* s, int64_t count, uint32_t* out);
 // of the sign bit.
 inline int32_t ZOffset(DataType type) { return type == DataType::kInt8 ? 128 : 0; }
 inline int32_t ROffset(DataType type) { return type == DataType::kUint8 ? 128 : 0; }
-inline int64_t PadTo(int64_t v, int64_t multiple) { return (v + multiple - 1) / multiple * multiple; }
+inline int64_t PadTo(int64_t v, int64_t multiple) {
+  return (v + multiple - 1) / multiple * multiple;
+}
 
 // --- Registration of the kernel groups (one file each) --------------------------------------
 

@@ -3,6 +3,8 @@
 //
 // Zero points and scales of A may be per tensor or per row (shape [M] or [..., M, 1]); those
 // of B per tensor or per column ([N] or [..., 1, N]). Batch dims broadcast like MatMul.
+#include "engine/kernels/quantized_matmul.h"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "engine/kernels/kernel_util.h"
-#include "engine/kernels/quantized_matmul.h"
 
 namespace shrink::engine::quant {
 namespace {
@@ -23,10 +24,14 @@ struct InputMap {
 };
 InputMap InputsOf(MatMulKind kind) {
   switch (kind) {
-    case MatMulKind::kInteger: return {0, 1, -1, 2, -1, 3, -1, -1, -1};
-    case MatMulKind::kQLinear: return {0, 3, 1, 2, 4, 5, 6, 7, -1};
-    case MatMulKind::kIntegerToFloat: return {0, 1, 2, 4, 3, 5, -1, -1, 6};
-    case MatMulKind::kDynamicQuantize: return {0, 1, -1, -1, 2, 3, -1, -1, 4};
+    case MatMulKind::kInteger:
+      return {0, 1, -1, 2, -1, 3, -1, -1, -1};
+    case MatMulKind::kQLinear:
+      return {0, 3, 1, 2, 4, 5, 6, 7, -1};
+    case MatMulKind::kIntegerToFloat:
+      return {0, 1, 2, 4, 3, 5, -1, -1, 6};
+    case MatMulKind::kDynamicQuantize:
+      return {0, 1, -1, -1, 2, 3, -1, -1, 4};
   }
   return {};
 }
@@ -150,10 +155,11 @@ class IntegerMatMulKernel : public OpKernel {
 
  private:
   Status ReadMatMulOperands(KernelContext& context, const MatMulPlan& plan, Tensor* a_quantized,
-                      MatMulOperands* ops) const;
+                            MatMulOperands* ops) const;
   void Run(const ThreadPool& pool, const MatMulPlan& plan, const MatMulOperands& ops,
            const MatMulEpilogue& epilogue);
-  void RunReference(const MatMulPlan& plan, const MatMulOperands& ops, const MatMulEpilogue& epilogue) const;
+  void RunReference(const MatMulPlan& plan, const MatMulOperands& ops,
+                    const MatMulEpilogue& epilogue) const;
 
   MatMulKind kind_;
   bool reference_;
@@ -191,15 +197,15 @@ Tensor DynamicQuantize(const Tensor& a, float* scale, int32_t* zp) {
 }
 
 Status IntegerMatMulKernel::ReadMatMulOperands(KernelContext& context, const MatMulPlan& plan,
-                                         Tensor* a_quantized, MatMulOperands* ops) const {
+                                               Tensor* a_quantized, MatMulOperands* ops) const {
   const Node& node = context.node;
   const InputMap in = InputsOf(kind_);
   const Tensor& a = context.input(in.a);
   const Tensor& b = context.input(in.b);
   int64_t m_unfolded = a.rank() == 1 ? 1 : a.dim(a.rank() - 2);
   Shape row_target = RowTarget(plan, m_unfolded), col_target = ColTarget(plan);
-  auto read_zp = [&](int index, DataType type, const char* what, const char* data_name,
-                     bool row, std::vector<int32_t>* out) -> Status {
+  auto read_zp = [&](int index, DataType type, const char* what, const char* data_name, bool row,
+                     std::vector<int32_t>* out) -> Status {
     const Tensor* t = index >= 0 ? OptionalInput(context, index) : nullptr;
     if (t == nullptr) {
       out->assign(1, 0);
@@ -242,9 +248,10 @@ Status IntegerMatMulKernel::ReadMatMulOperands(KernelContext& context, const Mat
     ASSIGN_OR_RETURN(ops->y_scale, ReadScalarScale(node, context.input(in.y_scale), "y_scale"));
     const Tensor* y_zp = OptionalInput(context, in.y_zp);
     ops->y_type = y_zp ? y_zp->dtype() : a.dtype();
-    RETURN_IF_ERROR(Dispatch8Bit(node, ops->y_type, "y_zero_point", [](auto) { return OkStatus(); }));
-    ASSIGN_OR_RETURN(ops->y_zp, ReadScalarZeroPoint(node, y_zp, ops->y_type, "y_zero_point",
-                                                    "y_zero_point"));
+    RETURN_IF_ERROR(
+        Dispatch8Bit(node, ops->y_type, "y_zero_point", [](auto) { return OkStatus(); }));
+    ASSIGN_OR_RETURN(ops->y_zp,
+                     ReadScalarZeroPoint(node, y_zp, ops->y_type, "y_zero_point", "y_zero_point"));
   }
   if (in.bias >= 0 && context.has_input(in.bias)) {
     const Tensor& bias = context.input(in.bias);
@@ -257,7 +264,6 @@ Status IntegerMatMulKernel::ReadMatMulOperands(KernelContext& context, const Mat
   return OkStatus();
 }
 
-
 // The oracle: sums straight from the inputs, no packing, tiling or threads.
 void IntegerMatMulKernel::RunReference(const MatMulPlan& plan, const MatMulOperands& ops,
                                        const MatMulEpilogue& epilogue) const {
@@ -269,8 +275,10 @@ void IntegerMatMulKernel::RunReference(const MatMulPlan& plan, const MatMulOpera
       for (int64_t j = 0; j < n; ++j) {
         int64_t sum = 0;
         for (int64_t p = 0; p < k; ++p) {
-          int64_t av = CodeAt(ops.a_type, ops.a, (ia * m + i) * k + p) - ops.a_zp[size_t(ia * m + i)];
-          int64_t bv = CodeAt(ops.b_type, ops.b, (ib * k + p) * n + j) - ops.b_zp[size_t(ib * n + j)];
+          int64_t av =
+              CodeAt(ops.a_type, ops.a, (ia * m + i) * k + p) - ops.a_zp[size_t(ia * m + i)];
+          int64_t bv =
+              CodeAt(ops.b_type, ops.b, (ib * k + p) * n + j) - ops.b_zp[size_t(ib * n + j)];
           sum += av * bv;
         }
         c[size_t(j)] = int32_t(uint32_t(uint64_t(sum)));
@@ -294,10 +302,8 @@ MatMulEpilogue QLinearEpilogue(const MatMulPlan& plan, const MatMulOperands& ops
   }
   T* out = y->data<T>();
   return [&plan, &ops, out, m, n, a_uniform, col_mult](int64_t batch, int64_t m0, int64_t rows,
-                                                       int64_t n0, int64_t cols,
-                                                       const int32_t* c) {
+                                                       int64_t n0, int64_t cols, const int32_t* c) {
     const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
-    const float lo = float(kQMin<T> - ops.y_zp), hi = float(kQMax<T> - ops.y_zp);
     std::vector<float> row_mult;
     for (int64_t i = 0; i < rows; ++i) {
       const float* mult = col_mult->data() + ib * n + n0;
@@ -309,11 +315,8 @@ MatMulEpilogue QLinearEpilogue(const MatMulPlan& plan, const MatMulOperands& ops
         }
         mult = row_mult.data();
       }
-      T* row = out + (batch * m + m0 + i) * n + n0;
-      const int32_t* acc = c + i * cols;
-      for (int64_t j = 0; j < cols; ++j) {
-        row[j] = T(ClampRound(float(acc[j]) * mult[j], lo, hi, ops.y_zp));
-      }
+      RequantizeSpanPerElement<T>(c + i * cols, mult, cols, ops.y_zp,
+                                  out + (batch * m + m0 + i) * n + n0);
     }
   };
 }
@@ -322,8 +325,8 @@ MatMulEpilogue QLinearEpilogue(const MatMulPlan& plan, const MatMulOperands& ops
 MatMulEpilogue ToFloatEpilogue(const MatMulPlan& plan, const MatMulOperands& ops, Tensor* y) {
   const int64_t m = plan.m, n = plan.n;
   float* out = y->data<float>();
-  return [&plan, &ops, out, m, n](int64_t batch, int64_t m0, int64_t rows, int64_t n0,
-                                  int64_t cols, const int32_t* c) {
+  return [&plan, &ops, out, m, n](int64_t batch, int64_t m0, int64_t rows, int64_t n0, int64_t cols,
+                                  const int32_t* c) {
     const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
     const float* b_scale = ops.b_scale.data() + ib * n + n0;
     for (int64_t i = 0; i < rows; ++i) {

@@ -15,8 +15,8 @@ void PackRows(DataType type, const void* src, int64_t rows, int64_t k, int64_t r
     PackMinusZeroPoint(static_cast<const uint8_t*>(src), rows, k, row_stride, col_stride, zp, 1,
                        dst, kp);
   } else {
-    PackMinusZeroPoint(static_cast<const int8_t*>(src), rows, k, row_stride, col_stride, zp, 1,
-                       dst, kp);
+    PackMinusZeroPoint(static_cast<const int8_t*>(src), rows, k, row_stride, col_stride, zp, 1, dst,
+                       kp);
   }
 }
 
@@ -84,6 +84,17 @@ void PackBVnni(const MatMulPlan& plan, const MatMulOperands& ops, PackedB* out) 
   }
 }
 
+// dst[t] = int8(src[t] ^ flip) (the bytes of int8 codes, sign-flipped when flip is 0x80);
+// returns their sum.
+int32_t FlipRow(const uint8_t* __restrict src, int64_t k, uint8_t flip, int8_t* __restrict dst) {
+  int32_t sum = 0;
+  for (int64_t t = 0; t < k; ++t) {
+    dst[t] = int8_t(src[t] ^ flip);
+    sum += dst[t];
+  }
+  return sum;
+}
+
 }  // namespace
 
 void PackB(const MatMulPlan& plan, const MatMulOperands& ops, bool vnni, PackedB* out) {
@@ -105,22 +116,23 @@ void RunMatMulS16(const MatMulPlan& plan, const MatMulOperands& ops, const Packe
   const int64_t m = plan.m, n = plan.n, k = plan.k, kp = PadK(k);
   const Blocking bl = Block(plan, 32, 4, pool);
   const int64_t work_per_unit = bl.mc * bl.nc * kp;
-  pool.ParallelFor(bl.units, work_per_unit >= (1 << 16) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
-    std::vector<int16_t> a_panel(static_cast<size_t>(bl.mc * kp));
-    std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
-    for (int64_t u = u0; u < u1; ++u) {
-      const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
-      const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
-      const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
-      const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
-      const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
-      const void* a = static_cast<const char*>(ops.a) + (ia * m + m0) * k;
-      PackRows(ops.a_type, a, rows, k, k, 1, ops.a_zp.data() + ia * m + m0, a_panel.data(), kp);
-      DotGemmS16(a_panel.data(), packed.s16.data() + (ib * n + n0) * kp, rows, cols, kp, c.data(),
-                 cols, 1, /*reference=*/false);
-      epilogue(batch, m0, rows, n0, cols, c.data());
-    }
-  });
+  pool.ParallelFor(
+      bl.units, work_per_unit >= (1 << 16) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
+        std::vector<int16_t> a_panel(static_cast<size_t>(bl.mc * kp));
+        std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
+          const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
+          const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
+          const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
+          const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
+          const void* a = static_cast<const char*>(ops.a) + (ia * m + m0) * k;
+          PackRows(ops.a_type, a, rows, k, k, 1, ops.a_zp.data() + ia * m + m0, a_panel.data(), kp);
+          DotGemmS16(a_panel.data(), packed.s16.data() + (ib * n + n0) * kp, rows, cols, kp,
+                     c.data(), cols, 1, /*reference=*/false);
+          epilogue(batch, m0, rows, n0, cols, c.data());
+        }
+      });
 }
 
 void RunMatMulVnni(const MatMulPlan& plan, const MatMulOperands& ops, const PackedB& packed,
@@ -129,41 +141,37 @@ void RunMatMulVnni(const MatMulPlan& plan, const MatMulOperands& ops, const Pack
   const int32_t offset = ROffset(ops.a_type);
   const Blocking bl = Block(plan, 48, 32, pool);
   const int64_t work_per_unit = bl.mc * bl.nc * kp;
-  pool.ParallelFor(bl.units, work_per_unit >= (1 << 18) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
-    std::vector<int8_t> rows_s8(static_cast<size_t>(bl.mc * kp), 0);
-    std::vector<int32_t> r0(static_cast<size_t>(bl.mc)), sr(static_cast<size_t>(bl.mc));
-    std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
-    for (int64_t u = u0; u < u1; ++u) {
-      const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
-      const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
-      const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
-      const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
-      const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
-      for (int64_t j = 0; j < rows; ++j) {  // rows of A as s8 (sign-flipped for uint8 A)
-        const int64_t row = ia * m + m0 + j;
-        int8_t* dst = rows_s8.data() + j * kp;
-        int32_t sum = 0;
-        for (int64_t t = 0; t < k; ++t) {
-          dst[t] = int8_t(CodeAt(ops.a_type, ops.a, row * k + t) - offset);
-          sum += dst[t];
+  pool.ParallelFor(
+      bl.units, work_per_unit >= (1 << 18) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
+        std::vector<int8_t> rows_s8(static_cast<size_t>(bl.mc * kp), 0);
+        std::vector<int32_t> r0(static_cast<size_t>(bl.mc)), sr(static_cast<size_t>(bl.mc));
+        std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
+          const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
+          const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
+          const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
+          const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
+          for (int64_t j = 0; j < rows; ++j) {  // rows of A as s8 (sign-flipped for uint8 A)
+            const int64_t row = ia * m + m0 + j;
+            const uint8_t* src = static_cast<const uint8_t*>(ops.a) + row * k;
+            sr[size_t(j)] = FlipRow(src, k, uint8_t(offset), rows_s8.data() + j * kp);
+            r0[size_t(j)] = ops.a_zp[size_t(row)] - offset;
+          }
+          VnniGemm g;
+          g.z = reinterpret_cast<const uint8_t*>(packed.z.data() + ib * kp / 4 * np);
+          g.nz = np;
+          g.r = rows_s8.data();
+          g.ldr = kp;
+          g.kp = kp;
+          g.tz = packed.tz.data() + ib * np;
+          g.z0 = packed.z0.data() + ib * np;
+          g.r0 = r0.data();
+          g.sr = sr.data();
+          RunVnniGemm(g, rows, n0, cols, c.data(), cols);
+          epilogue(batch, m0, rows, n0, cols, c.data());
         }
-        sr[size_t(j)] = sum;
-        r0[size_t(j)] = ops.a_zp[size_t(row)] - offset;
-      }
-      VnniGemm g;
-      g.z = reinterpret_cast<const uint8_t*>(packed.z.data() + ib * kp / 4 * np);
-      g.nz = np;
-      g.r = rows_s8.data();
-      g.ldr = kp;
-      g.kp = kp;
-      g.tz = packed.tz.data() + ib * np;
-      g.z0 = packed.z0.data() + ib * np;
-      g.r0 = r0.data();
-      g.sr = sr.data();
-      RunVnniGemm(g, rows, n0, cols, c.data(), cols);
-      epilogue(batch, m0, rows, n0, cols, c.data());
-    }
-  });
+      });
 }
 
 }  // namespace shrink::engine::quant

@@ -14,8 +14,10 @@ namespace {
 
 // A PB x NR tile: PB vectors of 16 z-columns times NR rows of r.
 template <int PB, int NR>
-SHRINK_VNNI_TARGET __attribute__((always_inline)) inline void VnniTile(
-    const VnniGemm& g, int64_t j0, int64_t i0, int64_t count, int32_t* c, int64_t ldc) {
+SHRINK_VNNI_TARGET __attribute__((always_inline)) inline void VnniTile(const VnniGemm& g,
+                                                                       int64_t j0, int64_t i0,
+                                                                       int64_t count, int32_t* c,
+                                                                       int64_t ldc) {
   __m512i acc[PB][NR];
 #pragma GCC unroll 4
   for (int p = 0; p < PB; ++p) {
@@ -50,7 +52,8 @@ SHRINK_VNNI_TARGET __attribute__((always_inline)) inline void VnniTile(
     const __m512i z0 = _mm512_loadu_si512(g.z0 + i);
 #pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) {
-      __m512i v = _mm512_sub_epi32(acc[p][j], _mm512_mullo_epi32(tz, _mm512_set1_epi32(g.r0[j0 + j])));
+      __m512i v =
+          _mm512_sub_epi32(acc[p][j], _mm512_mullo_epi32(tz, _mm512_set1_epi32(g.r0[j0 + j])));
       v = _mm512_sub_epi32(v, _mm512_mullo_epi32(z0, _mm512_set1_epi32(g.sr[j0 + j])));
       _mm512_mask_storeu_epi32(c + (j0 + j) * ldc + 16 * p, mask, v);
     }
@@ -58,8 +61,10 @@ SHRINK_VNNI_TARGET __attribute__((always_inline)) inline void VnniTile(
 }
 
 template <int PB>
-SHRINK_VNNI_TARGET __attribute__((always_inline)) inline void VnniColumn(
-    const VnniGemm& g, int64_t rows, int64_t i0, int64_t count, int32_t* c, int64_t ldc) {
+SHRINK_VNNI_TARGET __attribute__((always_inline)) inline void VnniColumn(const VnniGemm& g,
+                                                                         int64_t rows, int64_t i0,
+                                                                         int64_t count, int32_t* c,
+                                                                         int64_t ldc) {
   int64_t j = 0;
   for (; j + 12 <= rows; j += 12) VnniTile<PB, 12>(g, j, i0, count, c, ldc);
   for (; j + 4 <= rows; j += 4) VnniTile<PB, 4>(g, j, i0, count, c, ldc);
@@ -100,8 +105,7 @@ SHRINK_VNNI_TARGET void VnniColumnSums(const uint8_t* z, int64_t nz, int64_t kp,
 #define SHRINK_LANES(a, b, imm) _mm512_maskz_shuffle_i32x4(__mmask16(0xFFFF), a, b, imm)
 
 __attribute__((target("avx512f,avx512bw"))) void InterleaveBytes4(const uint8_t* const* s,
-                                                                    int64_t count,
-                                                                    uint32_t* out) {
+                                                                  int64_t count, uint32_t* out) {
   for (int64_t i = 0; i < count; i += 64) {
     const int64_t left = count - i;
     const __mmask64 mask = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
