@@ -1,11 +1,14 @@
 // com.microsoft QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu and QLinearConcat.
 //
 // The float formulas follow ORT's x86 kernels operation for operation so that ties round the
-// same way: QLinearAdd (8-bit) evaluates zc - (ra*za + rb*zb) + a*ra + b*rb with the fused
-// multiply-adds of ORT's AVX2 kernel (std::fma is exactly rounded, so this is deterministic on
-// any machine, with or without FMA hardware);
-// QLinearMul rounds float((a-za)*(b-zb)) * (sa*sb/sc) + zc (both add zc before rounding). The
-// lookup-table ops dequantize each of the 256 codes, apply the function in float and quantize back.
+// same way (checked against ORT 1.29 on random and tie-heavy inputs):
+// - QLinearAdd (8-bit): zc - (ra*za + rb*zb) + a*ra + b*rb with the fused multiply-adds of
+//   ORT's AVX2 kernel; std::fma is exactly rounded, so this is deterministic on any machine.
+// - QLinearMul: float((a - za) * (b - zb)) * (sa*sb/sc) + zc. Both ops, unlike QuantizeLinear,
+//   add the output zero point before rounding.
+// - Lookup-table ops dequantize each of the 256 codes, apply the function in float and quantize
+//   back. QLinearSigmoid evaluates the logistic in double (ORT uses MLAS's approximation; the two
+//   can differ only when a value lands within an ulp of a rounding boundary).
 #include <algorithm>
 #include <cmath>
 #include <string>

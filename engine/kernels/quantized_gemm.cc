@@ -1,4 +1,5 @@
-// The exact int16 x int16 -> int32 dot-product GEMM under every integer matmul and convolution.
+// The exact int16 x int16 -> int32 dot-product GEMM (the integer matmuls and convolutions on
+// machines without AVX512-VNNI) and the instruction-set selection of all quantized fast paths.
 // Operands arrive with their zero points subtracted (|value| <= 255), so pmaddwd-style pair
 // products and the int32 sums are exact; results do not depend on the path or the machine.
 #include <cstdint>

@@ -352,7 +352,8 @@ std::vector<ConvCase> ConvCases() {
       {{1, 2, 9}, {2, 1, 3}, {IntAttr("group", 2)}},
       {{1, 2, 4, 5, 6}, {3, 2, 2, 3, 2}, {IntsAttr("pads", {1, 0, 1, 0, 1, 1})}},
       {{1, 64, 14, 14}, {40, 64, 3, 3}, {IntsAttr("pads", {1, 1, 1, 1})}},
-      {{2, 5, 13, 17}, {5, 1, 3, 2},
+      {{2, 5, 13, 17},
+       {5, 1, 3, 2},
        {IntAttr("group", 5), IntsAttr("dilations", {2, 3}), IntsAttr("strides", {3, 2}),
         IntsAttr("pads", {2, 1, 0, 3})}},
       {{1, 3, 11, 40}, {3, 1, 2, 2}, {IntAttr("group", 3), IntsAttr("strides", {1, 9})}},
@@ -470,13 +471,17 @@ void CheckQLinearConv(std::mt19937& rng, const ConvCase& c, bool per_channel) {
   Tensor x = RandomCodes<TX>(rng, c.x), w = RandomCodes<TW>(rng, c.w);
   const int64_t m = c.w[0];
   const int xzp = RandomCode<TX>(rng);
-  std::vector<int> wzp(size_t(m), 0);
+  // Per channel: scales and zero points differ per output channel; else one of each.
+  std::vector<int> wzp(static_cast<size_t>(m), per_channel ? 0 : RandomCode<TW>(rng));
+  std::vector<TW> wzp_codes(static_cast<size_t>(m));
   std::vector<float> w_scale(static_cast<size_t>(m));
   std::vector<int32_t> bias(static_cast<size_t>(m));
   std::uniform_real_distribution<float> scale_dist(0.002f, 0.02f);
   std::uniform_int_distribution<int32_t> bias_dist(-5000, 5000);
   for (int64_t j = 0; j < m; ++j) {
     w_scale[size_t(j)] = per_channel ? scale_dist(rng) : 0.01f;
+    if (per_channel) wzp[size_t(j)] = RandomCode<TW>(rng);
+    wzp_codes[size_t(j)] = TW(wzp[size_t(j)]);
     bias[size_t(j)] = bias_dist(rng);
   }
   int64_t fan_in = 1;
@@ -486,7 +491,9 @@ void CheckQLinearConv(std::mt19937& rng, const ConvCase& c, bool per_channel) {
   KernelRun run;
   run.op = OpType::kQLinearConv;
   run.attributes = c.attributes;
-  run.inputs = {x,          S(x_scale), S<TX>(TX(xzp)),       w, F({m}, w_scale), S<TW>(TW(0)),
+  Tensor w_zp = per_channel ? Q<TW>({m}, wzp_codes) : S<TW>(wzp_codes[0]);
+  Tensor w_scales = per_channel ? F({m}, w_scale) : S(w_scale[0]);
+  run.inputs = {x,          S(x_scale), S<TX>(TX(xzp)),       w, w_scales, w_zp,
                 S(y_scale), S<TX>(yzp), Q<int32_t>({m}, bias)};
   auto y = RunAllPaths(run, 3);
   std::vector<int64_t> sums = NaiveConv(x, w, xzp, wzp, Geometry(c));
@@ -506,6 +513,7 @@ TEST(QLinearConv, MatchesFloatCompositionWithinOneStep) {
     CheckQLinearConv<uint8_t, int8_t>(rng, c, true);
     CheckQLinearConv<uint8_t, uint8_t>(rng, c, false);
     CheckQLinearConv<int8_t, int8_t>(rng, c, true);
+    CheckQLinearConv<int8_t, uint8_t>(rng, c, false);
   }
 }
 
@@ -549,35 +557,35 @@ TEST(QuantizedKernels, BadInputsFailCleanly) {
     run.attributes = std::move(attrs);
     runs.push_back(run);
   };
-  add(OpType::kMatMulInteger, {u8({}), u8({2})});                    // rank 0
-  add(OpType::kMatMulInteger, {u8({2, 3, 4}), u8({5, 4, 2})});       // batch mismatch
-  add(OpType::kMatMulInteger, {u8({2, 3}), Tensor()});               // missing B
+  add(OpType::kMatMulInteger, {u8({}), u8({2})});               // rank 0
+  add(OpType::kMatMulInteger, {u8({2, 3, 4}), u8({5, 4, 2})});  // batch mismatch
+  add(OpType::kMatMulInteger, {u8({2, 3}), Tensor()});          // missing B
   add(OpType::kQLinearMatMul, {u8({2, 3}), S(1.0f), S<uint8_t>(0), u8({3, 2}), Tensor(),
                                S<uint8_t>(0), S(1.0f), S<uint8_t>(0)});  // missing b_scale
   add(OpType::kQLinearMatMul, {u8({2, 3}), F({2}, {1, 1}), S<uint8_t>(0), u8({3, 2}), S(1.0f),
                                S<uint8_t>(0), F({2}, {1, 1}), S<uint8_t>(0)});  // y_scale 1-D
   add(OpType::kMsMatMulIntegerToFloat, {u8({2, 3}), i8({3, 2}), S(1.0f), S(1.0f), Tensor(),
-                                        Tensor(), F({3}, {1, 2, 3})});  // bias length
+                                        Tensor(), F({3}, {1, 2, 3})});       // bias length
   add(OpType::kMsDynamicQuantizeMatMul, {u8({2, 3}), i8({3, 2}), S(1.0f)});  // A not float
   add(OpType::kConvInteger, {u8({1, 1, 2, 2}), u8({1, 1, 3, 3})});           // kernel > input
   add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({1, 2, 3})});              // weight rank
-  add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({3, 2, 1, 1}), S<uint8_t>(0),
-                             Q<uint8_t>({2}, {0, 0})});                      // w_zp length
+  add(OpType::kConvInteger,
+      {u8({1, 2, 4, 4}), u8({3, 2, 1, 1}), S<uint8_t>(0), Q<uint8_t>({2}, {0, 0})});  // w_zp length
   add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({2, 2, 1, 1}), Q<uint8_t>({2}, {0, 0})});
   add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({2, 2, 1, 1})},
-      {IntsAttr("strides", {0, 1})});                                        // bad stride
+      {IntsAttr("strides", {0, 1})});  // bad stride
   add(OpType::kMsQLinearConcat, {S(1.0f), S<uint8_t>(0)}, {IntAttr("axis", 0)});
   add(OpType::kMsQLinearConcat, {S(1.0f), S<uint8_t>(0), u8({2}), S(1.0f), S<uint8_t>(0)},
-      {IntAttr("axis", 1)});                                                 // axis range
+      {IntAttr("axis", 1)});  // axis range
   add(OpType::kMsQLinearAveragePool, {u8({1, 1, 4, 4}), S(1.0f), Tensor(), S(1.0f)});
   add(OpType::kMsQLinearAveragePool, {u8({4, 4}), S(1.0f), Tensor(), S(1.0f)},
       {IntsAttr("kernel_shape", {2})});
   add(OpType::kMsQLinearGlobalAveragePool, {u8({4, 4}), S(1.0f), Tensor(), S(1.0f)});
-  add(OpType::kMsQLinearSigmoid, {u8({4}), S(1.0f), Tensor(), Tensor()});   // no Y_scale
-  add(OpType::kMsQLinearAdd, {u8({2}), F({2}, {1, 2}), Tensor(), u8({2}), S(1.0f), Tensor(),
-                              S(1.0f)});                                     // A_scale 1-D
+  add(OpType::kMsQLinearSigmoid, {u8({4}), S(1.0f), Tensor(), Tensor()});  // no Y_scale
+  add(OpType::kMsQLinearAdd,
+      {u8({2}), F({2}, {1, 2}), Tensor(), u8({2}), S(1.0f), Tensor(), S(1.0f)});  // A_scale 1-D
   add(OpType::kDequantizeLinear, {u8({}), F({2}, {1, 2}), Q<uint8_t>({2}, {0, 0})});
-  add(OpType::kQuantizeLinear, {F({2}, {1, 2}), F({1, 2}, {1, 2})});         // 2-D scale
+  add(OpType::kQuantizeLinear, {F({2}, {1, 2}), F({1, 2}, {1, 2})});  // 2-D scale
   for (const KernelRun& run : runs) {
     std::string message = MustFail(run);
     EXPECT_NE(message.find("under_test"), std::string::npos)
@@ -596,15 +604,25 @@ TEST(QuantizedKernels, EmptyTensors) {
   EXPECT_EQ(MustRun(run)[2].data<uint8_t>()[0], 0);
   run = KernelRun();
   run.op = OpType::kQLinearConv;
-  run.inputs = {Tensor(DataType::kUint8, {0, 2, 3, 3}), S(1.0f), S<uint8_t>(0),
-                Tensor(DataType::kInt8, {4, 2, 1, 1}), S(1.0f), S<int8_t>(0), S(1.0f),
+  run.inputs = {Tensor(DataType::kUint8, {0, 2, 3, 3}),
+                S(1.0f),
+                S<uint8_t>(0),
+                Tensor(DataType::kInt8, {4, 2, 1, 1}),
+                S(1.0f),
+                S<int8_t>(0),
+                S(1.0f),
                 S<uint8_t>(0)};
   EXPECT_EQ(RunAllPaths(run, 3)[0].shape(), (Shape{0, 4, 3, 3}));
   run = KernelRun();
   run.op = OpType::kMsQLinearAdd;
   run.opset = 1;
-  run.inputs = {Tensor(DataType::kUint8, {0, 4}), S(1.0f), Tensor(), Tensor(DataType::kUint8, {4}),
-                S(1.0f), Tensor(), S(1.0f)};
+  run.inputs = {Tensor(DataType::kUint8, {0, 4}),
+                S(1.0f),
+                Tensor(),
+                Tensor(DataType::kUint8, {4}),
+                S(1.0f),
+                Tensor(),
+                S(1.0f)};
   EXPECT_EQ(MustRun(run)[0].shape(), (Shape{0, 4}));
 }
 

@@ -5,10 +5,13 @@
 // - Quantize(x) = clamp(x / scale, qmin - zp, qmax - zp) (NaN -> qmin - zp), rounded half to
 //   even, plus zp.
 // - Requantize(acc) is the same with x / scale replaced by float(acc) * multiplier.
-// - Integer products are accumulated exactly in int32 on operands with the zero point already
-//   subtracted (int16 range), so every fast path equals its reference path bit for bit.
-// Float code that decides a rounding lives in portable functions only (never in the
-// target("avx2") clones), so no FMA contraction can change a result between machines.
+// - Integer sums are exact int32 (wrapping modulo 2^32 like ORT): either int16 products of
+//   operands with the zero point subtracted, or VNNI u8 x s8 products plus exact zero-point
+//   corrections, so every fast path equals its reference path bit for bit.
+// Float code that decides a rounding contains no a * b + c the compiler could fuse (where ORT
+// fuses, std::fma says so explicitly), so the portable, AVX2 and AVX512 builds round the same.
+// A -march=native build with GCC's default -ffp-contract=fast could fuse the mul+add of a few
+// epilogues (QLinearMul, MatMulIntegerToFloat) and move ties; -ffp-contract=off prevents it.
 #pragma once
 
 #include <cstdint>
@@ -48,9 +51,8 @@ inline T QuantizeValue(float x, float scale, int32_t zp) {
   return T(ClampRound(x / scale, float(kQMin<T> - zp), float(kQMax<T> - zp), zp));
 }
 
-// The span loops below have an AVX2 build selected at run time (quantized_math.cc); they
-// involve no multiply-add pair the compiler could fuse, so both builds round identically.
-// Instantiated for uint8_t, int8_t, uint16_t and int16_t.
+// The span loops below have portable, AVX2 and AVX512 builds selected at run time
+// (quantized_math.cc). Instantiated for uint8_t, int8_t, uint16_t and int16_t.
 
 // y[i] = Quantize(x[i]) with one scale and zero point.
 template <typename T>
@@ -174,9 +176,9 @@ void SetGemmIsaForTesting(GemmIsa isa);
 // --- AVX512-VNNI u8 x s8 GEMM (quantized_vnni.cc) ------------------------------------------
 
 // c[j * ldc + (i - i0)] = sum_k (zu[k][i] - z0[i]) * (rs[j][k] - r0[j]) for rows j < rows and
-// columns i in [i0, i0 + count), computed as vpdpbusd sums minus r0[j] * tz[i] + z0[i] * sr[j]
-// (modulo 2^32, like every int32 sum here). Zero-point-free operands zu (u8) and rs (s8) come
-// from the codes by flipping the sign bit where needed; see VnniOffset.
+// columns i in [i0, i0 + count), computed as the vpdpbusd sum of zu * rs minus r0[j] * tz[i]
+// minus z0[i] * sr[j] (modulo 2^32, like every int32 sum here). zu (u8) and rs (s8) are the
+// codes with the sign bit flipped where needed (ZOffset, ROffset).
 struct VnniGemm {
   const uint8_t* z = nullptr;  // [kp / 4][nz][4]: bytes k..k+3 of column i at (k / 4 * nz + i) * 4
   int64_t nz = 0;              // columns in the panel: a multiple of 32, padding readable
@@ -195,9 +197,8 @@ void RunVnniGemm(const VnniGemm& g, int64_t rows, int64_t i0, int64_t count, int
 void VnniColumnSums(const uint8_t* z, int64_t nz, int64_t kp, int32_t bias, int32_t* sums);
 // out[i] = s[0][i] | s[1][i] << 8 | s[2][i] << 16 | s[3][i] << 24 for i < count (AVX512BW).
 void InterleaveBytes4(const uint8_t* const* s, int64_t count, uint32_t* out);
-// zu = code + VnniOffset(type) for the u8 operand (128 for int8 codes); rs = code -
-// VnniOffset of the other signedness for the s8 operand (128 for uint8 codes). Both are a flip
-// of the sign bit.
+// zu = code + ZOffset(type) for the u8 operand (128 for int8 codes); rs = code - ROffset(type)
+// for the s8 operand (128 for uint8 codes). Both amount to flipping the sign bit.
 inline int32_t ZOffset(DataType type) { return type == DataType::kInt8 ? 128 : 0; }
 inline int32_t ROffset(DataType type) { return type == DataType::kUint8 ? 128 : 0; }
 inline int64_t PadTo(int64_t v, int64_t multiple) {
