@@ -20,24 +20,44 @@ void PackRows(DataType type, const void* src, int64_t rows, int64_t k, int64_t r
   }
 }
 
-// Row and column blocks: rows in blocks of `row_align` multiples; columns split only when
-// there are too few row blocks to keep the threads busy.
+// Row and column blocks. A column block of packed B (`col_bytes` per column) stays within about
+// 256 KiB so that it is reused from L2 by consecutive row blocks; columns are split further
+// when there are too few blocks to keep the threads busy. Units run column block by column
+// block (see Unit).
 struct Blocking {
   int64_t mc, nc, row_blocks, col_blocks, units;
 };
-Blocking Block(const MatMulPlan& plan, int64_t max_rows, int64_t col_align,
+Blocking Block(const MatMulPlan& plan, int64_t max_rows, int64_t col_align, int64_t col_bytes,
                const ThreadPool& pool) {
   Blocking b;
   b.mc = std::min<int64_t>(plan.m, max_rows);
   b.row_blocks = (plan.m + b.mc - 1) / b.mc;
-  b.nc = plan.n;
+  b.nc = std::min(plan.n,
+                  PadTo(std::max<int64_t>(col_align, (256 << 10) / std::max<int64_t>(1, col_bytes)),
+                        col_align));
   const int64_t wanted = 2 * int64_t(pool.num_threads());
-  if (plan.batches * b.row_blocks < wanted && plan.n >= 2 * col_align) {
+  const int64_t col_blocks = (plan.n + b.nc - 1) / b.nc;
+  if (plan.batches * b.row_blocks * col_blocks < wanted && plan.n >= 2 * col_align) {
     b.nc = PadTo(std::max<int64_t>(col_align, (plan.n + wanted - 1) / wanted), col_align);
   }
   b.col_blocks = (plan.n + b.nc - 1) / b.nc;
   b.units = plan.batches * b.row_blocks * b.col_blocks;
   return b;
+}
+
+// Unit u: output batch, then column block, then row block (rows vary fastest).
+struct Unit {
+  int64_t batch, m0, rows, n0, cols;
+};
+Unit UnitOf(const MatMulPlan& plan, const Blocking& bl, int64_t u) {
+  Unit t;
+  t.batch = u / (bl.row_blocks * bl.col_blocks);
+  const int64_t cb = (u / bl.row_blocks) % bl.col_blocks, rb = u % bl.row_blocks;
+  t.m0 = rb * bl.mc;
+  t.rows = std::min(bl.mc, plan.m - t.m0);
+  t.n0 = cb * bl.nc;
+  t.cols = std::min(bl.nc, plan.n - t.n0);
+  return t;
 }
 
 void PackBS16(const MatMulPlan& plan, const MatMulOperands& ops, PackedB* out) {
@@ -114,17 +134,15 @@ void PackB(const MatMulPlan& plan, const MatMulOperands& ops, bool vnni, PackedB
 void RunMatMulS16(const MatMulPlan& plan, const MatMulOperands& ops, const PackedB& packed,
                   const ThreadPool& pool, const MatMulEpilogue& epilogue) {
   const int64_t m = plan.m, n = plan.n, k = plan.k, kp = PadK(k);
-  const Blocking bl = Block(plan, 32, 4, pool);
+  const Blocking bl = Block(plan, 32, 4, 2 * kp, pool);
   const int64_t work_per_unit = bl.mc * bl.nc * kp;
   pool.ParallelFor(
       bl.units, work_per_unit >= (1 << 16) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
         std::vector<int16_t> a_panel(static_cast<size_t>(bl.mc * kp));
         std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
         for (int64_t u = u0; u < u1; ++u) {
-          const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
-          const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
-          const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
-          const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
+          const Unit t = UnitOf(plan, bl, u);
+          const int64_t batch = t.batch, m0 = t.m0, rows = t.rows, n0 = t.n0, cols = t.cols;
           const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
           const void* a = static_cast<const char*>(ops.a) + (ia * m + m0) * k;
           PackRows(ops.a_type, a, rows, k, k, 1, ops.a_zp.data() + ia * m + m0, a_panel.data(), kp);
@@ -139,7 +157,7 @@ void RunMatMulVnni(const MatMulPlan& plan, const MatMulOperands& ops, const Pack
                    const ThreadPool& pool, const MatMulEpilogue& epilogue) {
   const int64_t m = plan.m, n = plan.n, k = plan.k, kp = PadTo(k, 4), np = PadTo(n, 32);
   const int32_t offset = ROffset(ops.a_type);
-  const Blocking bl = Block(plan, 48, 32, pool);
+  const Blocking bl = Block(plan, 48, 32, kp, pool);
   const int64_t work_per_unit = bl.mc * bl.nc * kp;
   pool.ParallelFor(
       bl.units, work_per_unit >= (1 << 18) ? 1 : bl.units, [&](int64_t u0, int64_t u1) {
@@ -147,10 +165,8 @@ void RunMatMulVnni(const MatMulPlan& plan, const MatMulOperands& ops, const Pack
         std::vector<int32_t> r0(static_cast<size_t>(bl.mc)), sr(static_cast<size_t>(bl.mc));
         std::vector<int32_t> c(static_cast<size_t>(bl.mc * bl.nc));
         for (int64_t u = u0; u < u1; ++u) {
-          const int64_t batch = u / (bl.row_blocks * bl.col_blocks);
-          const int64_t rb = (u / bl.col_blocks) % bl.row_blocks, cb = u % bl.col_blocks;
-          const int64_t m0 = rb * bl.mc, rows = std::min(bl.mc, m - m0);
-          const int64_t n0 = cb * bl.nc, cols = std::min(bl.nc, n - n0);
+          const Unit t = UnitOf(plan, bl, u);
+          const int64_t batch = t.batch, m0 = t.m0, rows = t.rows, n0 = t.n0, cols = t.cols;
           const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
           for (int64_t j = 0; j < rows; ++j) {  // rows of A as s8 (sign-flipped for uint8 A)
             const int64_t row = ia * m + m0 + j;
