@@ -32,7 +32,7 @@ Blocking Block(const MatMulPlan& plan, int64_t max_rows, int64_t col_align, int6
   Blocking b;
   b.mc = std::min<int64_t>(plan.m, max_rows);
   b.row_blocks = (plan.m + b.mc - 1) / b.mc;
-  b.nc = std::min(plan.n,
+  b.nc = std::min(std::max<int64_t>(1, plan.n),
                   PadTo(std::max<int64_t>(col_align, (256 << 10) / std::max<int64_t>(1, col_bytes)),
                         col_align));
   const int64_t wanted = 2 * int64_t(pool.num_threads());
