@@ -56,8 +56,8 @@ StatusOr<std::vector<int32_t>> ReadZeroPoints(const Node& node, const Tensor* zp
 
 StatusOr<float> ReadScalarScale(const Node& node, const Tensor& tensor, const char* what) {
   if (tensor.size() != 1) {
-    return KernelError(node, std::string(what) + " must be a scalar, got shape " +
-                                 ShapeToString(tensor.shape()));
+    return KernelError(
+        node, std::string(what) + " must be a scalar, got shape " + ShapeToString(tensor.shape()));
   }
   ASSIGN_OR_RETURN(std::vector<float> values, ReadScales(node, tensor, what));
   return values[0];
@@ -193,9 +193,9 @@ Status DequantizeLinear(KernelContext& context) {
   DataType out_type = scale_tensor.dtype();
   auto run = [&](auto tag) -> Status {
     using T = decltype(tag);
-    ASSIGN_OR_RETURN(std::vector<int32_t> zps,
-                     ReadZeroPoints(node, zp_tensor, x.dtype(), "x_zero_point", "input x",
-                                    scale_tensor.size()));
+    ASSIGN_OR_RETURN(
+        std::vector<int32_t> zps,
+        ReadZeroPoints(node, zp_tensor, x.dtype(), "x_zero_point", "input x", scale_tensor.size()));
     ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(out_type, x.shape()));
     const T* in = x.data<T>();
     ForEachPiece(context.pool, layout, [&](int64_t c, int64_t lo, int64_t hi, int64_t offset) {
@@ -203,14 +203,14 @@ Status DequantizeLinear(KernelContext& context) {
       const int64_t z = zps[size_t(c)];
       const int64_t n = hi - lo;
       if (out_type == DataType::kFloat32) {
-        float* out = y.data<float>() + offset;
-        for (int64_t i = 0; i < n; ++i) out[i] = float(int64_t(in[offset + i]) - z) * s;
+        DequantizeSpan<T>(in + offset, n, s, int32_t(z), y.data<float>() + offset);
       } else {
+        std::vector<float> values(static_cast<size_t>(n));
+        DequantizeSpan<T>(in + offset, n, s, int32_t(z), values.data());
         uint16_t* out = static_cast<uint16_t*>(y.raw_data()) + offset;
-        bool half = out_type == DataType::kFloat16;
+        const bool half = out_type == DataType::kFloat16;
         for (int64_t i = 0; i < n; ++i) {
-          float v = float(int64_t(in[offset + i]) - z) * s;
-          out[i] = half ? FloatToHalf(v) : FloatToBFloat16(v);
+          out[i] = half ? FloatToHalf(values[size_t(i)]) : FloatToBFloat16(values[size_t(i)]);
         }
       }
     });

@@ -1,11 +1,14 @@
 // com.microsoft QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu and QLinearConcat.
 //
 // The float formulas follow ORT's x86 kernels operation for operation so that ties round the
-// same way: QLinearAdd (8-bit) evaluates zc - (ra*za + rb*zb) + a*ra + b*rb with the fused
-// multiply-adds of ORT's AVX2 kernel (std::fma is exactly rounded, so this is deterministic on
-// any machine, with or without FMA hardware);
-// QLinearMul rounds float((a-za)*(b-zb)) * (sa*sb/sc) + zc (both add zc before rounding). The lookup-table ops dequantize each of
-// the 256 codes, apply the function in float and quantize back.
+// same way (checked against ORT 1.29 on random and tie-heavy inputs):
+// - QLinearAdd (8-bit): zc - (ra*za + rb*zb) + a*ra + b*rb with the fused multiply-adds of
+//   ORT's AVX2 kernel; std::fma is exactly rounded, so this is deterministic on any machine.
+// - QLinearMul: float((a - za) * (b - zb)) * (sa*sb/sc) + zc. Both ops, unlike QuantizeLinear,
+//   add the output zero point before rounding.
+// - Lookup-table ops dequantize each of the 256 codes, apply the function in float and quantize
+//   back. QLinearSigmoid evaluates the logistic in double (ORT uses MLAS's approximation; the two
+//   can differ only when a value lands within an ulp of a rounding boundary).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -69,11 +72,13 @@ struct BinaryParams {
 // ORT's AVX2 QLinearAdd for 8-bit types. `x` is the non-scalar operand ("A" in ORT's kernel,
 // which swaps the inputs when the first one is the scalar), `y` the other one; `fixed` is
 // zc - (rx*zx + ry*zy), plus y*ry when y is a scalar (y_step 0), computed by the caller.
+// [lo, hi] is the code range, passed in (not folded to constants) because gcc 12 stops
+// vectorizing the clamp when its bounds are compile-time constants; hence also noipa.
 template <typename T>
-__attribute__((always_inline)) inline void AddSpan8Body(const T* x, float rx, const T* y,
-                                                        int64_t y_step, float ry, float fixed,
-                                                        T* out, int64_t n) {
-  const float lo = float(kQMin<T>), hi = float(kQMax<T>);
+__attribute__((always_inline)) inline void AddSpan8Body(const T* __restrict x, float rx,
+                                                        const T* __restrict y, int64_t y_step,
+                                                        float ry, float fixed, float lo, float hi,
+                                                        T* __restrict out, int64_t n) {
   if (y_step == 0) {
     for (int64_t i = 0; i < n; ++i) {
       out[i] = T(ClampRound(std::fma(float(int32_t(x[i])), rx, fixed), lo, hi, 0));
@@ -87,17 +92,25 @@ __attribute__((always_inline)) inline void AddSpan8Body(const T* x, float rx, co
 }
 
 template <typename T>
-void AddSpan8Portable(const T* x, float rx, const T* y, int64_t y_step, float ry, float fixed,
-                      T* out, int64_t n) {
-  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, out, n);
+__attribute__((noipa)) void AddSpan8Portable(const T* x, float rx, const T* y, int64_t y_step,
+                                             float ry, float fixed, float lo, float hi, T* out,
+                                             int64_t n) {
+  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, lo, hi, out, n);
 }
 
 // Same results (fma is exactly rounded); the hardware instruction is just faster.
 template <typename T>
-__attribute__((target("avx2,fma"))) void AddSpan8Fma(const T* x, float rx, const T* y,
-                                                     int64_t y_step, float ry, float fixed,
-                                                     T* out, int64_t n) {
-  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, out, n);
+__attribute__((target("avx2,fma"), noipa)) void AddSpan8Fma(const T* x, float rx, const T* y,
+                                                            int64_t y_step, float ry, float fixed,
+                                                            float lo, float hi, T* out, int64_t n) {
+  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, lo, hi, out, n);
+}
+
+template <typename T>
+__attribute__((target("avx512f,avx512bw,prefer-vector-width=512"), noipa)) void AddSpan8Avx512(
+    const T* x, float rx, const T* y, int64_t y_step, float ry, float fixed, float lo, float hi,
+    T* out, int64_t n) {
+  AddSpan8Body<T>(x, rx, y, y_step, ry, fixed, lo, hi, out, n);
 }
 
 // The constant part uses fused multiply-adds too: that is what ORT's AVX2 kernel computes once
@@ -106,16 +119,21 @@ __attribute__((target("avx2,fma"))) void AddSpan8Fma(const T* x, float rx, const
 template <typename T>
 void AddSpan8(const T* x, float rx, int32_t zx, const T* y, int64_t y_step, float ry, int32_t zy,
               int32_t zc, T* out, int64_t n) {
-  static const bool fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const GemmIsa isa = ActiveGemmIsa();
+  const bool fma = has_fma && isa != GemmIsa::kPortable;
   float fixed = float(zc) - std::fma(rx, float(zx), ry * float(zy));
   if (y_step == 0) fixed = std::fma(float(int32_t(y[0])), ry, fixed);
-  (fma ? AddSpan8Fma<T> : AddSpan8Portable<T>)(x, rx, y, y_step, ry, fixed, out, n);
+  auto* run = isa == GemmIsa::kVnni ? AddSpan8Avx512<T>
+              : fma                 ? AddSpan8Fma<T>
+                                    : AddSpan8Portable<T>;
+  run(x, rx, y, y_step, ry, fixed, float(kQMin<T>), float(kQMax<T>), out, n);
 }
 
 // ORT's portable formula (used by ORT for 16-bit types).
 template <typename T, bool kMul>
-void BinarySpanRaw(const T* a, int64_t a_step, const T* b, int64_t b_step,
-                   const BinaryParams& p, T* out, int64_t n) {
+void BinarySpanRaw(const T* a, int64_t a_step, const T* b, int64_t b_step, const BinaryParams& p,
+                   T* out, int64_t n) {
   const float lo = float(kQMin<T> - p.c_zp), hi = float(kQMax<T> - p.c_zp);
   for (int64_t i = 0; i < n; ++i) {
     float va = p.a_scale * float(int32_t(a[i * a_step]) - p.a_zp);
@@ -128,16 +146,24 @@ void BinarySpanRaw(const T* a, int64_t a_step, const T* b, int64_t b_step,
 }
 
 // ORT's SSE2 QLinearMul: float((a - za) * (b - zb)) * ((sa * sb) / sc) + zc, then rounded.
+// Bounds passed in for the same gcc reason as AddSpan8Body.
 template <typename T>
-void MulSpan8(const T* a, int64_t a_step, const T* b, int64_t b_step, const BinaryParams& p,
-              T* out, int64_t n) {
+__attribute__((noipa)) void MulSpan8Range(const T* __restrict a, int64_t a_step,
+                                          const T* __restrict b, int64_t b_step,
+                                          const BinaryParams& p, float lo, float hi,
+                                          T* __restrict out, int64_t n) {
   const float ratio = p.a_scale * p.b_scale / p.c_scale;
   const float zc = float(p.c_zp);
-  const float lo = float(kQMin<T>), hi = float(kQMax<T>);
   for (int64_t i = 0; i < n; ++i) {
     int32_t product = (int32_t(a[i * a_step]) - p.a_zp) * (int32_t(b[i * b_step]) - p.b_zp);
     out[i] = T(ClampRound(float(product) * ratio + zc, lo, hi, 0));
   }
+}
+
+template <typename T>
+void MulSpan8(const T* a, int64_t a_step, const T* b, int64_t b_step, const BinaryParams& p, T* out,
+              int64_t n) {
+  MulSpan8Range<T>(a, a_step, b, b_step, p, float(kQMin<T>), float(kQMax<T>), out, n);
 }
 
 template <bool kMul>
@@ -193,21 +219,21 @@ Status QLinearBinary(KernelContext& context) {
     };
     std::vector<Piece> pieces;
     constexpr int64_t kPiece = 16384;
-    ForEachBroadcastSpan(a.shape(), b.shape(), *shape,
-                         [&](int64_t ao, int64_t as, int64_t bo, int64_t bs, int64_t oo,
-                             int64_t n) {
-      for (int64_t i = 0; i < n; i += kPiece) {
-        pieces.push_back({ao + i * as, as, bo + i * bs, bs, oo + i, std::min(kPiece, n - i)});
-      }
-    });
+    ForEachBroadcastSpan(
+        a.shape(), b.shape(), *shape,
+        [&](int64_t ao, int64_t as, int64_t bo, int64_t bs, int64_t oo, int64_t n) {
+          for (int64_t i = 0; i < n; i += kPiece) {
+            pieces.push_back({ao + i * as, as, bo + i * bs, bs, oo + i, std::min(kPiece, n - i)});
+          }
+        });
     const int64_t units = int64_t(pieces.size());
     context.pool.ParallelFor(units, c.size() < 4 * kPiece ? units : 1,
                              [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const Piece& piece = pieces[size_t(i)];
-        RunSpan(piece.ao, piece.as, piece.bo, piece.bs, piece.oo, piece.n);
-      }
-    });
+                               for (int64_t i = begin; i < end; ++i) {
+                                 const Piece& piece = pieces[size_t(i)];
+                                 RunSpan(piece.ao, piece.as, piece.bo, piece.bs, piece.oo, piece.n);
+                               }
+                             });
     context.output(0) = std::move(c);
     return OkStatus();
   });
@@ -215,8 +241,7 @@ Status QLinearBinary(KernelContext& context) {
 
 // table[code] = Quantize(fn(x_scale * (code - x_zp))) for every 8-bit code (as a byte).
 template <typename T, typename Fn>
-std::vector<uint8_t> BuildTable(float x_scale, int32_t x_zp, float y_scale, int32_t y_zp,
-                                Fn&& fn) {
+std::vector<uint8_t> BuildTable(float x_scale, int32_t x_zp, float y_scale, int32_t y_zp, Fn&& fn) {
   std::vector<uint8_t> table(256);
   for (int i = 0; i < 256; ++i) {
     T code = T(uint8_t(i));
@@ -270,11 +295,14 @@ Status QLinearConcat(KernelContext& context) {
   const Node& node = context.node;
   const int count = context.num_inputs();
   if (count < 5 || (count - 2) % 3 != 0) {
-    return KernelError(node, "expects Y_scale, Y_zero_point and (X, X_scale, X_zero_point) "
-                             "triples, got " + std::to_string(count) + " inputs");
+    return KernelError(node,
+                       "expects Y_scale, Y_zero_point and (X, X_scale, X_zero_point) "
+                       "triples, got " +
+                           std::to_string(count) + " inputs");
   }
   for (int i = 0; i < count; ++i) {
-    if (!context.has_input(i)) return KernelError(node, "input " + std::to_string(i) + " is missing");
+    if (!context.has_input(i))
+      return KernelError(node, "input " + std::to_string(i) + " is missing");
   }
   if (!node.HasAttribute("axis")) return KernelError(node, "attribute axis is required");
   const Tensor& y_zp_tensor = context.input(1);
@@ -303,8 +331,8 @@ Status QLinearConcat(KernelContext& context) {
   }
   return Dispatch8Bit(node, type, "Y_zero_point", [&](auto tag) -> Status {
     using T = decltype(tag);
-    ASSIGN_OR_RETURN(int32_t y_zp, ReadScalarZeroPoint(node, &y_zp_tensor, type, "Y_zero_point",
-                                                       "Y_zero_point"));
+    ASSIGN_OR_RETURN(int32_t y_zp,
+                     ReadScalarZeroPoint(node, &y_zp_tensor, type, "Y_zero_point", "Y_zero_point"));
     ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(type, out_shape));
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < axis; ++d) outer *= out_shape[size_t(d)];

@@ -1,4 +1,5 @@
-// The exact int16 x int16 -> int32 dot-product GEMM under every integer matmul and convolution.
+// The exact int16 x int16 -> int32 dot-product GEMM (the integer matmuls and convolutions on
+// machines without AVX512-VNNI) and the instruction-set selection of all quantized fast paths.
 // Operands arrive with their zero points subtracted (|value| <= 255), so pmaddwd-style pair
 // products and the int32 sums are exact; results do not depend on the path or the machine.
 #include <cstdint>
@@ -33,8 +34,7 @@ constexpr int kTileCols = 4;
 // Tiles the (m, n) plane; edge tiles use smaller instantiations of the same loop.
 __attribute__((always_inline)) inline void DotGemmTiled(const int16_t* a, const int16_t* b,
                                                         int64_t m, int64_t n, int64_t kp,
-                                                        int32_t* c, int64_t c_row,
-                                                        int64_t c_col) {
+                                                        int32_t* c, int64_t c_row, int64_t c_col) {
   int64_t i = 0;
   for (; i + kTileRows <= m; i += kTileRows) {
     const int16_t* ai = a + i * kp;
@@ -63,8 +63,8 @@ void DotGemmPortable(const int16_t* a, const int16_t* b, int64_t m, int64_t n, i
 
 // Integer only, so the wider vectors cannot change a result.
 __attribute__((target("avx2"))) void DotGemmAvx2(const int16_t* a, const int16_t* b, int64_t m,
-                                                 int64_t n, int64_t kp, int32_t* c,
-                                                 int64_t c_row, int64_t c_col) {
+                                                 int64_t n, int64_t kp, int32_t* c, int64_t c_row,
+                                                 int64_t c_col) {
   DotGemmTiled(a, b, m, n, kp, c, c_row, c_col);
 }
 
@@ -84,14 +84,36 @@ bool HasAvx2() {
   return has;
 }
 
+GemmIsa forced_isa = GemmIsa::kAuto;
+
 }  // namespace
+
+bool IsaSupported(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAuto:
+    case GemmIsa::kPortable:
+      return true;
+    case GemmIsa::kAvx2:
+      return HasAvx2();
+    case GemmIsa::kVnni:
+      return HasVnni();
+  }
+  return false;
+}
+
+GemmIsa ActiveGemmIsa() {
+  if (forced_isa != GemmIsa::kAuto) return forced_isa;
+  return HasVnni() ? GemmIsa::kVnni : HasAvx2() ? GemmIsa::kAvx2 : GemmIsa::kPortable;
+}
+
+void SetGemmIsaForTesting(GemmIsa isa) { forced_isa = IsaSupported(isa) ? isa : GemmIsa::kAuto; }
 
 void DotGemmS16(const int16_t* a, const int16_t* b, int64_t m, int64_t n, int64_t kp, int32_t* c,
                 int64_t c_row, int64_t c_col, bool reference) {
   if (m <= 0 || n <= 0) return;
   if (reference) {
     DotGemmReference(a, b, m, n, kp, c, c_row, c_col);
-  } else if (HasAvx2()) {
+  } else if (ActiveGemmIsa() != GemmIsa::kPortable) {  // VNNI machines have AVX2
     DotGemmAvx2(a, b, m, n, kp, c, c_row, c_col);
   } else {
     DotGemmPortable(a, b, m, n, kp, c, c_row, c_col);

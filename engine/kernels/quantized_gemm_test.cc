@@ -9,6 +9,7 @@
 
 #include "engine/kernels/conv_geometry.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/kernels/quantized_internal.h"
 #include "engine/kernels/quantized_test_util.h"
 
 namespace shrink::engine::testing {
@@ -22,27 +23,36 @@ template <typename T>
 Tensor S(T v) {
   return Tensor::Scalar<T>(v);
 }
-Tensor F(Shape shape, std::vector<float> v) { return Tensor::FromVector<float>(std::move(shape), v); }
+Tensor F(Shape shape, std::vector<float> v) {
+  return Tensor::FromVector<float>(std::move(shape), v);
+}
 
 int64_t Code(const Tensor& t, int64_t i) { return t.GetAsInt64(i); }
 
-// Runs fast (several thread counts, weights constant or not) and reference; all must agree
-// bit for bit. Returns the reference outputs.
+// Runs the reference and every fast path this machine supports (portable int16, AVX2 int16,
+// AVX512-VNNI), with 1 and 3 threads and weights constant or not; all must agree bit for bit.
+// Returns the reference outputs.
 std::vector<Tensor> RunAllPaths(KernelRun run, int weight_input) {
   run.reference = true;
   std::vector<Tensor> expected = MustRun(run);
   run.reference = false;
-  for (int threads : {1, 3}) {
-    for (bool constant : {false, true}) {
-      run.threads = threads;
-      run.constant_inputs = constant ? std::vector<int>{weight_input} : std::vector<int>{};
-      std::vector<Tensor> got = MustRun(run);
-      for (size_t i = 0; i < got.size(); ++i) {
-        EXPECT_TRUE(got[i].BitwiseEquals(expected[i]))
-            << "threads " << threads << " constant " << constant;
+  for (quant::GemmIsa isa :
+       {quant::GemmIsa::kPortable, quant::GemmIsa::kAvx2, quant::GemmIsa::kVnni}) {
+    if (!quant::IsaSupported(isa)) continue;
+    quant::SetGemmIsaForTesting(isa);
+    for (int threads : {1, 3}) {
+      for (bool constant : {false, true}) {
+        run.threads = threads;
+        run.constant_inputs = constant ? std::vector<int>{weight_input} : std::vector<int>{};
+        std::vector<Tensor> got = MustRun(run);
+        for (size_t i = 0; i < got.size(); ++i) {
+          EXPECT_TRUE(got[i].BitwiseEquals(expected[i]))
+              << "isa " << int(isa) << " threads " << threads << " constant " << constant;
+        }
       }
     }
   }
+  quant::SetGemmIsaForTesting(quant::GemmIsa::kAuto);
   return expected;
 }
 
@@ -127,16 +137,18 @@ TEST(MatMulInteger, OnnxExample) {
   run.inputs = {Q<uint8_t>({4, 3}, {11, 7, 3, 10, 6, 2, 9, 5, 1, 8, 4, 0}),
                 Q<uint8_t>({3, 2}, {1, 4, 2, 5, 3, 6}), S<uint8_t>(12), S<uint8_t>(0)};
   auto y = RunAllPaths(run, 1);
-  EXPECT_EQ(Values<int32_t>(y[0]), (std::vector<int32_t>{-38, -83, -44, -98, -50, -113, -56, -128}));
+  EXPECT_EQ(Values<int32_t>(y[0]),
+            (std::vector<int32_t>{-38, -83, -44, -98, -50, -113, -56, -128}));
 }
 
 TEST(MatMulInteger, EveryTypeCombinationAndShape) {
   std::mt19937 rng(3);
-  const std::vector<MatMulCase> cases = {
-      {{1, 1}, {1, 1}, 0},       {{3, 5}, {5, 7}, 1},         {{7, 33}, {33, 9}, 2},
-      {{40, 70}, {70, 21}, 2},   {{5}, {5, 3}, 1},            {{2, 5}, {5}, 1},
-      {{2, 3, 4, 6}, {6, 5}, 2}, {{2, 1, 3, 4}, {3, 4, 2}, 1}, {{4, 8}, {2, 8, 3}, 0},
-      {{1, 300}, {300, 130}, 2}, {{0, 4}, {4, 3}, 0},          {{3, 0}, {0, 2}, 0}};
+  const std::vector<MatMulCase> cases = {{{1, 1}, {1, 1}, 0},       {{3, 5}, {5, 7}, 1},
+                                         {{7, 33}, {33, 9}, 2},     {{40, 70}, {70, 21}, 2},
+                                         {{5}, {5, 3}, 1},          {{2, 5}, {5}, 1},
+                                         {{2, 3, 4, 6}, {6, 5}, 2}, {{2, 1, 3, 4}, {3, 4, 2}, 1},
+                                         {{4, 8}, {2, 8, 3}, 0},    {{1, 300}, {300, 130}, 2},
+                                         {{0, 4}, {4, 3}, 0},       {{3, 0}, {0, 2}, 0}};
   for (const MatMulCase& c : cases) {
     CheckMatMulInteger<uint8_t, uint8_t>(rng, c);
     CheckMatMulInteger<uint8_t, int8_t>(rng, c);
@@ -150,8 +162,7 @@ TEST(MatMulInteger, Errors) {
   run.op = OpType::kMatMulInteger;
   run.inputs = {Q<uint8_t>({2, 3}, {1, 2, 3, 4, 5, 6}), Q<uint8_t>({2, 2}, {1, 2, 3, 4})};
   EXPECT_NE(MustFail(run).find("inner dimensions"), std::string::npos);
-  run.inputs = {Q<uint8_t>({2, 2}, {1, 2, 3, 4}), Q<uint8_t>({2, 2}, {1, 2, 3, 4}),
-                S<int8_t>(1)};
+  run.inputs = {Q<uint8_t>({2, 2}, {1, 2, 3, 4}), Q<uint8_t>({2, 2}, {1, 2, 3, 4}), S<int8_t>(1)};
   std::string message = MustFail(run);
   EXPECT_NE(message.find("a_zero_point has dtype int8"), std::string::npos) << message;
   EXPECT_NE(message.find("input A has dtype uint8"), std::string::npos) << message;
@@ -166,10 +177,14 @@ TEST(MatMulInteger, Errors) {
 TEST(QLinearMatMul, OnnxExample) {
   KernelRun run;
   run.op = OpType::kQLinearMatMul;
-  run.inputs = {Q<uint8_t>({2, 4}, {208, 236, 0, 238, 3, 214, 255, 29}), S(0.0066f),
+  run.inputs = {Q<uint8_t>({2, 4}, {208, 236, 0, 238, 3, 214, 255, 29}),
+                S(0.0066f),
                 S<uint8_t>(113),
                 Q<uint8_t>({4, 3}, {152, 51, 244, 60, 26, 255, 0, 127, 246, 127, 254, 247}),
-                S(0.00705f), S<uint8_t>(114), S(0.0107f), S<uint8_t>(118)};
+                S(0.00705f),
+                S<uint8_t>(114),
+                S(0.0107f),
+                S<uint8_t>(118)};
   auto y = RunAllPaths(run, 3);
   EXPECT_EQ(Values<uint8_t>(y[0]), (std::vector<uint8_t>{168, 115, 255, 1, 66, 151}));
 }
@@ -195,8 +210,14 @@ void CheckQLinearMatMul(std::mt19937& rng, const Shape& as, const Shape& bs, boo
   Shape scale_shape = per_column ? Shape{n} : Shape{};
   KernelRun run;
   run.op = OpType::kQLinearMatMul;
-  run.inputs = {a, S(a_scale), S<TA>(azp), b, Tensor::FromVector<float>(scale_shape, b_scale),
-                Tensor::FromVector<TB>(scale_shape, bzp), S(y_scale), S<TY>(yzp)};
+  run.inputs = {a,
+                S(a_scale),
+                S<TA>(azp),
+                b,
+                Tensor::FromVector<float>(scale_shape, b_scale),
+                Tensor::FromVector<TB>(scale_shape, bzp),
+                S(y_scale),
+                S<TY>(yzp)};
   std::vector<Tensor> y = RunAllPaths(run, 3);
   std::vector<TY> expect;
   const int64_t rows = a.size() / k;
@@ -216,9 +237,11 @@ void CheckQLinearMatMul(std::mt19937& rng, const Shape& as, const Shape& bs, boo
 
 TEST(QLinearMatMul, MatchesFloatCompositionWithinOneStep) {
   std::mt19937 rng(17);
-  const std::vector<std::pair<Shape, Shape>> shapes = {
-      {{1, 1}, {1, 1}}, {{4, 9}, {9, 5}}, {{33, 64}, {64, 19}}, {{2, 3, 40}, {40, 7}},
-      {{1, 512}, {512, 70}}};
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{1, 1}, {1, 1}},
+                                                       {{4, 9}, {9, 5}},
+                                                       {{33, 64}, {64, 19}},
+                                                       {{2, 3, 40}, {40, 7}},
+                                                       {{1, 512}, {512, 70}}};
   for (const auto& [as, bs] : shapes) {
     for (bool per_column : {false, true}) {
       CheckQLinearMatMul<uint8_t, uint8_t, uint8_t>(rng, as, bs, per_column);
@@ -233,8 +256,14 @@ TEST(QLinearMatMul, PerRowScalesOfA) {
   // a per row: row 0 scale 1, row 1 scale 2 (zero points 0 and 1). b = identity, y scale 1.
   KernelRun run;
   run.op = OpType::kQLinearMatMul;
-  run.inputs = {Q<uint8_t>({2, 2}, {3, 4, 5, 6}), F({2}, {1.0f, 2.0f}), Q<uint8_t>({2}, {0, 1}),
-                Q<int8_t>({2, 2}, {1, 0, 0, 1}), S(1.0f), S<int8_t>(0), S(1.0f), S<uint8_t>(0)};
+  run.inputs = {Q<uint8_t>({2, 2}, {3, 4, 5, 6}),
+                F({2}, {1.0f, 2.0f}),
+                Q<uint8_t>({2}, {0, 1}),
+                Q<int8_t>({2, 2}, {1, 0, 0, 1}),
+                S(1.0f),
+                S<int8_t>(0),
+                S(1.0f),
+                S<uint8_t>(0)};
   auto y = RunAllPaths(run, 3);
   EXPECT_EQ(Values<uint8_t>(y[0]), (std::vector<uint8_t>{3, 4, 8, 10}));
 }
@@ -247,8 +276,13 @@ TEST(MatMulIntegerToFloat, HandComputed) {
   KernelRun run;
   run.op = OpType::kMsMatMulIntegerToFloat;
   run.opset = 1;
-  run.inputs = {Q<uint8_t>({2, 2}, {1, 2, 3, 4}), Q<int8_t>({2, 2}, {1, -1, 2, 0}), S(0.5f),
-                F({2}, {1.0f, 2.0f}), S<uint8_t>(1), Tensor(), F({2}, {0.25f, -1.0f})};
+  run.inputs = {Q<uint8_t>({2, 2}, {1, 2, 3, 4}),
+                Q<int8_t>({2, 2}, {1, -1, 2, 0}),
+                S(0.5f),
+                F({2}, {1.0f, 2.0f}),
+                S<uint8_t>(1),
+                Tensor(),
+                F({2}, {0.25f, -1.0f})};
   auto y = RunAllPaths(run, 1);
   EXPECT_EQ(Values<float>(y[0]), (std::vector<float>{1.25f, -1.0f, 4.25f, -3.0f}));
 }
@@ -307,15 +341,24 @@ std::vector<ConvCase> ConvCases() {
       {{1, 3, 5, 5}, {4, 3, 3, 3}, {}},
       {{2, 4, 7, 6}, {6, 2, 3, 2}, {IntAttr("group", 2), IntsAttr("pads", {1, 0, 2, 1})}},
       {{1, 8, 9, 9}, {8, 1, 3, 3}, {IntAttr("group", 8), IntsAttr("pads", {1, 1, 1, 1})}},
-      {{1, 6, 10, 11}, {6, 1, 3, 3},
+      {{1, 6, 10, 11},
+       {6, 1, 3, 3},
        {IntAttr("group", 6), IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")}},
-      {{1, 4, 8, 8}, {8, 2, 3, 3},
+      {{1, 4, 8, 8},
+       {8, 2, 3, 3},
        {IntAttr("group", 2), IntsAttr("dilations", {2, 1}), IntsAttr("strides", {1, 3})}},
       {{2, 16, 6, 6}, {20, 16, 1, 1}, {}},
       {{1, 3, 17}, {5, 3, 4}, {IntsAttr("strides", {2}), IntsAttr("pads", {3, 1})}},
       {{1, 2, 9}, {2, 1, 3}, {IntAttr("group", 2)}},
       {{1, 2, 4, 5, 6}, {3, 2, 2, 3, 2}, {IntsAttr("pads", {1, 0, 1, 0, 1, 1})}},
       {{1, 64, 14, 14}, {40, 64, 3, 3}, {IntsAttr("pads", {1, 1, 1, 1})}},
+      {{2, 5, 13, 17},
+       {5, 1, 3, 2},
+       {IntAttr("group", 5), IntsAttr("dilations", {2, 3}), IntsAttr("strides", {3, 2}),
+        IntsAttr("pads", {2, 1, 0, 3})}},
+      {{1, 3, 11, 40}, {3, 1, 2, 2}, {IntAttr("group", 3), IntsAttr("strides", {1, 9})}},
+      {{1, 4, 3, 4, 5}, {4, 1, 2, 2, 2}, {IntAttr("group", 4)}},
+      {{1, 1, 1, 1}, {1, 1, 1, 1}, {}},
   };
 }
 
@@ -384,8 +427,7 @@ void CheckConvInteger(std::mt19937& rng, const ConvCase& c, bool per_channel) {
   KernelRun run;
   run.op = OpType::kConvInteger;
   run.attributes = c.attributes;
-  run.inputs = {x, w, S<TX>(TX(xzp)),
-                per_channel ? Q<TW>({c.w[0]}, wzp_codes) : S<TW>(TW(wzp[0]))};
+  run.inputs = {x, w, S<TX>(TX(xzp)), per_channel ? Q<TW>({c.w[0]}, wzp_codes) : S<TW>(TW(wzp[0]))};
   auto y = RunAllPaths(run, 1);
   std::vector<int64_t> expect = NaiveConv(x, w, xzp, wzp, Geometry(c));
   ASSERT_EQ(y[0].size(), int64_t(expect.size())) << ShapeToString(c.x);
@@ -409,8 +451,14 @@ TEST(QLinearConv, HandComputedWithTiesAndBias) {
   // -> {0, 2, 5, 8}. With bias 4: {0.5, 3, 5.5, 8} -> {0, 3, 6, 8}.
   KernelRun run;
   run.op = OpType::kQLinearConv;
-  run.inputs = {Q<uint8_t>({1, 1, 2, 2}, {10, 20, 30, 40}), S(0.5f), S<uint8_t>(10),
-                Q<int8_t>({1, 1, 1, 1}, {2}), S(0.25f), S<int8_t>(0), S(1.0f), S<uint8_t>(0)};
+  run.inputs = {Q<uint8_t>({1, 1, 2, 2}, {10, 20, 30, 40}),
+                S(0.5f),
+                S<uint8_t>(10),
+                Q<int8_t>({1, 1, 1, 1}, {2}),
+                S(0.25f),
+                S<int8_t>(0),
+                S(1.0f),
+                S<uint8_t>(0)};
   EXPECT_EQ(Values<uint8_t>(RunAllPaths(run, 3)[0]), (std::vector<uint8_t>{0, 2, 5, 8}));
   run.inputs.push_back(Q<int32_t>({1}, {4}));
   EXPECT_EQ(Values<uint8_t>(RunAllPaths(run, 3)[0]), (std::vector<uint8_t>{0, 3, 6, 8}));
@@ -423,13 +471,17 @@ void CheckQLinearConv(std::mt19937& rng, const ConvCase& c, bool per_channel) {
   Tensor x = RandomCodes<TX>(rng, c.x), w = RandomCodes<TW>(rng, c.w);
   const int64_t m = c.w[0];
   const int xzp = RandomCode<TX>(rng);
-  std::vector<int> wzp(size_t(m), 0);
+  // Per channel: scales and zero points differ per output channel; else one of each.
+  std::vector<int> wzp(static_cast<size_t>(m), per_channel ? 0 : RandomCode<TW>(rng));
+  std::vector<TW> wzp_codes(static_cast<size_t>(m));
   std::vector<float> w_scale(static_cast<size_t>(m));
   std::vector<int32_t> bias(static_cast<size_t>(m));
   std::uniform_real_distribution<float> scale_dist(0.002f, 0.02f);
   std::uniform_int_distribution<int32_t> bias_dist(-5000, 5000);
   for (int64_t j = 0; j < m; ++j) {
     w_scale[size_t(j)] = per_channel ? scale_dist(rng) : 0.01f;
+    if (per_channel) wzp[size_t(j)] = RandomCode<TW>(rng);
+    wzp_codes[size_t(j)] = TW(wzp[size_t(j)]);
     bias[size_t(j)] = bias_dist(rng);
   }
   int64_t fan_in = 1;
@@ -439,8 +491,10 @@ void CheckQLinearConv(std::mt19937& rng, const ConvCase& c, bool per_channel) {
   KernelRun run;
   run.op = OpType::kQLinearConv;
   run.attributes = c.attributes;
-  run.inputs = {x, S(x_scale), S<TX>(TX(xzp)), w, F({m}, w_scale), S<TW>(TW(0)), S(y_scale),
-                S<TX>(yzp), Q<int32_t>({m}, bias)};
+  Tensor w_zp = per_channel ? Q<TW>({m}, wzp_codes) : S<TW>(wzp_codes[0]);
+  Tensor w_scales = per_channel ? F({m}, w_scale) : S(w_scale[0]);
+  run.inputs = {x,          S(x_scale), S<TX>(TX(xzp)),       w, w_scales, w_zp,
+                S(y_scale), S<TX>(yzp), Q<int32_t>({m}, bias)};
   auto y = RunAllPaths(run, 3);
   std::vector<int64_t> sums = NaiveConv(x, w, xzp, wzp, Geometry(c));
   const int64_t image = int64_t(sums.size()) / (c.x[0] * m);
@@ -459,14 +513,20 @@ TEST(QLinearConv, MatchesFloatCompositionWithinOneStep) {
     CheckQLinearConv<uint8_t, int8_t>(rng, c, true);
     CheckQLinearConv<uint8_t, uint8_t>(rng, c, false);
     CheckQLinearConv<int8_t, int8_t>(rng, c, true);
+    CheckQLinearConv<int8_t, uint8_t>(rng, c, false);
   }
 }
 
 TEST(QLinearConv, Errors) {
   KernelRun run;
   run.op = OpType::kQLinearConv;
-  run.inputs = {Q<uint8_t>({1, 4, 3, 3}, std::vector<uint8_t>(36, 1)), S(1.0f), S<uint8_t>(0),
-                Q<int8_t>({2, 2, 1, 1}, {1, 1, 1, 1}), F({3}, {1, 1, 1}), S<int8_t>(0), S(1.0f),
+  run.inputs = {Q<uint8_t>({1, 4, 3, 3}, std::vector<uint8_t>(36, 1)),
+                S(1.0f),
+                S<uint8_t>(0),
+                Q<int8_t>({2, 2, 1, 1}, {1, 1, 1, 1}),
+                F({3}, {1, 1, 1}),
+                S<int8_t>(0),
+                S(1.0f),
                 S<uint8_t>(0)};
   EXPECT_NE(MustFail(run).find("group 1 does not fit"), std::string::npos);
   run.attributes = {IntAttr("group", 2)};
@@ -482,6 +542,88 @@ TEST(QLinearConv, Errors) {
   run.inputs.pop_back();
   run.inputs[0] = Q<uint8_t>({4, 3, 3}, std::vector<uint8_t>(36, 1));
   EXPECT_NE(MustFail(run).find("rank"), std::string::npos);
+}
+
+// Hostile inputs: each must fail with a message naming the node, never crash.
+TEST(QuantizedKernels, BadInputsFailCleanly) {
+  auto u8 = [](Shape shape) { return Tensor(DataType::kUint8, std::move(shape)); };
+  auto i8 = [](Shape shape) { return Tensor(DataType::kInt8, std::move(shape)); };
+  std::vector<KernelRun> runs;
+  auto add = [&](OpType op, std::vector<Tensor> inputs, std::vector<Attribute> attrs = {}) {
+    KernelRun run;
+    run.op = op;
+    run.opset = GetOpInfo(op).domain[0] ? 1 : 13;
+    run.inputs = std::move(inputs);
+    run.attributes = std::move(attrs);
+    runs.push_back(run);
+  };
+  add(OpType::kMatMulInteger, {u8({}), u8({2})});               // rank 0
+  add(OpType::kMatMulInteger, {u8({2, 3, 4}), u8({5, 4, 2})});  // batch mismatch
+  add(OpType::kMatMulInteger, {u8({2, 3}), Tensor()});          // missing B
+  add(OpType::kQLinearMatMul, {u8({2, 3}), S(1.0f), S<uint8_t>(0), u8({3, 2}), Tensor(),
+                               S<uint8_t>(0), S(1.0f), S<uint8_t>(0)});  // missing b_scale
+  add(OpType::kQLinearMatMul, {u8({2, 3}), F({2}, {1, 1}), S<uint8_t>(0), u8({3, 2}), S(1.0f),
+                               S<uint8_t>(0), F({2}, {1, 1}), S<uint8_t>(0)});  // y_scale 1-D
+  add(OpType::kMsMatMulIntegerToFloat, {u8({2, 3}), i8({3, 2}), S(1.0f), S(1.0f), Tensor(),
+                                        Tensor(), F({3}, {1, 2, 3})});       // bias length
+  add(OpType::kMsDynamicQuantizeMatMul, {u8({2, 3}), i8({3, 2}), S(1.0f)});  // A not float
+  add(OpType::kConvInteger, {u8({1, 1, 2, 2}), u8({1, 1, 3, 3})});           // kernel > input
+  add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({1, 2, 3})});              // weight rank
+  add(OpType::kConvInteger,
+      {u8({1, 2, 4, 4}), u8({3, 2, 1, 1}), S<uint8_t>(0), Q<uint8_t>({2}, {0, 0})});  // w_zp length
+  add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({2, 2, 1, 1}), Q<uint8_t>({2}, {0, 0})});
+  add(OpType::kConvInteger, {u8({1, 2, 4, 4}), u8({2, 2, 1, 1})},
+      {IntsAttr("strides", {0, 1})});  // bad stride
+  add(OpType::kMsQLinearConcat, {S(1.0f), S<uint8_t>(0)}, {IntAttr("axis", 0)});
+  add(OpType::kMsQLinearConcat, {S(1.0f), S<uint8_t>(0), u8({2}), S(1.0f), S<uint8_t>(0)},
+      {IntAttr("axis", 1)});  // axis range
+  add(OpType::kMsQLinearAveragePool, {u8({1, 1, 4, 4}), S(1.0f), Tensor(), S(1.0f)});
+  add(OpType::kMsQLinearAveragePool, {u8({4, 4}), S(1.0f), Tensor(), S(1.0f)},
+      {IntsAttr("kernel_shape", {2})});
+  add(OpType::kMsQLinearGlobalAveragePool, {u8({4, 4}), S(1.0f), Tensor(), S(1.0f)});
+  add(OpType::kMsQLinearSigmoid, {u8({4}), S(1.0f), Tensor(), Tensor()});  // no Y_scale
+  add(OpType::kMsQLinearAdd,
+      {u8({2}), F({2}, {1, 2}), Tensor(), u8({2}), S(1.0f), Tensor(), S(1.0f)});  // A_scale 1-D
+  add(OpType::kDequantizeLinear, {u8({}), F({2}, {1, 2}), Q<uint8_t>({2}, {0, 0})});
+  add(OpType::kQuantizeLinear, {F({2}, {1, 2}), F({1, 2}, {1, 2})});  // 2-D scale
+  for (const KernelRun& run : runs) {
+    std::string message = MustFail(run);
+    EXPECT_NE(message.find("under_test"), std::string::npos)
+        << OpTypeName(run.op) << ": " << message;
+  }
+}
+
+TEST(QuantizedKernels, EmptyTensors) {
+  KernelRun run;
+  run.op = OpType::kQuantizeLinear;
+  run.inputs = {Tensor(DataType::kFloat32, {0, 3}), S(1.0f), S<int8_t>(0)};
+  EXPECT_EQ(MustRun(run)[0].shape(), (Shape{0, 3}));
+  run.op = OpType::kDynamicQuantizeLinear;
+  run.inputs = {Tensor(DataType::kFloat32, {0})};
+  run.num_outputs = 3;
+  EXPECT_EQ(MustRun(run)[2].data<uint8_t>()[0], 0);
+  run = KernelRun();
+  run.op = OpType::kQLinearConv;
+  run.inputs = {Tensor(DataType::kUint8, {0, 2, 3, 3}),
+                S(1.0f),
+                S<uint8_t>(0),
+                Tensor(DataType::kInt8, {4, 2, 1, 1}),
+                S(1.0f),
+                S<int8_t>(0),
+                S(1.0f),
+                S<uint8_t>(0)};
+  EXPECT_EQ(RunAllPaths(run, 3)[0].shape(), (Shape{0, 4, 3, 3}));
+  run = KernelRun();
+  run.op = OpType::kMsQLinearAdd;
+  run.opset = 1;
+  run.inputs = {Tensor(DataType::kUint8, {0, 4}),
+                S(1.0f),
+                Tensor(),
+                Tensor(DataType::kUint8, {4}),
+                S(1.0f),
+                Tensor(),
+                S(1.0f)};
+  EXPECT_EQ(MustRun(run)[0].shape(), (Shape{0, 4}));
 }
 
 }  // namespace

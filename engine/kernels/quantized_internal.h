@@ -5,10 +5,13 @@
 // - Quantize(x) = clamp(x / scale, qmin - zp, qmax - zp) (NaN -> qmin - zp), rounded half to
 //   even, plus zp.
 // - Requantize(acc) is the same with x / scale replaced by float(acc) * multiplier.
-// - Integer products are accumulated exactly in int32 on operands with the zero point already
-//   subtracted (int16 range), so every fast path equals its reference path bit for bit.
-// Float code that decides a rounding lives in portable functions only (never in the
-// target("avx2") clones), so no FMA contraction can change a result between machines.
+// - Integer sums are exact int32 (wrapping modulo 2^32 like ORT): either int16 products of
+//   operands with the zero point subtracted, or VNNI u8 x s8 products plus exact zero-point
+//   corrections, so every fast path equals its reference path bit for bit.
+// Float code that decides a rounding contains no a * b + c the compiler could fuse (where ORT
+// fuses, std::fma says so explicitly), so the portable, AVX2 and AVX512 builds round the same.
+// A -march=native build with GCC's default -ffp-contract=fast could fuse the mul+add of a few
+// epilogues (QLinearMul, MatMulIntegerToFloat) and move ties; -ffp-contract=off prevents it.
 #pragma once
 
 #include <cstdint>
@@ -48,31 +51,35 @@ inline T QuantizeValue(float x, float scale, int32_t zp) {
   return T(ClampRound(x / scale, float(kQMin<T> - zp), float(kQMax<T> - zp), zp));
 }
 
+// The span loops below have portable, AVX2 and AVX512 builds selected at run time
+// (quantized_math.cc). Instantiated for uint8_t, int8_t, uint16_t and int16_t.
+
 // y[i] = Quantize(x[i]) with one scale and zero point.
 template <typename T>
-void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zp, T* y) {
-  const float lo = float(kQMin<T> - zp), hi = float(kQMax<T> - zp);
-  for (int64_t i = 0; i < n; ++i) y[i] = T(ClampRound(x[i] / scale, lo, hi, zp));
-}
+void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zp, T* y);
 
-// y[i] = Requantize(acc[i] + bias) with one multiplier and zero point.
+// y[i] = Requantize(acc[i] + bias) with one multiplier and zero point (int32 wrap-around add).
 template <typename T>
 void RequantizeSpan(const int32_t* acc, int64_t n, int32_t bias, float multiplier, int32_t zp,
-                    T* y) {
-  const float lo = float(kQMin<T> - zp), hi = float(kQMax<T> - zp);
-  for (int64_t i = 0; i < n; ++i) {
-    // Wrapping add: int32 overflow is the model's problem, not undefined behaviour here.
-    int32_t sum = int32_t(uint32_t(acc[i]) + uint32_t(bias));
-    y[i] = T(ClampRound(float(sum) * multiplier, lo, hi, zp));
-  }
-}
+                    T* y);
+
+// y[i] = Requantize(acc[i]) with a multiplier per element (no bias).
+template <typename T>
+void RequantizeSpanPerElement(const int32_t* acc, const float* multipliers, int64_t n, int32_t zp,
+                              T* y);
+
+// y[i] = float(x[i] - zp) * scale (also instantiated for int32_t, with an int64 difference).
+template <typename T>
+void DequantizeSpan(const T* x, int64_t n, float scale, int32_t zp, float* y);
 
 // Calls fn(T{}) for the 8-bit quantized types; other dtypes are an error naming `what`.
 template <typename Fn>
 Status Dispatch8Bit(const Node& node, DataType type, const char* what, Fn&& fn) {
   switch (type) {
-    case DataType::kUint8: return fn(uint8_t{});
-    case DataType::kInt8: return fn(int8_t{});
+    case DataType::kUint8:
+      return fn(uint8_t{});
+    case DataType::kInt8:
+      return fn(int8_t{});
     default:
       return Unimplemented(node.Describe() + ": " + what + " dtype " + DataTypeName(type) +
                            " is not supported (expected uint8 or int8)");
@@ -83,10 +90,14 @@ Status Dispatch8Bit(const Node& node, DataType type, const char* what, Fn&& fn) 
 template <typename Fn>
 Status DispatchQuantType(const Node& node, DataType type, const char* what, Fn&& fn) {
   switch (type) {
-    case DataType::kUint8: return fn(uint8_t{});
-    case DataType::kInt8: return fn(int8_t{});
-    case DataType::kUint16: return fn(uint16_t{});
-    case DataType::kInt16: return fn(int16_t{});
+    case DataType::kUint8:
+      return fn(uint8_t{});
+    case DataType::kInt8:
+      return fn(int8_t{});
+    case DataType::kUint16:
+      return fn(uint16_t{});
+    case DataType::kInt16:
+      return fn(int16_t{});
     default:
       return Unimplemented(node.Describe() + ": " + what + " dtype " + DataTypeName(type) +
                            " is not supported (expected uint8, int8, uint16 or int16)");
@@ -109,6 +120,12 @@ StatusOr<float> ReadScalarScale(const Node& node, const Tensor& tensor, const ch
 // A scalar (or one-element) zero point of dtype data_type; 0 when absent.
 StatusOr<int32_t> ReadScalarZeroPoint(const Node& node, const Tensor* zp, DataType data_type,
                                       const char* what, const char* data_name);
+
+// Element i of an 8-bit code tensor (uint8 or int8) as int32.
+inline int32_t CodeAt(DataType type, const void* data, int64_t i) {
+  return type == DataType::kUint8 ? int32_t(static_cast<const uint8_t*>(data)[i])
+                                  : int32_t(static_cast<const int8_t*>(data)[i]);
+}
 
 // Input i or null when omitted.
 inline const Tensor* OptionalInput(const KernelContext& context, int i) {
@@ -144,6 +161,48 @@ void PackMinusZeroPoint(const T* src, int64_t rows, int64_t k, int64_t row_strid
     }
     for (int64_t i = k; i < kp; ++i) d[i] = 0;
   }
+}
+
+// --- Instruction set selection ---------------------------------------------------------------
+
+// Which integer GEMM the fast paths use: the portable int16 loop, its AVX2 build, or the
+// AVX512-VNNI u8 x s8 kernel. All give identical results; kAuto picks the best supported.
+enum class GemmIsa { kAuto, kPortable, kAvx2, kVnni };
+bool IsaSupported(GemmIsa isa);
+GemmIsa ActiveGemmIsa();
+// Tests force each supported path in turn (kAuto restores detection). Not thread-safe.
+void SetGemmIsaForTesting(GemmIsa isa);
+
+// --- AVX512-VNNI u8 x s8 GEMM (quantized_vnni.cc) ------------------------------------------
+
+// c[j * ldc + (i - i0)] = sum_k (zu[k][i] - z0[i]) * (rs[j][k] - r0[j]) for rows j < rows and
+// columns i in [i0, i0 + count), computed as the vpdpbusd sum of zu * rs minus r0[j] * tz[i]
+// minus z0[i] * sr[j] (modulo 2^32, like every int32 sum here). zu (u8) and rs (s8) are the
+// codes with the sign bit flipped where needed (ZOffset, ROffset).
+struct VnniGemm {
+  const uint8_t* z = nullptr;  // [kp / 4][nz][4]: bytes k..k+3 of column i at (k / 4 * nz + i) * 4
+  int64_t nz = 0;              // columns in the panel: a multiple of 32, padding readable
+  const int8_t* r = nullptr;   // rows of kp bytes, row stride ldr
+  int64_t ldr = 0;
+  int64_t kp = 0;               // a multiple of 4; bytes past the true k are 0 in z and r
+  const int32_t* tz = nullptr;  // [nz]: sum_k zu[k][i] - k * z0[i]  (true k)
+  const int32_t* z0 = nullptr;  // [nz]
+  const int32_t* r0 = nullptr;  // [rows]
+  const int32_t* sr = nullptr;  // [rows]: sum_k rs[j][k]
+};
+bool HasVnni();
+void RunVnniGemm(const VnniGemm& g, int64_t rows, int64_t i0, int64_t count, int32_t* c,
+                 int64_t ldc);
+// sums[i] = bias + sum over the panel's kp bytes of column i (nz a multiple of 16).
+void VnniColumnSums(const uint8_t* z, int64_t nz, int64_t kp, int32_t bias, int32_t* sums);
+// out[i] = s[0][i] | s[1][i] << 8 | s[2][i] << 16 | s[3][i] << 24 for i < count (AVX512BW).
+void InterleaveBytes4(const uint8_t* const* s, int64_t count, uint32_t* out);
+// zu = code + ZOffset(type) for the u8 operand (128 for int8 codes); rs = code - ROffset(type)
+// for the s8 operand (128 for uint8 codes). Both amount to flipping the sign bit.
+inline int32_t ZOffset(DataType type) { return type == DataType::kInt8 ? 128 : 0; }
+inline int32_t ROffset(DataType type) { return type == DataType::kUint8 ? 128 : 0; }
+inline int64_t PadTo(int64_t v, int64_t multiple) {
+  return (v + multiple - 1) / multiple * multiple;
 }
 
 // --- Registration of the kernel groups (one file each) --------------------------------------

@@ -3,6 +3,8 @@
 //
 // Zero points and scales of A may be per tensor or per row (shape [M] or [..., M, 1]); those
 // of B per tensor or per column ([N] or [..., 1, N]). Batch dims broadcast like MatMul.
+#include "engine/kernels/quantized_matmul.h"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "engine/kernels/kernel_util.h"
-#include "engine/kernels/quantized_internal.h"
 
 namespace shrink::engine::quant {
 namespace {
@@ -23,30 +24,23 @@ struct InputMap {
 };
 InputMap InputsOf(MatMulKind kind) {
   switch (kind) {
-    case MatMulKind::kInteger: return {0, 1, -1, 2, -1, 3, -1, -1, -1};
-    case MatMulKind::kQLinear: return {0, 3, 1, 2, 4, 5, 6, 7, -1};
-    case MatMulKind::kIntegerToFloat: return {0, 1, 2, 4, 3, 5, -1, -1, 6};
-    case MatMulKind::kDynamicQuantize: return {0, 1, -1, -1, 2, 3, -1, -1, 4};
+    case MatMulKind::kInteger:
+      return {0, 1, -1, 2, -1, 3, -1, -1, -1};
+    case MatMulKind::kQLinear:
+      return {0, 3, 1, 2, 4, 5, 6, 7, -1};
+    case MatMulKind::kIntegerToFloat:
+      return {0, 1, 2, 4, 3, 5, -1, -1, 6};
+    case MatMulKind::kDynamicQuantize:
+      return {0, 1, -1, -1, 2, 3, -1, -1, 4};
   }
   return {};
 }
 
-// A batched matmul after broadcasting. When B is a single matrix, A's batch dims are folded
-// into M (one batch), so per-row tables indexed [a_batch * M + m] stay valid.
-struct Plan {
-  Shape out_shape;
-  int64_t m = 0, n = 0, k = 0;
-  int64_t batches = 1;
-  std::vector<int64_t> a_batch, b_batch;  // per output batch: batch index into A and into B
-  Shape a_batch_shape, b_batch_shape;
-  int64_t a_batches = 1, b_batches = 1;
-};
-
-StatusOr<Plan> MakePlan(const Node& node, const Shape& a_in, const Shape& b_in) {
+StatusOr<MatMulPlan> MakeMatMulPlan(const Node& node, const Shape& a_in, const Shape& b_in) {
   if (a_in.empty() || b_in.empty()) return KernelError(node, "inputs must have rank >= 1");
   Shape a = a_in.size() == 1 ? Shape{1, a_in[0]} : a_in;
   Shape b = b_in.size() == 1 ? Shape{b_in[0], 1} : b_in;
-  Plan p;
+  MatMulPlan p;
   p.m = a[a.size() - 2];
   p.k = a.back();
   p.n = b.back();
@@ -128,7 +122,7 @@ StatusOr<std::vector<V>> Expand(const Node& node, const std::vector<V>& values, 
 
 // Shape of an A-side (row) parameter as broadcast against [a_batch..., M, 1]; a 1-D [M] is
 // read as per-row.
-Shape RowTarget(const Plan& p, int64_t m_unfolded) {
+Shape RowTarget(const MatMulPlan& p, int64_t m_unfolded) {
   Shape t = p.a_batch_shape;
   t.push_back(m_unfolded);
   t.push_back(1);
@@ -138,64 +132,53 @@ Shape RowParamShape(const Tensor& t, int64_t m_unfolded) {
   if (t.rank() == 1 && t.dim(0) == m_unfolded) return {m_unfolded, 1};
   return t.shape();
 }
-Shape ColTarget(const Plan& p) {
+Shape ColTarget(const MatMulPlan& p) {
   Shape t = p.b_batch_shape;
   t.push_back(1);
   t.push_back(p.n);
   return t;
 }
 
-// Everything the integer core and the epilogues need, as flat per-(batch, row/col) tables.
-struct Operands {
-  DataType a_type = DataType::kUndefined, b_type = DataType::kUndefined;
-  const void* a = nullptr;
-  const void* b = nullptr;
-  std::vector<int32_t> a_zp, b_zp;        // [a_batches * M], [b_batches * N]
-  std::vector<float> a_scale, b_scale;    // same layout (empty for MatMulInteger)
-  float y_scale = 1.0f;
-  int32_t y_zp = 0;
-  DataType y_type = DataType::kInt32;
-  std::vector<float> bias;                // [N] or empty
-};
-
-void PackRows(DataType type, const void* src, int64_t rows, int64_t k, int64_t row_stride,
-              int64_t col_stride, const int32_t* zp, int16_t* dst, int64_t kp) {
-  if (type == DataType::kUint8) {
-    PackMinusZeroPoint(static_cast<const uint8_t*>(src), rows, k, row_stride, col_stride, zp, 1,
-                       dst, kp);
-  } else {
-    PackMinusZeroPoint(static_cast<const int8_t*>(src), rows, k, row_stride, col_stride, zp, 1,
-                       dst, kp);
-  }
-}
-
-int32_t Element(DataType type, const void* data, int64_t i) {
-  return type == DataType::kUint8 ? int32_t(static_cast<const uint8_t*>(data)[i])
-                                  : int32_t(static_cast<const int8_t*>(data)[i]);
-}
-
-// Writes rows [m0, m0 + rows) x columns [n0, n0 + cols) of output batch `batch` from the int32
-// sums c (row stride cols).
-using Epilogue = std::function<void(int64_t batch, int64_t m0, int64_t rows, int64_t n0,
-                                    int64_t cols, const int32_t* c)>;
-
 class IntegerMatMulKernel : public OpKernel {
  public:
   IntegerMatMulKernel(MatMulKind kind, const KernelConfig& config)
-      : kind_(kind), reference_(config.reference) {}
+      : kind_(kind), reference_(config.reference) {
+    // B (with its zero point) known before the run is packed once, on first use.
+    const InputMap in = InputsOf(kind);
+    auto constant = [&](int i) {
+      return i >= 0 && i < int(config.constant_inputs.size()) && config.constant_inputs[size_t(i)];
+    };
+    constant_b_ = constant(in.b) && (!config.node.HasInput(in.b_zp) || constant(in.b_zp));
+  }
 
   Status Compute(KernelContext& context) override;
 
  private:
-  Status ReadOperands(KernelContext& context, const Plan& plan, Tensor* a_quantized,
-                      Operands* ops) const;
-  Status Run(KernelContext& context, const Plan& plan, const Operands& ops,
-             const Epilogue& epilogue) const;
-  void RunReference(const Plan& plan, const Operands& ops, const Epilogue& epilogue) const;
+  Status ReadMatMulOperands(KernelContext& context, const MatMulPlan& plan, Tensor* a_quantized,
+                            MatMulOperands* ops) const;
+  void Run(const ThreadPool& pool, const MatMulPlan& plan, const MatMulOperands& ops,
+           const MatMulEpilogue& epilogue);
+  void RunReference(const MatMulPlan& plan, const MatMulOperands& ops,
+                    const MatMulEpilogue& epilogue) const;
 
   MatMulKind kind_;
   bool reference_;
+  bool constant_b_ = false;
+  PackedB packed_b_;
 };
+
+void IntegerMatMulKernel::Run(const ThreadPool& pool, const MatMulPlan& plan,
+                              const MatMulOperands& ops, const MatMulEpilogue& epilogue) {
+  const bool vnni = ActiveGemmIsa() == GemmIsa::kVnni;
+  PackedB local;
+  PackedB* packed = constant_b_ ? &packed_b_ : &local;
+  if (!constant_b_ || !packed->Matches(plan, ops, vnni)) PackB(plan, ops, vnni, packed);
+  if (vnni) {
+    RunMatMulVnni(plan, ops, *packed, pool, epilogue);
+  } else {
+    RunMatMulS16(plan, ops, *packed, pool, epilogue);
+  }
+}
 
 // A float tensor quantized to uint8 the way ORT's DynamicQuantizeMatMul does it (scale 1 for
 // an all-zero input), so the integer product matches ORT exactly.
@@ -213,16 +196,16 @@ Tensor DynamicQuantize(const Tensor& a, float* scale, int32_t* zp) {
   return q;
 }
 
-Status IntegerMatMulKernel::ReadOperands(KernelContext& context, const Plan& plan,
-                                         Tensor* a_quantized, Operands* ops) const {
+Status IntegerMatMulKernel::ReadMatMulOperands(KernelContext& context, const MatMulPlan& plan,
+                                               Tensor* a_quantized, MatMulOperands* ops) const {
   const Node& node = context.node;
   const InputMap in = InputsOf(kind_);
   const Tensor& a = context.input(in.a);
   const Tensor& b = context.input(in.b);
   int64_t m_unfolded = a.rank() == 1 ? 1 : a.dim(a.rank() - 2);
   Shape row_target = RowTarget(plan, m_unfolded), col_target = ColTarget(plan);
-  auto read_zp = [&](int index, DataType type, const char* what, const char* data_name,
-                     bool row, std::vector<int32_t>* out) -> Status {
+  auto read_zp = [&](int index, DataType type, const char* what, const char* data_name, bool row,
+                     std::vector<int32_t>* out) -> Status {
     const Tensor* t = index >= 0 ? OptionalInput(context, index) : nullptr;
     if (t == nullptr) {
       out->assign(1, 0);
@@ -265,9 +248,10 @@ Status IntegerMatMulKernel::ReadOperands(KernelContext& context, const Plan& pla
     ASSIGN_OR_RETURN(ops->y_scale, ReadScalarScale(node, context.input(in.y_scale), "y_scale"));
     const Tensor* y_zp = OptionalInput(context, in.y_zp);
     ops->y_type = y_zp ? y_zp->dtype() : a.dtype();
-    RETURN_IF_ERROR(Dispatch8Bit(node, ops->y_type, "y_zero_point", [](auto) { return OkStatus(); }));
-    ASSIGN_OR_RETURN(ops->y_zp, ReadScalarZeroPoint(node, y_zp, ops->y_type, "y_zero_point",
-                                                    "y_zero_point"));
+    RETURN_IF_ERROR(
+        Dispatch8Bit(node, ops->y_type, "y_zero_point", [](auto) { return OkStatus(); }));
+    ASSIGN_OR_RETURN(ops->y_zp,
+                     ReadScalarZeroPoint(node, y_zp, ops->y_type, "y_zero_point", "y_zero_point"));
   }
   if (in.bias >= 0 && context.has_input(in.bias)) {
     const Tensor& bias = context.input(in.bias);
@@ -280,51 +264,9 @@ Status IntegerMatMulKernel::ReadOperands(KernelContext& context, const Plan& pla
   return OkStatus();
 }
 
-
-Status IntegerMatMulKernel::Run(KernelContext& context, const Plan& plan, const Operands& ops,
-                                const Epilogue& epilogue) const {
-  const int64_t m = plan.m, n = plan.n, k = plan.k, kp = PadK(k);
-  // B^T panels (zero point subtracted), one per distinct B batch used.
-  std::vector<int16_t> b_panels(static_cast<size_t>(plan.b_batches * n * kp));
-  for (int64_t ib = 0; ib < plan.b_batches; ++ib) {
-    const void* b = static_cast<const char*>(ops.b) + ib * k * n;  // 1-byte elements
-    PackRows(ops.b_type, b, n, k, 1, n, ops.b_zp.data() + ib * n, b_panels.data() + ib * n * kp,
-             kp);
-  }
-  // Work units: (batch, row block, column block); columns are split only when rows are few.
-  const int64_t threads = context.pool.num_threads();
-  const int64_t mc = std::min<int64_t>(m, 32);
-  const int64_t row_blocks = (m + mc - 1) / mc;
-  int64_t nc = n;
-  if (plan.batches * row_blocks < 2 * threads && n >= 64) {
-    nc = std::max<int64_t>(16, (n + 2 * threads - 1) / (2 * threads));
-    nc = (nc + 3) / 4 * 4;
-  }
-  const int64_t col_blocks = (n + nc - 1) / nc;
-  const int64_t units = plan.batches * row_blocks * col_blocks;
-  const int64_t work_per_unit = mc * nc * kp;
-  context.pool.ParallelFor(units, work_per_unit >= (1 << 16) ? 1 : units, [&](int64_t u0, int64_t u1) {
-    std::vector<int16_t> a_panel(static_cast<size_t>(mc * kp));
-    std::vector<int32_t> c(static_cast<size_t>(mc * nc));
-    for (int64_t u = u0; u < u1; ++u) {
-      const int64_t batch = u / (row_blocks * col_blocks);
-      const int64_t rb = (u / col_blocks) % row_blocks, cb = u % col_blocks;
-      const int64_t m0 = rb * mc, rows = std::min(mc, m - m0);
-      const int64_t n0 = cb * nc, cols = std::min(nc, n - n0);
-      const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
-      const void* a = static_cast<const char*>(ops.a) + (ia * m + m0) * k;
-      PackRows(ops.a_type, a, rows, k, k, 1, ops.a_zp.data() + ia * m + m0, a_panel.data(), kp);
-      DotGemmS16(a_panel.data(), b_panels.data() + (ib * n + n0) * kp, rows, cols, kp, c.data(),
-                 cols, 1, /*reference=*/false);
-      epilogue(batch, m0, rows, n0, cols, c.data());
-    }
-  });
-  return OkStatus();
-}
-
 // The oracle: sums straight from the inputs, no packing, tiling or threads.
-void IntegerMatMulKernel::RunReference(const Plan& plan, const Operands& ops,
-                                       const Epilogue& epilogue) const {
+void IntegerMatMulKernel::RunReference(const MatMulPlan& plan, const MatMulOperands& ops,
+                                       const MatMulEpilogue& epilogue) const {
   const int64_t m = plan.m, n = plan.n, k = plan.k;
   std::vector<int32_t> c(static_cast<size_t>(n));
   for (int64_t batch = 0; batch < plan.batches; ++batch) {
@@ -333,8 +275,10 @@ void IntegerMatMulKernel::RunReference(const Plan& plan, const Operands& ops,
       for (int64_t j = 0; j < n; ++j) {
         int64_t sum = 0;
         for (int64_t p = 0; p < k; ++p) {
-          int64_t av = Element(ops.a_type, ops.a, (ia * m + i) * k + p) - ops.a_zp[size_t(ia * m + i)];
-          int64_t bv = Element(ops.b_type, ops.b, (ib * k + p) * n + j) - ops.b_zp[size_t(ib * n + j)];
+          int64_t av =
+              CodeAt(ops.a_type, ops.a, (ia * m + i) * k + p) - ops.a_zp[size_t(ia * m + i)];
+          int64_t bv =
+              CodeAt(ops.b_type, ops.b, (ib * k + p) * n + j) - ops.b_zp[size_t(ib * n + j)];
           sum += av * bv;
         }
         c[size_t(j)] = int32_t(uint32_t(uint64_t(sum)));
@@ -346,7 +290,7 @@ void IntegerMatMulKernel::RunReference(const Plan& plan, const Operands& ops,
 
 // Requantizes int32 sums to T: y = sat(round(acc * (a_scale * b_scale) / y_scale) + y_zp).
 template <typename T>
-Epilogue QLinearEpilogue(const Plan& plan, const Operands& ops, Tensor* y) {
+MatMulEpilogue QLinearEpilogue(const MatMulPlan& plan, const MatMulOperands& ops, Tensor* y) {
   const int64_t m = plan.m, n = plan.n;
   // With one A scale (the usual case) the multipliers depend on the column only.
   const bool a_uniform = std::all_of(ops.a_scale.begin(), ops.a_scale.end(),
@@ -358,10 +302,8 @@ Epilogue QLinearEpilogue(const Plan& plan, const Operands& ops, Tensor* y) {
   }
   T* out = y->data<T>();
   return [&plan, &ops, out, m, n, a_uniform, col_mult](int64_t batch, int64_t m0, int64_t rows,
-                                                       int64_t n0, int64_t cols,
-                                                       const int32_t* c) {
+                                                       int64_t n0, int64_t cols, const int32_t* c) {
     const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
-    const float lo = float(kQMin<T> - ops.y_zp), hi = float(kQMax<T> - ops.y_zp);
     std::vector<float> row_mult;
     for (int64_t i = 0; i < rows; ++i) {
       const float* mult = col_mult->data() + ib * n + n0;
@@ -373,21 +315,18 @@ Epilogue QLinearEpilogue(const Plan& plan, const Operands& ops, Tensor* y) {
         }
         mult = row_mult.data();
       }
-      T* row = out + (batch * m + m0 + i) * n + n0;
-      const int32_t* acc = c + i * cols;
-      for (int64_t j = 0; j < cols; ++j) {
-        row[j] = T(ClampRound(float(acc[j]) * mult[j], lo, hi, ops.y_zp));
-      }
+      RequantizeSpanPerElement<T>(c + i * cols, mult, cols, ops.y_zp,
+                                  out + (batch * m + m0 + i) * n + n0);
     }
   };
 }
 
 // y = float(acc) * (a_scale * b_scale) + bias, in ORT's order (no fused multiply-add).
-Epilogue ToFloatEpilogue(const Plan& plan, const Operands& ops, Tensor* y) {
+MatMulEpilogue ToFloatEpilogue(const MatMulPlan& plan, const MatMulOperands& ops, Tensor* y) {
   const int64_t m = plan.m, n = plan.n;
   float* out = y->data<float>();
-  return [&plan, &ops, out, m, n](int64_t batch, int64_t m0, int64_t rows, int64_t n0,
-                                  int64_t cols, const int32_t* c) {
+  return [&plan, &ops, out, m, n](int64_t batch, int64_t m0, int64_t rows, int64_t n0, int64_t cols,
+                                  const int32_t* c) {
     const int64_t ia = plan.a_batch[size_t(batch)], ib = plan.b_batch[size_t(batch)];
     const float* b_scale = ops.b_scale.data() + ib * n + n0;
     for (int64_t i = 0; i < rows; ++i) {
@@ -402,7 +341,7 @@ Epilogue ToFloatEpilogue(const Plan& plan, const Operands& ops, Tensor* y) {
   };
 }
 
-Epilogue IntegerEpilogue(const Plan& plan, Tensor* y) {
+MatMulEpilogue IntegerEpilogue(const MatMulPlan& plan, Tensor* y) {
   const int64_t m = plan.m, n = plan.n;
   int32_t* out = y->data<int32_t>();
   return [out, m, n](int64_t batch, int64_t m0, int64_t rows, int64_t n0, int64_t cols,
@@ -423,16 +362,16 @@ Status IntegerMatMulKernel::Compute(KernelContext& context) {
       return KernelError(node, "required input " + std::to_string(required) + " is missing");
     }
   }
-  ASSIGN_OR_RETURN(Plan plan,
-                   MakePlan(node, context.input(in.a).shape(), context.input(in.b).shape()));
+  ASSIGN_OR_RETURN(MatMulPlan plan,
+                   MakeMatMulPlan(node, context.input(in.a).shape(), context.input(in.b).shape()));
   Tensor a_quantized;
-  Operands ops;
-  RETURN_IF_ERROR(ReadOperands(context, plan, &a_quantized, &ops));
+  MatMulOperands ops;
+  RETURN_IF_ERROR(ReadMatMulOperands(context, plan, &a_quantized, &ops));
   DataType out_type = kind_ == MatMulKind::kInteger   ? DataType::kInt32
                       : kind_ == MatMulKind::kQLinear ? ops.y_type
                                                       : DataType::kFloat32;
   ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(out_type, plan.out_shape));
-  Epilogue epilogue;
+  MatMulEpilogue epilogue;
   if (kind_ == MatMulKind::kInteger) {
     epilogue = IntegerEpilogue(plan, &y);
   } else if (kind_ == MatMulKind::kQLinear) {
@@ -445,7 +384,7 @@ Status IntegerMatMulKernel::Compute(KernelContext& context) {
     if (reference_) {
       RunReference(plan, ops, epilogue);
     } else {
-      RETURN_IF_ERROR(Run(context, plan, ops, epilogue));
+      Run(context.pool, plan, ops, epilogue);
     }
   }
   context.output(0) = std::move(y);

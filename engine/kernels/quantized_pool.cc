@@ -67,20 +67,22 @@ Shape OutputShape(const PoolLayout& l, const Shape& spatial) {
 }
 
 template <typename T>
-void GlobalPool(const PoolLayout& l, const PoolQuant& q, const T* x, T* y,
-                const ThreadPool& pool) {
+void GlobalPool(const PoolLayout& l, const PoolQuant& q, const T* x, T* y, const ThreadPool& pool) {
   const float multiplier = q.x_scale / (q.y_scale * float(l.image));
   const int32_t bias = int32_t(uint32_t(-q.x_zp) * uint32_t(l.image));  // -x_zp * image
   if (!l.channels_last) {
-    pool.ParallelFor(l.batch * l.channels, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, l.image)),
-                     [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const T* src = x + i * l.image;
-        int32_t sum = 0;
-        for (int64_t j = 0; j < l.image; ++j) sum += int32_t(src[j]);
-        RequantizeSpan<T>(&sum, 1, bias, multiplier, q.y_zp, y + i);
-      }
-    });
+    pool.ParallelFor(
+        l.batch * l.channels, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, l.image)),
+        [&](int64_t begin, int64_t end) {
+          std::vector<int32_t> sums(static_cast<size_t>(end - begin));
+          for (int64_t i = begin; i < end; ++i) {
+            const T* src = x + i * l.image;
+            int32_t sum = 0;
+            for (int64_t j = 0; j < l.image; ++j) sum += int32_t(src[j]);
+            sums[size_t(i - begin)] = sum;
+          }
+          RequantizeSpan<T>(sums.data(), end - begin, bias, multiplier, q.y_zp, y + begin);
+        });
     return;
   }
   pool.ParallelFor(l.batch, 1, [&](int64_t begin, int64_t end) {
@@ -89,7 +91,8 @@ void GlobalPool(const PoolLayout& l, const PoolQuant& q, const T* x, T* y,
       std::fill(sums.begin(), sums.end(), 0);
       const T* src = x + n * l.image * l.channels;
       for (int64_t j = 0; j < l.image; ++j) {
-        for (int64_t c = 0; c < l.channels; ++c) sums[size_t(c)] += int32_t(src[j * l.channels + c]);
+        for (int64_t c = 0; c < l.channels; ++c)
+          sums[size_t(c)] += int32_t(src[j * l.channels + c]);
       }
       RequantizeSpan<T>(sums.data(), l.channels, bias, multiplier, q.y_zp, y + n * l.channels);
     }
@@ -103,7 +106,8 @@ Status QLinearGlobalAveragePool(KernelContext& context) {
   ASSIGN_OR_RETURN(PoolLayout l, ReadLayout(node, x));
   return Dispatch8Bit(node, x.dtype(), "input X", [&](auto tag) -> Status {
     using T = decltype(tag);
-    ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(x.dtype(), OutputShape(l, Shape(l.spatial.size(), 1))));
+    ASSIGN_OR_RETURN(Tensor y,
+                     Tensor::Allocate(x.dtype(), OutputShape(l, Shape(l.spatial.size(), 1))));
     if (l.image > 0) GlobalPool<T>(l, q, x.data<T>(), y.data<T>(), context.pool);
     context.output(0) = std::move(y);
     return OkStatus();

@@ -12,7 +12,9 @@
 namespace shrink::engine::testing {
 namespace {
 
-Tensor F(Shape shape, std::vector<float> v) { return Tensor::FromVector<float>(std::move(shape), v); }
+Tensor F(Shape shape, std::vector<float> v) {
+  return Tensor::FromVector<float>(std::move(shape), v);
+}
 template <typename T>
 Tensor Q(Shape shape, std::vector<T> v) {
   return Tensor::FromVector<T>(std::move(shape), v);
@@ -72,8 +74,8 @@ TEST(QuantizeLinear, MissingZeroPointMeansUint8) {
 TEST(QuantizeLinear, PerAxisWithNegativeAxis) {
   // x [2, 3, 2], axis -2 (= 1): one scale and zero point per middle index.
   std::vector<float> xs = {0, 1, 2, 3, 4, 5, -6, -7, 8, 9, 10, 11};
-  KernelRun run = Quantize(F({2, 3, 2}, xs), F({3}, {1.0f, 2.0f, 4.0f}),
-                           Q<int8_t>({3}, {0, 10, -10}));
+  KernelRun run =
+      Quantize(F({2, 3, 2}, xs), F({3}, {1.0f, 2.0f, 4.0f}), Q<int8_t>({3}, {0, 10, -10}));
   run.attributes = {IntAttr("axis", -2)};
   auto y = MustRun(run);
   // channel 0: x / 1 + 0; channel 1: x / 2 + 10; channel 2: x / 4 - 10 (ties to even).
@@ -147,8 +149,8 @@ TEST(DequantizeLinear, EveryInputType) {
 }
 
 TEST(DequantizeLinear, PerAxisAndHalfScale) {
-  KernelRun run = Dequantize(Q<int8_t>({2, 2}, {1, 2, 3, 4}), F({2}, {1.0f, 10.0f}),
-                             Q<int8_t>({2}, {1, 0}));
+  KernelRun run =
+      Dequantize(Q<int8_t>({2, 2}, {1, 2, 3, 4}), F({2}, {1.0f, 10.0f}), Q<int8_t>({2}, {1, 0}));
   run.attributes = {IntAttr("axis", -1)};
   auto y = MustRun(run);
   EXPECT_EQ(Values<float>(y[0]), (std::vector<float>{0.0f, 20.0f, 2.0f, 40.0f}));
@@ -171,8 +173,8 @@ TEST(QuantizeDequantize, RoundTripWithinHalfStep) {
   std::mt19937 rng(7);
   Tensor x = RandomFloats(rng, {4, 5, 6}, -3.0f, 3.0f);
   const float scale = 0.0173f;
-  KernelRun run = Quantize(x, F({5}, {scale, scale, scale, scale, scale}),
-                           Q<int8_t>({5}, {0, 3, -3, 17, -40}));
+  KernelRun run =
+      Quantize(x, F({5}, {scale, scale, scale, scale, scale}), Q<int8_t>({5}, {0, 3, -3, 17, -40}));
   run.attributes = {IntAttr("axis", 1)};
   auto q = MustRun(run);
   KernelRun back = Dequantize(q[0], run.inputs[1], run.inputs[2]);
@@ -187,6 +189,23 @@ TEST(QuantizeDequantize, RoundTripWithinHalfStep) {
     // rounding of the division and the product, far below that).
     EXPECT_NEAR(y[0].data<float>()[i], clamped, scale * 0.5f * 1.0001f) << i;
   }
+}
+
+// Every build of the span loops (portable, AVX2, AVX512) must give the same bits, including
+// the loop tails (sizes not a multiple of any vector width) and NaN / out-of-range inputs.
+TEST(QuantizeDequantize, EveryInstructionSetAgrees) {
+  std::mt19937 rng(13);
+  Tensor x = RandomFloats(rng, {3, 1031}, -300.0f, 300.0f);
+  x.data<float>()[5] = std::numeric_limits<float>::quiet_NaN();
+  x.data<float>()[6] = std::numeric_limits<float>::infinity();
+  for (int64_t i = 7; i < 200; ++i) x.data<float>()[i] = float(i - 100) * 0.5f;  // ties
+  MustRunEveryIsa(Quantize(x, S(0.5f), S<uint8_t>(3)));
+  MustRunEveryIsa(Quantize(x, S(0.5f), S<int8_t>(-3)));
+  MustRunEveryIsa(Quantize(x, S(0.01f), S<int16_t>(7)));
+  MustRunEveryIsa(Quantize(x, S(0.01f), S<uint16_t>(700)));
+  MustRunEveryIsa(Dequantize(RandomCodes<uint8_t>(rng, {2, 1031}), S(0.37f), S<uint8_t>(9)));
+  MustRunEveryIsa(Dequantize(RandomCodes<int16_t>(rng, {2, 1031}), S(0.37f), S<int16_t>(9)));
+  MustRunEveryIsa(Dequantize(RandomCodes<int32_t>(rng, {2, 1031}), S(0.37f)));
 }
 
 // --- DynamicQuantizeLinear --------------------------------------------------------------
@@ -229,8 +248,8 @@ KernelRun Binary(OpType op, Tensor a, float as, Tensor az, Tensor b, float bs, T
   KernelRun run;
   run.op = op;
   run.opset = 1;
-  run.inputs = {std::move(a), S(as), std::move(az), std::move(b), S(bs), std::move(bz), S(cs),
-                std::move(cz)};
+  run.inputs = {std::move(a), S(as),         std::move(az), std::move(b),
+                S(bs),        std::move(bz), S(cs),         std::move(cz)};
   return run;
 }
 
@@ -238,9 +257,9 @@ TEST(QLinearAdd, HandComputedWithTies) {
   // a: scale 0.5, zp 10 -> {0, 0.5, 1, 2}; b: scale 0.25, zp 0 -> {0, 0.5, 0.25, 1}.
   // sum {0, 1, 1.25, 3} / 0.5 = {0, 2, 2.5, 6}. Like ORT, QLinearAdd adds the output zero point
   // before rounding: 2.5 + 5 = 7.5 -> 8 (QuantizeLinear would give 2 + 5 = 7).
-  auto y = MustRun(Binary(OpType::kMsQLinearAdd, Q<uint8_t>({4}, {10, 11, 12, 14}), 0.5f,
-                          S<uint8_t>(10), Q<uint8_t>({4}, {0, 2, 1, 4}), 0.25f, S<uint8_t>(0),
-                          0.5f, S<uint8_t>(5)));
+  auto y =
+      MustRun(Binary(OpType::kMsQLinearAdd, Q<uint8_t>({4}, {10, 11, 12, 14}), 0.5f, S<uint8_t>(10),
+                     Q<uint8_t>({4}, {0, 2, 1, 4}), 0.25f, S<uint8_t>(0), 0.5f, S<uint8_t>(5)));
   EXPECT_EQ(Values<uint8_t>(y[0]), (std::vector<uint8_t>{5, 7, 8, 11}));
   // Saturation at both ends (int8).
   y = MustRun(Binary(OpType::kMsQLinearAdd, Q<int8_t>({2}, {127, -128}), 1.0f, S<int8_t>(0),
@@ -251,9 +270,8 @@ TEST(QLinearAdd, HandComputedWithTies) {
 TEST(QLinearMul, HandComputedWithTies) {
   // (a - 2) * (b - 1) * (0.5 * 0.5) / 1: {1*3, 2*2, 3*1, -1*5} * 0.25 = {0.75, 1, 0.75, -1.25}
   // -> {1, 1, 1, -1}; + zp 3.
-  auto y = MustRun(Binary(OpType::kMsQLinearMul, Q<int8_t>({4}, {3, 4, 5, 1}), 0.5f,
-                          S<int8_t>(2), Q<int8_t>({4}, {4, 3, 2, 6}), 0.5f, S<int8_t>(1), 1.0f,
-                          S<int8_t>(3)));
+  auto y = MustRun(Binary(OpType::kMsQLinearMul, Q<int8_t>({4}, {3, 4, 5, 1}), 0.5f, S<int8_t>(2),
+                          Q<int8_t>({4}, {4, 3, 2, 6}), 0.5f, S<int8_t>(1), 1.0f, S<int8_t>(3)));
   EXPECT_EQ(Values<int8_t>(y[0]), (std::vector<int8_t>{4, 4, 4, 2}));
   // 2.5 * 1 -> 2 and 3.5 -> 4 (ties to even).
   y = MustRun(Binary(OpType::kMsQLinearMul, Q<uint8_t>({2}, {5, 7}), 0.5f, S<uint8_t>(0),
@@ -267,14 +285,14 @@ TEST(QLinearMul, HandComputedWithTies) {
 TEST(QLinearBinary, MatchesFloatCompositionWithinOneStep) {
   std::mt19937 rng(11);
   const std::vector<std::pair<Shape, Shape>> shapes = {
-      {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{1}, {2, 5}}, {{3, 1, 5}, {1, 4, 1}},
-      {{2, 16, 9}, {2, 16, 1}}, {{}, {7}}, {{40000}, {40000}}};
+      {{2, 3, 4}, {2, 3, 4}},   {{2, 3, 4}, {4}}, {{1}, {2, 5}},     {{3, 1, 5}, {1, 4, 1}},
+      {{2, 16, 9}, {2, 16, 1}}, {{}, {7}},        {{40000}, {40000}}};
   for (OpType op : {OpType::kMsQLinearAdd, OpType::kMsQLinearMul}) {
     for (const auto& [sa, sb] : shapes) {
       Tensor a = RandomCodes<uint8_t>(rng, sa), b = RandomCodes<uint8_t>(rng, sb);
       const float as = 0.031f, bs = 0.017f, cs = op == OpType::kMsQLinearAdd ? 0.04f : 0.09f;
       const uint8_t az = 120, bz = 133, cz = 128;
-      auto y = MustRun(Binary(op, a, as, S(az), b, bs, S(bz), cs, S(cz)));
+      auto y = MustRunEveryIsa(Binary(op, a, as, S(az), b, bs, S(bz), cs, S(cz)));
       auto shape = BroadcastShapes({sa, sb});
       ASSERT_TRUE(shape.ok());
       ASSERT_EQ(y[0].shape(), *shape);
@@ -290,22 +308,24 @@ TEST(QLinearBinary, MatchesFloatCompositionWithinOneStep) {
         }
         double va = double(as) * (a.data<uint8_t>()[ia] - az);
         double vb = double(bs) * (b.data<uint8_t>()[ib] - bz);
-        expect[size_t(i)] = QuantizeRef<uint8_t>(op == OpType::kMsQLinearAdd ? va + vb : va * vb, cs, cz);
+        expect[size_t(i)] =
+            QuantizeRef<uint8_t>(op == OpType::kMsQLinearAdd ? va + vb : va * vb, cs, cz);
       }
-      EXPECT_LE(MaxCodeDiff(Values<uint8_t>(y[0]), expect), 1) << ShapeToString(sa) << ShapeToString(sb);
+      EXPECT_LE(MaxCodeDiff(Values<uint8_t>(y[0]), expect), 1)
+          << ShapeToString(sa) << ShapeToString(sb);
     }
   }
 }
 
 TEST(QLinearAdd, Uint16AndErrors) {
-  auto y = MustRun(Binary(OpType::kMsQLinearAdd, Q<uint16_t>({2}, {1000, 0}), 1.0f,
-                          S<uint16_t>(0), Q<uint16_t>({2}, {65535, 0}), 1.0f, S<uint16_t>(0),
-                          2.0f, S<uint16_t>(7)));
+  auto y =
+      MustRun(Binary(OpType::kMsQLinearAdd, Q<uint16_t>({2}, {1000, 0}), 1.0f, S<uint16_t>(0),
+                     Q<uint16_t>({2}, {65535, 0}), 1.0f, S<uint16_t>(0), 2.0f, S<uint16_t>(7)));
   // (1000 + 65535) / 2 + 7 = 33274.5 -> 33274.
   EXPECT_EQ(Values<uint16_t>(y[0]), (std::vector<uint16_t>{33274, 7}));
-  std::string message = MustFail(Binary(OpType::kMsQLinearAdd, Q<uint8_t>({2}, {1, 2}), 1.0f,
-                                        S<int8_t>(0), Q<uint8_t>({2}, {1, 2}), 1.0f,
-                                        S<uint8_t>(0), 1.0f, S<uint8_t>(0)));
+  std::string message =
+      MustFail(Binary(OpType::kMsQLinearAdd, Q<uint8_t>({2}, {1, 2}), 1.0f, S<int8_t>(0),
+                      Q<uint8_t>({2}, {1, 2}), 1.0f, S<uint8_t>(0), 1.0f, S<uint8_t>(0)));
   EXPECT_NE(message.find("A_zero_point has dtype int8"), std::string::npos) << message;
   EXPECT_NE(message.find("input A has dtype uint8"), std::string::npos) << message;
   message = MustFail(Binary(OpType::kMsQLinearMul, Q<uint8_t>({2}, {1, 2}), 1.0f, Tensor(),
@@ -334,8 +354,8 @@ TEST(QLinearLeakyRelu, HandComputed) {
 TEST(QLinearSigmoid, EveryCodeMatchesFloatComposition) {
   Tensor x(DataType::kUint8, {256});
   for (int i = 0; i < 256; ++i) x.data<uint8_t>()[i] = uint8_t(i);
-  auto y = MustRun(Lookup(OpType::kMsQLinearSigmoid, x, 0.05f, S<uint8_t>(128), 1.0f / 256,
-                          S<uint8_t>(0)));
+  auto y = MustRun(
+      Lookup(OpType::kMsQLinearSigmoid, x, 0.05f, S<uint8_t>(128), 1.0f / 256, S<uint8_t>(0)));
   std::vector<uint8_t> expect(256);
   for (int i = 0; i < 256; ++i) {
     double v = 0.05 * (i - 128);
@@ -355,9 +375,9 @@ TEST(QLinearConcat, CopiesOrRequantizesEachInput) {
   run.attributes = {IntAttr("axis", -1)};
   // Input 0 shares the output parameters (copied); input 1 is requantized:
   // (code - 4) * 0.25 / 0.5: {4, 5, 7, 9} -> {0, 0.5, 1.5, 2.5} -> {0, 0, 2, 2}, + 1.
-  run.inputs = {S(0.5f), S<uint8_t>(1),
-                Q<uint8_t>({2, 1}, {200, 3}), S(0.5f), S<uint8_t>(1),
-                Q<uint8_t>({2, 2}, {4, 5, 7, 9}), S(0.25f), S<uint8_t>(4)};
+  run.inputs = {S(0.5f),  S<uint8_t>(1), Q<uint8_t>({2, 1}, {200, 3}),
+                S(0.5f),  S<uint8_t>(1), Q<uint8_t>({2, 2}, {4, 5, 7, 9}),
+                S(0.25f), S<uint8_t>(4)};
   auto y = MustRun(run);
   EXPECT_EQ(y[0].shape(), (Shape{2, 3}));
   EXPECT_EQ(Values<uint8_t>(y[0]), (std::vector<uint8_t>{200, 1, 1, 3, 3, 3}));
@@ -421,8 +441,8 @@ TEST(QLinearAveragePool, StridedThreeDimensional) {
   // 1-D and 3-D share the code path; check a 3-D pool against a direct computation.
   std::mt19937 rng(5);
   Tensor x = RandomCodes<int8_t>(rng, {2, 3, 5, 6, 7});
-  KernelRun run = Lookup(OpType::kMsQLinearAveragePool, x, 0.1f, S<int8_t>(-3), 0.07f,
-                         S<int8_t>(2));
+  KernelRun run =
+      Lookup(OpType::kMsQLinearAveragePool, x, 0.1f, S<int8_t>(-3), 0.07f, S<int8_t>(2));
   run.attributes = {IntsAttr("kernel_shape", {2, 3, 2}), IntsAttr("strides", {2, 2, 3})};
   auto y = MustRun(run);
   ASSERT_EQ(y[0].shape(), (Shape{2, 3, 2, 2, 2}));

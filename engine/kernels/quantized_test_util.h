@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/kernels/kernel_test_util.h"
+#include "engine/kernels/quantized_internal.h"
 
 namespace shrink::engine::testing {
 
@@ -31,6 +32,23 @@ inline std::string MustFail(const KernelRun& run) {
   auto result = RunKernel(run);
   EXPECT_FALSE(result.ok()) << "expected an error";
   return result.ok() ? std::string() : result.status().message();
+}
+
+// Runs `run` with every instruction-set level this machine supports (portable, AVX2, AVX512 /
+// VNNI); the outputs must agree bit for bit. Returns them.
+inline std::vector<Tensor> MustRunEveryIsa(const KernelRun& run) {
+  quant::SetGemmIsaForTesting(quant::GemmIsa::kPortable);
+  std::vector<Tensor> expected = MustRun(run);
+  for (quant::GemmIsa isa : {quant::GemmIsa::kAvx2, quant::GemmIsa::kVnni}) {
+    if (!quant::IsaSupported(isa)) continue;
+    quant::SetGemmIsaForTesting(isa);
+    std::vector<Tensor> got = MustRun(run);
+    for (size_t i = 0; i < got.size() && i < expected.size(); ++i) {
+      EXPECT_TRUE(got[i].BitwiseEquals(expected[i])) << "isa " << int(isa) << " output " << i;
+    }
+  }
+  quant::SetGemmIsaForTesting(quant::GemmIsa::kAuto);
+  return expected;
 }
 
 template <typename T>
