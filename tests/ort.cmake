@@ -1,7 +1,7 @@
 # ONNX Runtime as the judge: a small runner library, whole-model comparisons (ort_judge_test)
 # and fp32 latency against ORT (shrink-bench). SHRINK_ASSETS (top CMakeLists.txt) is the kit.
 
-add_library(shrink_ort_runner ort_runner.cc test_inputs.cc)
+add_library(shrink_ort_runner ort_runner.cc test_inputs.cc output_compare.cc)
 target_include_directories(shrink_ort_runner PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(shrink_ort_runner PUBLIC shrink_engine PRIVATE onnxruntime::onnxruntime)
 target_compile_definitions(shrink_ort_runner PRIVATE
@@ -14,3 +14,7 @@ gtest_discover_tests(ort_judge_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 
 add_executable(shrink-bench bench/shrink_bench.cc)
 target_link_libraries(shrink-bench PRIVATE shrink_ort_runner)
+
+# Our runtime against ORT on any model: shrink-ort-compare MODEL.onnx [--input DATA.npz]
+add_executable(shrink-ort-compare tools/ort_compare.cc)
+target_link_libraries(shrink-ort-compare PRIVATE shrink_ort_runner shrink_cli_lib)

@@ -26,6 +26,7 @@
 #include "engine/io/onnx_import.h"
 #include "engine/runtime/executor.h"
 #include "tests/ort_runner.h"
+#include "tests/output_compare.h"
 #include "tests/test_inputs.h"
 
 namespace shrink::testing {
@@ -50,52 +51,6 @@ constexpr uint64_t kSeed = 20240601;
 // The dev-set ONNX models; DevSetIsComplete checks this against the manifest.
 const char* const kDevSetModels[] = {"silero_vad_v5", "ppocrv4_det", "blazeface_front_128",
                                      "oww_melspectrogram", "oww_embedding"};
-
-struct Difference {
-  double max_abs = 0;     // max |ours - ort|
-  double max_rel = 0;     // max |ours - ort| / |ort| over elements with |ort| >= 1e-3
-  double max_scaled = 0;  // max |ours - ort| / max(1, |ort|): the quantity bounded by kTolerance
-  int64_t worst = -1;     // index of max_scaled
-  std::string problem;    // dtype/shape mismatch or NaN disagreement
-};
-
-Difference Compare(const Tensor& ours, const Tensor& ort) {
-  Difference diff;
-  if (ours.dtype() != ort.dtype()) {
-    diff.problem = std::string("dtype ") + engine::DataTypeName(ours.dtype()) + " vs ORT " +
-                   engine::DataTypeName(ort.dtype());
-    return diff;
-  }
-  if (ours.shape() != ort.shape()) {
-    diff.problem = "shape " + engine::ShapeToString(ours.shape()) + " vs ORT " +
-                   engine::ShapeToString(ort.shape());
-    return diff;
-  }
-  for (int64_t i = 0; i < ort.size(); ++i) {
-    double a = ours.GetAsDouble(i);
-    double e = ort.GetAsDouble(i);
-    if (std::isnan(a) || std::isnan(e)) {
-      if (std::isnan(a) != std::isnan(e) && diff.problem.empty()) {
-        diff.problem = "NaN disagreement at element " + std::to_string(i);
-      }
-      continue;
-    }
-    if (std::isinf(a) || std::isinf(e)) {
-      if (a != e && diff.problem.empty())
-        diff.problem = "inf disagreement at element " + std::to_string(i);
-      continue;
-    }
-    double abs_err = std::fabs(a - e);
-    double scaled = abs_err / std::max(1.0, std::fabs(e));
-    diff.max_abs = std::max(diff.max_abs, abs_err);
-    if (std::fabs(e) >= 1e-3) diff.max_rel = std::max(diff.max_rel, abs_err / std::fabs(e));
-    if (scaled > diff.max_scaled || diff.worst < 0) {
-      diff.max_scaled = std::max(diff.max_scaled, scaled);
-      diff.worst = i;
-    }
-  }
-  return diff;
-}
 
 bool IsExact(DataType type) { return !engine::IsFloatingPoint(type); }
 
