@@ -25,7 +25,9 @@ namespace {
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Vec16 never crosses a call boundary, so the ABI note of -Wpsabi does not apply.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // for the whole file: GCC reports it at the end
+#endif
 
 typedef float Vec16 __attribute__((vector_size(64)));
 typedef int32_t Int16 __attribute__((vector_size(64)));
@@ -33,7 +35,12 @@ typedef int32_t Int16 __attribute__((vector_size(64)));
 // From memory: other formulations (v - Vec16{}, {v, v, ...}) make GCC 12 build the vector
 // lane by lane with masked broadcasts.
 inline __attribute__((always_inline)) Vec16 Broadcast(const float* p) {
+#if defined(__clang__)
+  return __builtin_shufflevector(Vec16{*p}, Vec16{*p}, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                 0, 0);
+#else
   return __builtin_shuffle(Vec16{*p}, Int16{});
+#endif
 }
 
 // 16 floats at p, p + stride, ...
@@ -46,8 +53,13 @@ inline __attribute__((always_inline)) Vec16 LoadStrided(const float* p) {
   } else {
     Vec16 b;
     std::memcpy(&b, p + 16, sizeof b);
+#if defined(__clang__)
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                   30);
+#else
     return __builtin_shuffle(a, b,
                              Int16{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+#endif
   }
 }
 
