@@ -158,7 +158,11 @@ class OffsetWalker {
 
 // The two inner loops. Written for gcc to vectorize; for float and double they are also built
 // for AVX2 and AVX-512 (target_clones dispatches at load time), elsewhere only the baseline.
+#if defined(__clang__)  // clang 14 cannot clone templates; only the fuzz build uses clang
+#define SHRINK_WIDE_CLONES
+#else
 #define SHRINK_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 template <typename T>
 constexpr bool kWideTargets = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
