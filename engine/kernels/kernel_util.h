@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/status.h"
@@ -25,6 +26,18 @@ Status KernelError(const Node& node, const std::string& message);
 Status UnsupportedType(const Node& node, DataType type, const char* what = "input");
 // Checks the input count range of a node.
 Status ExpectInputs(const KernelContext& context, int min_count, int max_count);
+
+// A float value stored as T (float16/bfloat16 rounded to nearest even).
+template <typename T>
+T FromFloat(float value) {
+  if constexpr (std::is_same_v<T, Float16>) {
+    return Float16{FloatToHalf(value)};
+  } else if constexpr (std::is_same_v<T, BFloat16>) {
+    return BFloat16{FloatToBFloat16(value)};
+  } else {
+    return T(value);
+  }
+}
 
 // Calls fn with a T value for each numeric dtype (float16/bfloat16 use the storage structs).
 // Usage: return DispatchNumeric(type, [&](auto tag) { using T = decltype(tag); ... });

@@ -213,14 +213,7 @@ Status DropoutKernel(KernelContext& context) {
     ASSIGN_OR_RETURN(Tensor mask, Tensor::Allocate(type, input.shape()));
     RETURN_IF_ERROR(DispatchNumeric(type, [&](auto tag) {
       using T = decltype(tag);
-      T one;
-      if constexpr (std::is_same_v<T, Float16>) {
-        one.bits = FloatToHalf(1.0f);
-      } else if constexpr (std::is_same_v<T, BFloat16>) {
-        one.bits = FloatToBFloat16(1.0f);
-      } else {
-        one = T(1);
-      }
+      const T one = FromFloat<T>(1.0f);
       std::fill(mask.data<T>(), mask.data<T>() + mask.size(), one);
       return OkStatus();
     }));
@@ -378,14 +371,7 @@ Status EyeLikeKernel(KernelContext& context) {
   int64_t rows = input.dim(0), cols = input.dim(1);
   RETURN_IF_ERROR(DispatchNumeric(type, [&](auto tag) {
     using T = decltype(tag);
-    T one;
-    if constexpr (std::is_same_v<T, Float16>) {
-      one.bits = FloatToHalf(1.0f);
-    } else if constexpr (std::is_same_v<T, BFloat16>) {
-      one.bits = FloatToBFloat16(1.0f);
-    } else {
-      one = T(1);
-    }
+    const T one = FromFloat<T>(1.0f);
     T* out = output.data<T>();
     for (int64_t i = 0; i < rows; ++i) {
       if (k > cols || k < -rows) break;
