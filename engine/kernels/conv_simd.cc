@@ -14,6 +14,7 @@
 // The arithmetic is written with GCC vector extensions once and instantiated for AVX-512,
 // AVX2+FMA and the portable baseline; the best one is picked at startup.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -378,7 +379,7 @@ const BlockFn* SelectBlocks() {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kBlockAvx2;
   return kBlockPortable;
 }
-const BlockFn* const kBlocks = SelectBlocks();
+std::atomic<const BlockFn*> g_blocks{SelectBlocks()};
 
 ThinFn SelectThin() {
   __builtin_cpu_init();
@@ -386,7 +387,7 @@ ThinFn SelectThin() {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ThinAvx2;
   return ThinPortable;
 }
-const ThinFn kThin = SelectThin();
+std::atomic<ThinFn> g_thin{SelectThin()};
 
 BlockKind ChooseKind(const Geo2D& g) {
   const bool square = g.kh == g.kw && g.sh == g.sw && g.dh == 1 && g.dw == 1;
@@ -396,6 +397,33 @@ BlockKind ChooseKind(const Geo2D& g) {
 }
 
 }  // namespace
+
+bool SetConvSimdIsaForTesting(ConvSimdIsa isa) {
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  switch (isa) {
+    case ConvSimdIsa::kAuto:
+      g_blocks = SelectBlocks();
+      g_thin = SelectThin();
+      return true;
+    case ConvSimdIsa::kAvx512:
+      if (!avx512) return false;
+      g_blocks = kBlockAvx512;
+      g_thin = ThinAvx512;
+      return true;
+    case ConvSimdIsa::kAvx2:
+      if (!avx2) return false;
+      g_blocks = kBlockAvx2;
+      g_thin = ThinAvx2;
+      return true;
+    case ConvSimdIsa::kPortable:
+      g_blocks = kBlockPortable;
+      g_thin = ThinPortable;
+      return true;
+  }
+  return false;
+}
 
 void ConvDepthwiseFast(const ConvShape& s, const float* x, const float* w, const float* bias,
                        float* y, const ThreadPool& pool) {
@@ -414,7 +442,7 @@ void ConvDepthwiseFast(const ConvShape& s, const float* x, const float* w, const
   const int64_t rows_per_block = CeilDiv(g.oh, blocks);
   blocks = CeilDiv(g.oh, rows_per_block);
   const int64_t kk = s.kernel_size;
-  const BlockFn block_fn = kBlocks[ChooseKind(g)];
+  const BlockFn block_fn = g_blocks.load(std::memory_order_relaxed)[ChooseKind(g)];
   ForEachConvUnit(pool, planes * blocks, macs, [&](int64_t unit) {
     const int64_t plane = unit / blocks, block = unit % blocks;
     const int64_t n = plane / s.out_channels, m = plane % s.out_channels;
@@ -444,7 +472,7 @@ void ThinGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, in
     }
     return;
   }
-  kThin(ThinArgs{m, n, k, a, a_row, a_col, b, ldb, bias, c, ldc});
+  g_thin.load(std::memory_order_relaxed)(ThinArgs{m, n, k, a, a_row, a_col, b, ldb, bias, c, ldc});
 }
 
 }  // namespace shrink::engine

@@ -72,6 +72,12 @@ void ConvDepthwiseFast(const ConvShape& shape, const float* x, const float* w, c
 // p * a_col]: a register-tiled kernel for small k (conv_simd.cc), where Sgemm mostly packs.
 void ThinGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col,
               const float* b, int64_t ldb, const float* bias, float* c, int64_t ldc);
+// Instruction set of the SIMD kernels in conv_simd.cc; kAuto takes the best the CPU has.
+enum class ConvSimdIsa { kAuto, kAvx512, kAvx2, kPortable };
+// For tests: forces an instruction set. Returns false (and changes nothing) when the CPU lacks
+// it. Not for concurrent use with running convolutions.
+bool SetConvSimdIsaForTesting(ConvSimdIsa isa);
+
 // Below this inner dimension ThinGemm beats Sgemm on the shapes of the target models.
 constexpr int64_t kThinGemmMaxK = 80;
 

@@ -211,7 +211,7 @@ TEST(ConvTest, FastMatchesReferenceOnRandomShapes) {
 }
 
 // Every fast path and kernel variant on shapes from the target models.
-TEST(ConvTest, FastMatchesReferenceOnModelShapes) {
+void CheckModelShapes() {
   std::mt19937 rng(7);
   struct Shape2D {
     int64_t c, m, h, w, k, s, p, g;
@@ -244,6 +244,27 @@ TEST(ConvTest, FastMatchesReferenceOnModelShapes) {
     c.pads = vertical ? std::vector<int64_t>{0, 0, 0, 0} : std::vector<int64_t>{0, 1, 0, 1};
     ExpectFastMatchesReference(c.Build(&rng), c.Terms(), c.Describe());
   }
+}
+
+TEST(ConvTest, FastMatchesReferenceOnModelShapes) { CheckModelShapes(); }
+
+// The SIMD kernels exist for AVX-512, AVX2 and plain C++; each one the CPU can run is checked,
+// so a machine with AVX-512 still tests the AVX2 and portable code.
+TEST(ConvTest, FastMatchesReferenceOnEverySimdIsa) {
+  int checked = 0;
+  for (ConvSimdIsa isa : {ConvSimdIsa::kAvx512, ConvSimdIsa::kAvx2, ConvSimdIsa::kPortable}) {
+    if (!SetConvSimdIsaForTesting(isa)) continue;
+    ++checked;
+    SCOPED_TRACE("isa " + std::to_string(int(isa)));
+    CheckModelShapes();
+    std::mt19937 rng(99);
+    for (int i = 0; i < 60; ++i) {
+      const ConvCase c = RandomConv(&rng);
+      ExpectFastMatchesReference(c.Build(&rng), c.Terms(), c.Describe());
+    }
+  }
+  EXPECT_TRUE(SetConvSimdIsaForTesting(ConvSimdIsa::kAuto));
+  EXPECT_GE(checked, 1);  // the portable kernels always run
 }
 
 TEST(ConvTest, FastPathSelection) {
