@@ -27,19 +27,13 @@ void ConvReference(const ConvShape& s, const T* x, const T* w, const T* bias, T*
       const int64_t group = m / s.out_per_group;
       T* out = y + (n * s.out_channels + m) * s.out_size;
       for (int64_t op = 0; op < s.out_size; ++op) {
-        for (int64_t rest = op, d = int64_t(rank) - 1; d >= 0; --d) {
-          o_index[size_t(d)] = rest % g.output_spatial[size_t(d)];
-          rest /= g.output_spatial[size_t(d)];
-        }
+        UnravelIndex(op, g.output_spatial, o_index.data());
         double acc = bias ? double(bias[m]) : 0.0;
         for (int64_t c = 0; c < s.in_per_group; ++c) {
           const T* plane = x + (n * s.in_channels + group * s.in_per_group + c) * s.in_size;
           const T* kernel = w + (m * s.in_per_group + c) * s.kernel_size;
           for (int64_t kp = 0; kp < s.kernel_size; ++kp) {
-            for (int64_t rest = kp, d = int64_t(rank) - 1; d >= 0; --d) {
-              k_index[size_t(d)] = rest % g.kernel[size_t(d)];
-              rest /= g.kernel[size_t(d)];
-            }
+            UnravelIndex(kp, g.kernel, k_index.data());
             int64_t offset = 0;
             bool inside = true;
             for (size_t a = 0; a < rank; ++a) {

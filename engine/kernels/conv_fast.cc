@@ -95,19 +95,12 @@ void Im2colND(const float* x, int64_t channels, const ConvShape& s, int64_t p0, 
   for (int64_t c = 0; c < channels; ++c) {
     const float* plane = x + c * s.in_size;
     for (int64_t kp = 0; kp < s.kernel_size; ++kp) {
-      for (int64_t rest = kp, d = rank - 1; d >= 0; --d) {
-        k_index[size_t(d)] = rest % g.kernel[size_t(d)];
-        rest /= g.kernel[size_t(d)];
-      }
+      UnravelIndex(kp, g.kernel, k_index.data());
       float* dst = col + (c * s.kernel_size + kp) * tile;
       for (int64_t p = p0; p < p1; ++p) {
         int64_t offset = 0;
         bool inside = true;
-        for (int64_t rest = p, d = rank - 1; d >= 0; --d) {
-          const size_t a = size_t(d);
-          o_index[a] = rest % g.output_spatial[a];
-          rest /= g.output_spatial[a];
-        }
+        UnravelIndex(p, g.output_spatial, o_index.data());
         for (size_t a = 0; a < size_t(rank); ++a) {
           int64_t i = o_index[a] * g.strides[a] - g.pads_begin[a] + k_index[a] * g.dilations[a];
           inside = inside && i >= 0 && i < g.input_spatial[a];
@@ -349,16 +342,10 @@ void Col2imND(const float* col, int64_t channels, const ConvShape& s, int64_t p0
   for (int64_t c = 0; c < channels; ++c) {
     float* plane = y + c * s.out_size;
     for (int64_t kp = 0; kp < s.kernel_size; ++kp) {
-      for (int64_t rest = kp, d = rank - 1; d >= 0; --d) {
-        k_index[size_t(d)] = rest % g.kernel[size_t(d)];
-        rest /= g.kernel[size_t(d)];
-      }
+      UnravelIndex(kp, g.kernel, k_index.data());
       const float* src = col + (c * s.kernel_size + kp) * tile;
       for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t rest = p, d = rank - 1; d >= 0; --d) {
-          i_index[size_t(d)] = rest % g.input_spatial[size_t(d)];
-          rest /= g.input_spatial[size_t(d)];
-        }
+        UnravelIndex(p, g.input_spatial, i_index.data());
         int64_t offset = 0;
         bool inside = true;
         for (size_t a = 0; a < size_t(rank); ++a) {

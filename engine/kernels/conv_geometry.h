@@ -28,6 +28,14 @@ struct ConvGeometryOptions {
   bool ceil_mode = false;   // pooling
 };
 
+// Row-major coordinates of `flat` within `extents` (coords must hold extents.size() values).
+inline void UnravelIndex(int64_t flat, const std::vector<int64_t>& extents, int64_t* coords) {
+  for (size_t d = extents.size(); d-- > 0;) {
+    coords[d] = flat % extents[d];
+    flat /= extents[d];
+  }
+}
+
 // input: [N, C, D1, ..., Dk]; kernel_spatial: the kernel extents (from the weight shape or the
 // kernel_shape attribute). Reads strides, dilations, pads, auto_pad, group, output_padding and
 // output_shape from the node. Errors name the node and the inconsistent attribute.

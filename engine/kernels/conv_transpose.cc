@@ -24,15 +24,9 @@ void ConvTransposeReference(const ConvShape& s, const T* x, const T* w, const T*
         const T* plane = x + (n * s.in_channels + channel) * s.in_size;
         const T* kernel = w + (channel * s.out_per_group + mg) * s.kernel_size;
         for (int64_t ip = 0; ip < s.in_size; ++ip) {
-          for (int64_t rest = ip, d = int64_t(rank) - 1; d >= 0; --d) {
-            i_index[size_t(d)] = rest % g.input_spatial[size_t(d)];
-            rest /= g.input_spatial[size_t(d)];
-          }
+          UnravelIndex(ip, g.input_spatial, i_index.data());
           for (int64_t kp = 0; kp < s.kernel_size; ++kp) {
-            for (int64_t rest = kp, d = int64_t(rank) - 1; d >= 0; --d) {
-              k_index[size_t(d)] = rest % g.kernel[size_t(d)];
-              rest /= g.kernel[size_t(d)];
-            }
+            UnravelIndex(kp, g.kernel, k_index.data());
             int64_t offset = 0;
             bool inside = true;
             for (size_t a = 0; a < rank; ++a) {

@@ -119,10 +119,7 @@ void RunReferenceConv(const ConvProblem& p, const void* x, const void* w,
     for (int64_t m = 0; m < p.out_channels; ++m) {
       const int64_t group = m / p.group_out;
       for (int64_t o = 0; o < p.out_image; ++o) {
-        for (int64_t rest = o, d = rank - 1; d >= 0; --d) {
-          out[size_t(d)] = rest % g.output_spatial[size_t(d)];
-          rest /= g.output_spatial[size_t(d)];
-        }
+        UnravelIndex(o, g.output_spatial, out.data());
         int64_t sum = 0;
         for (int64_t c = 0; c < p.group_in; ++c) {
           const int64_t channel = group * p.group_in + c;
