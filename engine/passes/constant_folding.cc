@@ -1,5 +1,6 @@
 #include "engine/passes/constant_folding.h"
 
+#include <algorithm>
 #include <set>
 
 #include "common/thread_pool.h"
@@ -36,23 +37,47 @@ StatusOr<std::vector<Tensor>> Evaluate(const Node& node, const std::vector<const
   return outputs;
 }
 
-StatusOr<bool> FoldGraph(Graph* graph, FoldContext* context) {
+// Constant lookup through enclosing scopes: subgraphs often slice weights that live in an
+// enclosing graph (silero's LSTM weights inside If branches).
+class FoldScope {
+ public:
+  FoldScope(const Graph& graph, const FoldScope* parent) : graph_(graph), parent_(parent) {
+    for (const ValueInfo& input : graph.inputs) computed_.insert(input.name);
+    for (const auto& node : graph.nodes) {
+      computed_.insert(node->outputs.begin(), node->outputs.end());
+    }
+  }
+  // An initializer that is not a graph input, of this level or, when this level does not define
+  // the name, of an enclosing one. Values folded earlier at this level are initializers by now.
+  const Tensor* Constant(const std::string& name) const {
+    bool input = std::any_of(graph_.inputs.begin(), graph_.inputs.end(),
+                             [&](const ValueInfo& v) { return v.name == name; });
+    if (input) return nullptr;  // an initializer that is also an input is a default, not a constant
+    if (const Tensor* tensor = graph_.FindInitializer(name)) return tensor;
+    if (computed_.count(name)) return nullptr;
+    return parent_ ? parent_->Constant(name) : nullptr;
+  }
+
+ private:
+  const Graph& graph_;
+  const FoldScope* parent_;
+  std::set<std::string> computed_;
+};
+
+StatusOr<bool> FoldGraph(Graph* graph, const FoldScope* parent, FoldContext* context) {
   bool changed = false;
-  std::set<std::string> overridable;  // initializers that are also graph inputs
-  for (const ValueInfo& input : graph->inputs) overridable.insert(input.name);
-  auto constant = [&](const std::string& name) -> const Tensor* {
-    return overridable.count(name) ? nullptr : graph->FindInitializer(name);
-  };
+  FoldScope scope(*graph, parent);
+  auto constant = [&](const std::string& name) { return scope.Constant(name); };
   ASSIGN_OR_RETURN(std::vector<Node*> order, TopologicalOrder(*graph));
   std::set<const Node*> folded;
   for (Node* node : order) {
     for (Attribute& a : node->attributes) {
       if (a.g) {
-        ASSIGN_OR_RETURN(bool sub_changed, FoldGraph(a.g.get(), context));
+        ASSIGN_OR_RETURN(bool sub_changed, FoldGraph(a.g.get(), &scope, context));
         changed |= sub_changed;
       }
       for (auto& g : a.graphs) {
-        ASSIGN_OR_RETURN(bool sub_changed, FoldGraph(g.get(), context));
+        ASSIGN_OR_RETURN(bool sub_changed, FoldGraph(g.get(), &scope, context));
         changed |= sub_changed;
       }
     }
@@ -90,7 +115,7 @@ StatusOr<bool> FoldGraph(Graph* graph, FoldContext* context) {
 StatusOr<bool> FoldConstants(Model* model, const ConstantFoldingOptions& options) {
   FoldContext context{*model, options};
   ThreadPool::Binding binding(context.pool);
-  return FoldGraph(&model->graph, &context);
+  return FoldGraph(&model->graph, nullptr, &context);
 }
 
 }  // namespace shrink::engine

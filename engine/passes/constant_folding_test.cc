@@ -67,6 +67,39 @@ TEST(ConstantFoldingTest, InitializersThatAreInputsAreNotConstant) {
   EXPECT_EQ(g.nodes.size(), 1u);
 }
 
+// A subgraph computing on a constant of the enclosing graph (silero slices its LSTM weights
+// inside If branches) folds too; a subgraph value that shadows nothing but is fed stays.
+TEST(ConstantFoldingTest, SubgraphsSeeConstantsOfEnclosingScopes) {
+  Model model = testing::EmptyModel();
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("cond", DataType::kBool, {}));
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {2}));
+  g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {2}));
+  g.SetInitializer("w", Tensor::FromVector<float>({2}, {3, 4}));
+  auto branch = [](const std::string& name, const std::string& op) {
+    auto sub = std::make_shared<Graph>();
+    sub->name = name;
+    sub->outputs.push_back(TensorInfo(name + "_out", DataType::kFloat32, {2}));
+    AddTestNode(sub.get(), op, {"w"}, {name + "_w"});            // outer constant: folds
+    AddTestNode(sub.get(), "Add", {"x", name + "_w"}, {name + "_out"});  // reads x: stays
+    return sub;
+  };
+  AddTestNode(&g, "If", {"cond"}, {"y"},
+              {testing::GraphAttr("then_branch", branch("then", "Neg")),
+               testing::GraphAttr("else_branch", branch("else", "Abs"))});
+  Model before = testing::EmptyModel();
+  before.graph = std::move(*g.Clone());
+  ASSERT_TRUE(*FoldConstants(&model));
+  const Graph* then_branch = g.nodes[0]->GetGraph("then_branch");
+  ASSERT_EQ(then_branch->nodes.size(), 1u);
+  ASSERT_NE(then_branch->FindInitializer("then_w"), nullptr);
+  EXPECT_EQ(then_branch->FindInitializer("then_w")->data<float>()[1], -4.0f);
+  for (bool cond : {false, true}) {
+    ExpectSameOutputs(before, model, {{"cond", Tensor::Scalar<bool>(cond)},
+                                      {"x", Tensor::FromVector<float>({2}, {0.5f, 3})}});
+  }
+}
+
 TEST(ConstantFoldingTest, RealModelsKeepTheirOutputs) {
   for (const char* path : {SHRINK_SHARED_MODELS_DIR "/digits_gru.onnx"}) {
     auto model = LoadModel(path);

@@ -149,7 +149,8 @@ void ApplyBatchNormFold(Graph* graph, const BatchNormMatch& match) {
   std::vector<int64_t> channel = WeightChannels(*producer, *match.weight);
   const float* w = match.weight->data<float>();
   for (int64_t i = 0; i < weight.size(); ++i) {
-    weight.data<float>()[i] = float(alpha * double(w[i]) * affine.scale[size_t(channel[size_t(i)])]);
+    weight.data<float>()[i] =
+        float(alpha * double(w[i]) * affine.scale[size_t(channel[size_t(i)])]);
   }
   int64_t channels = int64_t(affine.scale.size());
   Tensor bias(DataType::kFloat32, {channels});
@@ -195,8 +196,6 @@ StatusOr<int> FoldBatchNormAtLevel(const Scope& scope) {
 
 }  // namespace
 
-StatusOr<int> FoldBatchNorm(Model* model) {
-  return ForEachGraphLevel(model, FoldBatchNormAtLevel);
-}
+StatusOr<int> FoldBatchNorm(Model* model) { return ForEachGraphLevel(model, FoldBatchNormAtLevel); }
 
 }  // namespace shrink::engine

@@ -29,7 +29,7 @@ void AddBatchNorm(Graph* g, const std::string& input, const std::string& output,
 double BnTolerance(int64_t n) { return SumTolerance(n + 2, n * kMaxW * kMaxS + 2 * kMaxS + 1); }
 
 struct ConvSpec {
-  std::string op;       // Conv or ConvTranspose
+  std::string op;  // Conv or ConvTranspose
   int64_t cin, cout, group;
   bool bias;
 };
@@ -128,24 +128,34 @@ Model BatchNormInSubgraph() {
 
 TEST(FoldBatchNormTest, Fixtures) {
   std::vector<ConvSpec> convs = {
-      {"Conv", 3, 4, 1, true},           {"Conv", 4, 6, 2, false},
-      {"ConvTranspose", 4, 3, 1, true},  {"ConvTranspose", 4, 4, 2, false},
+      {"Conv", 3, 4, 1, true},          {"Conv", 4, 6, 2, false},
+      {"ConvTranspose", 4, 3, 1, true}, {"ConvTranspose", 4, 4, 2, false},
       {"ConvTranspose", 6, 6, 3, true},
   };
   std::vector<PassCase> cases;
   for (const ConvSpec& spec : convs) {
     std::string name = spec.op + " group " + std::to_string(spec.group) +
                        (spec.bias ? " with bias" : " without bias");
-    cases.push_back({name, [spec] { return ConvBatchNorm(spec); }, FoldBatchNorm, 1,
-                     BnTolerance(ConvTerms(spec)), {}, ExpectOps(OpType::kBatchNormalization, 0)});
+    cases.push_back({name,
+                     [spec] { return ConvBatchNorm(spec); },
+                     FoldBatchNorm,
+                     1,
+                     BnTolerance(ConvTerms(spec)),
+                     {},
+                     ExpectOps(OpType::kBatchNormalization, 0)});
   }
   cases.push_back({"Gemm transB alpha", GemmBatchNorm, FoldBatchNorm, 1, BnTolerance(6)});
-  cases.push_back({"MatMul 2-D becomes Gemm", [] { return MatMulBatchNorm(true); }, FoldBatchNorm,
-                   1, BnTolerance(5), {}, ExpectOps(OpType::kGemm, 1)});
-  cases.push_back({"MatMul 3-D stays", [] { return MatMulBatchNorm(false); }, FoldBatchNorm, 0,
-                   0.0});
-  cases.push_back({"Conv output read twice", [] { return ConvWithTwoReaders(false); },
-                   FoldBatchNorm, 0, 0.0});
+  cases.push_back({"MatMul 2-D becomes Gemm",
+                   [] { return MatMulBatchNorm(true); },
+                   FoldBatchNorm,
+                   1,
+                   BnTolerance(5),
+                   {},
+                   ExpectOps(OpType::kGemm, 1)});
+  cases.push_back(
+      {"MatMul 3-D stays", [] { return MatMulBatchNorm(false); }, FoldBatchNorm, 0, 0.0});
+  cases.push_back(
+      {"Conv output read twice", [] { return ConvWithTwoReaders(false); }, FoldBatchNorm, 0, 0.0});
   cases.push_back({"Conv output is a graph output", [] { return ConvWithTwoReaders(true); },
                    FoldBatchNorm, 0, 0.0});
   cases.push_back({"standalone BN stays", StandaloneBatchNorm, FoldBatchNorm, 0, 0.0});

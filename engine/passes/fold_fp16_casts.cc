@@ -16,7 +16,8 @@ struct CastMatch {
 };
 
 bool IsHalf(const Tensor* tensor) {
-  return tensor && (tensor->dtype() == DataType::kFloat16 || tensor->dtype() == DataType::kBFloat16);
+  return tensor &&
+         (tensor->dtype() == DataType::kFloat16 || tensor->dtype() == DataType::kBFloat16);
 }
 
 std::vector<CastMatch> MatchCasts(const Scope& scope, const GraphIndex& index) {
@@ -73,8 +74,6 @@ StatusOr<int> FoldCastsAtLevel(const Scope& scope) {
 
 }  // namespace
 
-StatusOr<int> FoldFp16Casts(Model* model) {
-  return ForEachGraphLevel(model, FoldCastsAtLevel);
-}
+StatusOr<int> FoldFp16Casts(Model* model) { return ForEachGraphLevel(model, FoldCastsAtLevel); }
 
 }  // namespace shrink::engine

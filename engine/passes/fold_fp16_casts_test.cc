@@ -80,7 +80,12 @@ Model CastInSubgraph() {
 TEST(FoldFp16CastsTest, Fixtures) {
   // Widening float16/bfloat16 to float32 is exact: outputs must be bit-identical.
   std::vector<PassCase> cases = {
-      {"float16 weights", HalfWeights, FoldFp16Casts, 3, 0.0, {},
+      {"float16 weights",
+       HalfWeights,
+       FoldFp16Casts,
+       3,
+       0.0,
+       {},
        [](const Model& m) {
          EXPECT_EQ(CountOps(m.graph, OpType::kCast), 0);
          EXPECT_EQ(CountOps(m.graph, OpType::kConstant), 0);

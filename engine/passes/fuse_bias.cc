@@ -34,7 +34,8 @@ std::vector<float> ChannelValues(const Tensor& addend, int rank, int64_t channel
 // The bias the producer would have after absorbing `addend`; empty when it cannot.
 std::vector<float> FusedBias(const Node& producer, const Tensor& addend, const Scope& scope,
                              const GraphIndex& index) {
-  const Tensor* weight = AsFloat(producer.HasInput(1) ? scope.Constant(producer.inputs[1]) : nullptr);
+  const Tensor* weight =
+      AsFloat(producer.HasInput(1) ? scope.Constant(producer.inputs[1]) : nullptr);
   if (!weight) return {};
   std::vector<float> values;
   if (producer.op == OpType::kConv || producer.op == OpType::kConvTranspose) {

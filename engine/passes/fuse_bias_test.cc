@@ -34,9 +34,10 @@ Model ConvAdd(const AddSpec& spec) {
   }
   AddTestNode(&g, "Conv", conv_inputs, {"z"});
   g.SetInitializer("c", Random(spec.addend_shape, 3, -1, 1));
-  AddTestNode(&g, "Add", spec.addend_first ? std::vector<std::string>{"c", "z"}
-                                           : std::vector<std::string>{"z", "c"},
-              {"y"});
+  AddTestNode(
+      &g, "Add",
+      spec.addend_first ? std::vector<std::string>{"c", "z"} : std::vector<std::string>{"z", "c"},
+      {"y"});
   return model;
 }
 
@@ -100,16 +101,35 @@ TEST(FuseBiasTest, Fixtures) {
   };
   std::vector<PassCase> cases;
   for (const AddSpec& spec : adds) {
-    cases.push_back({"Conv + Add " + spec.name, [spec] { return ConvAdd(spec); }, FuseBias,
-                     spec.expected, spec.expected ? BiasTolerance(27) : 0.0, {},
+    cases.push_back({"Conv + Add " + spec.name,
+                     [spec] { return ConvAdd(spec); },
+                     FuseBias,
+                     spec.expected,
+                     spec.expected ? BiasTolerance(27) : 0.0,
+                     {},
                      ExpectOps(OpType::kAdd, 1 - spec.expected)});
   }
-  cases.push_back({"MatMul 2-D + Add becomes Gemm", [] { return MatMulAdd(true); }, FuseBias, 1,
-                   BiasTolerance(6), {}, ExpectOps(OpType::kGemm, 1)});
-  cases.push_back({"MatMul 3-D + Add stays", [] { return MatMulAdd(false); }, FuseBias, 0, 0.0,
-                   {}, ExpectOps(OpType::kMatMul, 1)});
+  cases.push_back({"MatMul 2-D + Add becomes Gemm",
+                   [] { return MatMulAdd(true); },
+                   FuseBias,
+                   1,
+                   BiasTolerance(6),
+                   {},
+                   ExpectOps(OpType::kGemm, 1)});
+  cases.push_back({"MatMul 3-D + Add stays",
+                   [] { return MatMulAdd(false); },
+                   FuseBias,
+                   0,
+                   0.0,
+                   {},
+                   ExpectOps(OpType::kMatMul, 1)});
   cases.push_back({"Conv output read twice", ConvAddTwoReaders, FuseBias, 0, 0.0});
-  cases.push_back({"Loop body", ConvAddInLoop, FuseBias, 1, 2 * BiasTolerance(27), {},
+  cases.push_back({"Loop body",
+                   ConvAddInLoop,
+                   FuseBias,
+                   1,
+                   2 * BiasTolerance(27),
+                   {},
                    ExpectOps(OpType::kAdd, 1)});
   for (const PassCase& test_case : cases) RunCase(test_case);
 }

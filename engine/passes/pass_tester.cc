@@ -23,7 +23,8 @@ StatusOr<Shape> ConcreteShape(const ValueInfo& info, const PassTestOptions& opti
     return InvalidArgument("input '" + info.name + "' has no shape: give one in options.shapes");
   }
   Shape shape;
-  for (const Dim& dim : info.type.dims) shape.push_back(dim.known() ? dim.value : options.symbolic_dim);
+  for (const Dim& dim : info.type.dims)
+    shape.push_back(dim.known() ? dim.value : options.symbolic_dim);
   return shape;
 }
 
@@ -37,14 +38,24 @@ StatusOr<Tensor> MakeInput(const ValueInfo& info, const PassTestOptions& options
     bool random = value == options.values.end();
     double x = random ? 0.0 : value->second;
     switch (tensor.dtype()) {
-      case DataType::kFloat32: tensor.data<float>()[i] = random ? uniform(rng) : float(x); break;
-      case DataType::kFloat64: tensor.data<double>()[i] = random ? uniform(rng) : x; break;
+      case DataType::kFloat32:
+        tensor.data<float>()[i] = random ? uniform(rng) : float(x);
+        break;
+      case DataType::kFloat64:
+        tensor.data<double>()[i] = random ? uniform(rng) : x;
+        break;
       case DataType::kFloat16:
         tensor.data<uint16_t>()[i] = FloatToHalf(random ? uniform(rng) : float(x));
         break;
-      case DataType::kInt64: tensor.data<int64_t>()[i] = int64_t(x); break;
-      case DataType::kInt32: tensor.data<int32_t>()[i] = int32_t(x); break;
-      case DataType::kBool: tensor.data<bool>()[i] = x != 0; break;
+      case DataType::kInt64:
+        tensor.data<int64_t>()[i] = int64_t(x);
+        break;
+      case DataType::kInt32:
+        tensor.data<int32_t>()[i] = int32_t(x);
+        break;
+      case DataType::kBool:
+        tensor.data<bool>()[i] = x != 0;
+        break;
       default:
         return InvalidArgument("input '" + info.name + "': cannot generate dtype " +
                                std::to_string(int(tensor.dtype())));
@@ -68,7 +79,8 @@ OutputError Compare(const std::string& name, const Tensor& before, const Tensor&
   for (int64_t i = 0; i < before.size(); ++i) {
     double a = before.GetAsDouble(i), b = after.GetAsDouble(i);
     if (std::isnan(a) || std::isnan(b)) {
-      if (std::isnan(a) != std::isnan(b)) error.max_abs_error = std::numeric_limits<double>::infinity();
+      if (std::isnan(a) != std::isnan(b))
+        error.max_abs_error = std::numeric_limits<double>::infinity();
       continue;
     }
     double diff = a == b ? 0.0 : std::fabs(a - b);  // equal infinities differ by 0, not NaN
@@ -123,8 +135,8 @@ StatusOr<std::vector<OutputError>> CompareModelOutputs(const Model& before, cons
   std::vector<OutputError> errors;
   for (size_t i = 0; i < expected.size(); ++i) {
     if (before.graph.outputs[i].name != after.graph.outputs[i].name) {
-      return Internal("output " + std::to_string(i) + " renamed: '" +
-                      before.graph.outputs[i].name + "' -> '" + after.graph.outputs[i].name + "'");
+      return Internal("output " + std::to_string(i) + " renamed: '" + before.graph.outputs[i].name +
+                      "' -> '" + after.graph.outputs[i].name + "'");
     }
     errors.push_back(Compare(before.graph.outputs[i].name, expected[i], actual[i]));
   }
@@ -140,8 +152,8 @@ StatusOr<PassCheck> CheckPass(Model* model, const std::function<StatusOr<int>(Mo
   ASSIGN_OR_RETURN(check.outputs, CompareModelOutputs(before, *model, feeds));
   for (const OutputError& output : check.outputs) {
     check.max_abs_error = std::max(check.max_abs_error, output.max_abs_error);
-    check.max_scaled_error = std::max(check.max_scaled_error,
-                                      output.max_abs_error / std::max(1.0, output.max_abs_reference));
+    check.max_scaled_error = std::max(
+        check.max_scaled_error, output.max_abs_error / std::max(1.0, output.max_abs_reference));
   }
   return check;
 }

@@ -16,12 +16,12 @@
 namespace shrink::engine::testing {
 
 struct PassTestOptions {
-  int64_t symbolic_dim = 2;                 // size of every symbolic or unknown dim
-  std::map<std::string, Shape> shapes;      // full shapes by input name (override the above)
-  std::map<std::string, double> values;     // constant fill by input name (e.g. sr=16000)
+  int64_t symbolic_dim = 2;              // size of every symbolic or unknown dim
+  std::map<std::string, Shape> shapes;   // full shapes by input name (override the above)
+  std::map<std::string, double> values;  // constant fill by input name (e.g. sr=16000)
   uint64_t seed = 0x5eedULL;
-  float low = -1.0f;                        // floating-point inputs are uniform in [low, high]
-  float high = 1.0f;                        // integer inputs without a value are zero
+  float low = -1.0f;  // floating-point inputs are uniform in [low, high]
+  float high = 1.0f;  // integer inputs without a value are zero
 };
 
 // Deterministic feeds for the inputs that have no initializer.

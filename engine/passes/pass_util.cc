@@ -94,8 +94,8 @@ void RemoveInitializerIfUnused(Graph* graph, const std::string& name) {
 
 void RenameValueInfo(Graph* graph, const std::string& from, const std::string& to) {
   auto& infos = graph->value_info;
-  bool has_to = std::any_of(infos.begin(), infos.end(),
-                            [&](const ValueInfo& v) { return v.name == to; });
+  bool has_to =
+      std::any_of(infos.begin(), infos.end(), [&](const ValueInfo& v) { return v.name == to; });
   for (auto it = infos.begin(); it != infos.end(); ++it) {
     if (it->name != from) continue;
     if (has_to || to.empty()) {

@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -106,4 +106,3 @@ inline testing::PassTestOptions CondOptions(bool cond) {
 }
 
 }  // namespace shrink::engine::passes_test
-

@@ -49,8 +49,14 @@ std::vector<RealModel> RealModels() {
        false},
       {"ppocrv4_det", Asset("ppocrv4_det/ch_PP-OCRv4_det_infer.onnx"),
        Shapes({{"x", {1, 3, 96, 96}}}), 342, -1, -1, 0, false},
-      {"blazeface_front_128", Asset("blazeface_front_128/face_detection_front_128x128_barracuda.onnx"),
-       {}, 0, 0, -1, 0, false},
+      {"blazeface_front_128",
+       Asset("blazeface_front_128/face_detection_front_128x128_barracuda.onnx"),
+       {},
+       0,
+       0,
+       -1,
+       0,
+       false},
       {"oww_melspectrogram", Asset("oww_melspectrogram/melspectrogram.onnx"),
        Shapes({{"input", {1, 1760}}}), 9, 0, -1, 0, false},
       {"oww_embedding", Asset("oww_embedding/embedding_model.onnx"),
@@ -150,8 +156,8 @@ void ExpectWeightsAreInitializers(const Graph& graph, std::vector<const Graph*> 
 }
 
 TEST(PrepareTest, WeightsOfRealModelsAreInitializers) {
-  for (const char* relative : {"silero_vad_v5/silero_vad_v5.onnx",
-                               "ppocrv4_det/ch_PP-OCRv4_det_infer.onnx"}) {
+  for (const char* relative :
+       {"silero_vad_v5/silero_vad_v5.onnx", "ppocrv4_det/ch_PP-OCRv4_det_infer.onnx"}) {
     std::string path = Asset(relative);
     SCOPED_TRACE(path);
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "asset kit model not found: " << path;
@@ -188,7 +194,8 @@ TEST(PrepareTest, ReportsEveryPass) {
   Tensor w16(DataType::kFloat16, w.shape());
   for (int64_t i = 0; i < w.size(); ++i) w16.data<uint16_t>()[i] = FloatToHalf(w.data<float>()[i]);
   g.SetInitializer("w16", w16);
-  for (const char* name : {"scale", "beta", "mean"}) g.SetInitializer(name, Random({3}, 2, 0.5f, 1));
+  for (const char* name : {"scale", "beta", "mean"})
+    g.SetInitializer(name, Random({3}, 2, 0.5f, 1));
   g.SetInitializer("var", Random({3}, 3, 0.5f, 1));
   g.SetInitializer("c", Random({1, 3, 1, 1}, 4, -1, 1));
   AddTestNode(&g, "Constant", {}, {"unused"}, {TensorAttr("value", Tensor::Scalar<float>(1))});

@@ -96,17 +96,26 @@ Model IdentityInSubgraphs() {
 TEST(RemoveIdentityTest, Fixtures) {
   std::vector<PassCase> cases = {
       {"chain", IdentityInsideChain, RemoveIdentity, 2, 0.0, {}, ExpectOps(OpType::kIdentity, 0)},
-      {"graph output renames producer", IdentityToGraphOutput, RemoveIdentity, 1, 0.0, {},
+      {"graph output renames producer",
+       IdentityToGraphOutput,
+       RemoveIdentity,
+       1,
+       0.0,
+       {},
        [](const Model& m) {
          EXPECT_EQ(CountOps(m.graph, OpType::kIdentity), 0);
          EXPECT_EQ(m.graph.nodes[0]->outputs[0], "y");
          EXPECT_EQ(m.graph.nodes[1]->inputs[0], "y");
        }},
-      {"do not touch", IdentitiesThatStay, RemoveIdentity, 0, 0.0, {},
+      {"do not touch",
+       IdentitiesThatStay,
+       RemoveIdentity,
+       0,
+       0.0,
+       {},
        ExpectOps(OpType::kIdentity, 3)},
       {"inference dropout", [] { return Dropouts(false, false); }, RemoveIdentity, 1, 0.0},
-      {"dropout training_mode=false", [] { return Dropouts(false, true); }, RemoveIdentity, 1,
-       0.0},
+      {"dropout training_mode=false", [] { return Dropouts(false, true); }, RemoveIdentity, 1, 0.0},
       {"dropout with mask output stays", [] { return Dropouts(true, false); }, RemoveIdentity, 0,
        0.0},
       {"subgraphs, then", IdentityInSubgraphs, RemoveIdentity, 2, 0.0, CondOptions(true),
