@@ -7,6 +7,7 @@
 #include "engine/passes/fuse_bias.h"
 #include "engine/passes/pass_util.h"
 #include "engine/passes/remove_identity.h"
+#include "engine/passes/share_constants.h"
 
 namespace shrink::engine {
 namespace {
@@ -58,18 +59,28 @@ StatusOr<PrepareReport> PrepareForQuantization(Model* model, const PrepareOption
     Record(&report, "remove_identity", removed);
     structural += removed;
   }
-  if (options.fold_batch_norm) {
-    ASSIGN_OR_RETURN(int folded, FoldBatchNorm(model));
-    Record(&report, "fold_batch_norm", folded);
-    structural += folded;
-  }
-  if (options.fuse_bias) {
-    ASSIGN_OR_RETURN(int fused, FuseBias(model));
-    Record(&report, "fuse_bias", fused);
-    structural += fused;
+  // BN folding and bias fusion enable each other (Conv -> BN -> Add, ConvTranspose -> Add -> BN
+  // as in ppocrv4_det): alternate until neither changes anything. Each round removes nodes, so
+  // this ends; the bound only guards against a pass that would report work without doing it.
+  for (int round = 0; round < 16; ++round) {
+    int folded = 0, fused = 0;
+    if (options.fold_batch_norm) {
+      ASSIGN_OR_RETURN(folded, FoldBatchNorm(model));
+      Record(&report, "fold_batch_norm", folded);
+    }
+    if (options.fuse_bias) {
+      ASSIGN_OR_RETURN(fused, FuseBias(model));
+      Record(&report, "fuse_bias", fused);
+    }
+    structural += folded + fused;
+    if (folded + fused == 0) break;
   }
   if (options.fold_constants && structural > 0) {
     RETURN_IF_ERROR(RunFoldConstants(model, &report));
+  }
+  if (options.share_subgraph_constants) {
+    ASSIGN_OR_RETURN(int shared, ShareSubgraphConstants(model));
+    Record(&report, "share_subgraph_constants", shared);
   }
   if (options.eliminate_dead_nodes) {
     ASSIGN_OR_RETURN(int removed, ForEachGraphLevel(model, [](const Scope& scope) -> StatusOr<int> {

@@ -1,7 +1,9 @@
 // The graph preparation stage that runs before quantization: makes weights visible as float32
 // initializers and folds what quantization would otherwise have to treat as separate ops.
-// Order: FoldFp16Casts, FoldConstants, RemoveIdentity, FoldBatchNorm, FuseBias, FoldConstants
-// again if anything changed, dead-node elimination (every graph level), ValidateGraph.
+// Order: FoldFp16Casts, FoldConstants, RemoveIdentity, then FoldBatchNorm and FuseBias in turns
+// until neither changes anything (each can enable the other), FoldConstants again if anything
+// changed, ShareSubgraphConstants (folding inside subgraphs copies weights into each branch),
+// dead-node elimination (every graph level), ValidateGraph.
 // FoldFp16Casts runs before the first FoldConstants (which would fold those casts too) so that
 // the report counts them; it handles casts of Constant nodes itself.
 #pragma once
@@ -20,6 +22,7 @@ struct PrepareOptions {
   bool remove_identity = true;
   bool fold_batch_norm = true;
   bool fuse_bias = true;
+  bool share_subgraph_constants = true;
   bool eliminate_dead_nodes = true;
 };
 
@@ -29,8 +32,9 @@ struct PassRewrites {
 };
 
 struct PrepareReport {
-  // One entry per pass run that changed something, in run order. FoldConstants reports 1 per
-  // run that changed the model (it does not count its rewrites).
+  // One entry per pass run that changed something, in run order (fold_batch_norm and fuse_bias
+  // may appear several times). FoldConstants reports 1 per run that changed the model (it does
+  // not count its rewrites); eliminate_dead_nodes counts nodes removed.
   std::vector<PassRewrites> passes;
   int casts_folded = 0;           // Cast nodes folded by fold_fp16_casts
   int constant_nodes_folded = 0;  // Constant nodes (all levels) turned into initializers
