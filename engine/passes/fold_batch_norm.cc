@@ -33,6 +33,7 @@ bool IsFloatVector(const Tensor* tensor, int64_t size) {
 bool BatchNormAffine(const Node& bn, const Scope& scope, const GraphIndex& index,
                      ChannelAffine* affine) {
   if (bn.NumInputs() != 5 || bn.GetInt("training_mode", 0) != 0) return false;
+  if (bn.GetInt("spatial", 1) == 0 || bn.GetInt("is_test", 1) == 0) return false;  // opset < 9
   for (size_t i = 1; i < bn.outputs.size(); ++i) {
     if (!IsUnused(index, bn.outputs[i])) return false;
   }
@@ -77,7 +78,9 @@ int64_t ProducerChannels(const Node& producer, const Tensor& weight, const Scope
       return n;
     }
     case OpType::kMatMul:
-      if (weight.rank() != 2 || KnownRank(*scope.graph(), index, producer.inputs[0]) != 2) {
+      // Gemm broadcasts its bias without the `broadcast` attribute from opset 7 on.
+      if (weight.rank() != 2 || scope.opset() < 7 ||
+          KnownRank(*scope.graph(), index, producer.inputs[0]) != 2) {
         return -1;
       }
       return weight.dim(1);

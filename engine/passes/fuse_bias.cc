@@ -52,7 +52,8 @@ std::vector<float> FusedBias(const Node& producer, const Tensor& addend, const S
   // MatMul -> Gemm needs a 2-D x: Gemm takes matrices only, and for N-D x a Reshape pair around
   // a Gemm would add two ops to save one, while ONNX Runtime quantizes MatMul + Add fine (the
   // Add as a QDQ Add or fused into MatMulIntegerToFloat), so N-D stays MatMul + Add.
-  if (producer.op == OpType::kMatMul && weight->rank() == 2 &&
+  // Gemm broadcasts its bias without the `broadcast` attribute from opset 7 on.
+  if (producer.op == OpType::kMatMul && weight->rank() == 2 && scope.opset() >= 7 &&
       KnownRank(*scope.graph(), index, producer.inputs[0]) == 2) {
     return ChannelValues(addend, 2, weight->dim(1), 1);
   }

@@ -4,7 +4,8 @@
 
 namespace shrink::engine {
 
-Scope::Scope(Graph* graph, const Scope* parent) : graph_(graph), parent_(parent) {
+Scope::Scope(Graph* graph, const Scope* parent, int64_t opset)
+    : graph_(graph), parent_(parent), opset_(opset) {
   for (const ValueInfo& input : graph->inputs) computed_.insert(input.name);
   for (const auto& node : graph->nodes) {
     for (const std::string& output : node->outputs) {
@@ -21,24 +22,24 @@ const Tensor* Scope::Constant(const std::string& name) const {
 
 namespace {
 
-StatusOr<int> VisitLevel(Graph* graph, const Scope* parent,
+StatusOr<int> VisitLevel(Graph* graph, const Scope* parent, int64_t opset,
                          const std::function<StatusOr<int>(const Scope&)>& fn) {
   int total = 0;
   {
-    Scope scope(graph, parent);
+    Scope scope(graph, parent, opset);
     ASSIGN_OR_RETURN(int rewrites, fn(scope));
     total += rewrites;
   }
   // The level may have changed: subgraphs see the rewritten enclosing scope.
-  Scope scope(graph, parent);
+  Scope scope(graph, parent, opset);
   for (auto& node : graph->nodes) {
     for (Attribute& attribute : node->attributes) {
       if (attribute.g) {
-        ASSIGN_OR_RETURN(int rewrites, VisitLevel(attribute.g.get(), &scope, fn));
+        ASSIGN_OR_RETURN(int rewrites, VisitLevel(attribute.g.get(), &scope, opset, fn));
         total += rewrites;
       }
       for (auto& sub : attribute.graphs) {
-        ASSIGN_OR_RETURN(int rewrites, VisitLevel(sub.get(), &scope, fn));
+        ASSIGN_OR_RETURN(int rewrites, VisitLevel(sub.get(), &scope, opset, fn));
         total += rewrites;
       }
     }
@@ -50,7 +51,7 @@ StatusOr<int> VisitLevel(Graph* graph, const Scope* parent,
 
 StatusOr<int> ForEachGraphLevel(Model* model,
                                 const std::function<StatusOr<int>(const Scope&)>& fn) {
-  return VisitLevel(&model->graph, nullptr, fn);
+  return VisitLevel(&model->graph, nullptr, model->OpsetVersion(""), fn);
 }
 
 bool IsUnused(const GraphIndex& index, const std::string& value) {

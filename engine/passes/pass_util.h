@@ -3,6 +3,7 @@
 // def-use questions that every pass asks.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -16,8 +17,9 @@ namespace shrink::engine {
 // One graph level and the levels enclosing it (null parent for the main graph).
 class Scope {
  public:
-  Scope(Graph* graph, const Scope* parent);
+  Scope(Graph* graph, const Scope* parent, int64_t opset);
   Graph* graph() const { return graph_; }
+  int64_t opset() const { return opset_; }  // of the default ONNX domain
   // The constant behind `name` as seen from this level: an initializer that is not a graph input,
   // of this level or (when this level does not define the name) of an enclosing one. Null when
   // the value is computed, fed, or unknown. Reflects definitions at construction time.
@@ -26,6 +28,7 @@ class Scope {
  private:
   Graph* graph_;
   const Scope* parent_;
+  int64_t opset_;
   std::set<std::string> computed_;  // graph inputs and node outputs of this level
 };
 
