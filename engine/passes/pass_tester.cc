@@ -143,6 +143,17 @@ StatusOr<std::vector<OutputError>> CompareModelOutputs(const Model& before, cons
   return errors;
 }
 
+Status ExpectWithin(const PassCheck& check, double tolerance) {
+  std::string over;
+  for (const OutputError& output : check.outputs) {
+    if (output.max_abs_error <= tolerance) continue;
+    over += " '" + output.name + "': " + std::to_string(output.max_abs_error) + " (max |value| " +
+            std::to_string(output.max_abs_reference) + ")";
+  }
+  if (over.empty()) return OkStatus();
+  return Internal("outputs differ by more than " + std::to_string(tolerance) + ":" + over);
+}
+
 StatusOr<PassCheck> CheckPass(Model* model, const std::function<StatusOr<int>(Model*)>& pass,
                               const PassTestOptions& options) {
   ASSIGN_OR_RETURN(std::vector<NamedTensor> feeds, MakePassTestInputs(*model, options));

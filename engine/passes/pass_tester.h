@@ -45,6 +45,10 @@ struct PassCheck {
   double max_scaled_error = 0;
 };
 
+// Ok when every output's max_abs_error is within `tolerance`; otherwise names each output over
+// it with its error and scale.
+Status ExpectWithin(const PassCheck& check, double tolerance);
+
 // Runs both models on `feeds` and compares output by output.
 StatusOr<std::vector<OutputError>> CompareModelOutputs(const Model& before, const Model& after,
                                                        const std::vector<NamedTensor>& feeds);

@@ -62,7 +62,8 @@ Node* SoleConsumer(const GraphIndex& index, const std::string& value) {
   if (value.empty() || index.IsGraphOutput(value)) return nullptr;
   const std::vector<Node*>& consumers = index.Consumers(value);
   if (consumers.size() != 1) return nullptr;
-  // A node reading the value twice (Mul(x, x)) is still one consumer, which is what we want.
+  // A node reading the value twice (Mul(x, x)) is listed twice: no sole consumer, which only
+  // makes the passes more careful.
   return consumers[0];
 }
 

@@ -63,7 +63,8 @@ inline void RunCase(const PassCase& test_case) {
   auto check = testing::CheckPass(&model, test_case.pass, test_case.options);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_EQ(check->rewrites, test_case.expected_rewrites);
-  EXPECT_LE(check->max_abs_error, test_case.tolerance);
+  Status within = testing::ExpectWithin(*check, test_case.tolerance);
+  EXPECT_TRUE(within.ok()) << within.ToString();
   std::cout << "  " << test_case.name << ": " << check->rewrites << " rewrites, max error "
             << check->max_abs_error << " (tolerance " << test_case.tolerance << ")\n";
   Status valid = ValidateGraph(model.graph);
