@@ -96,6 +96,22 @@ Model ConvWithTwoReaders(bool as_graph_output) {
   return model;
 }
 
+// The Conv output is also read inside an If branch (outer-scope read): BN must stay.
+Model ConvReadBySubgraph() {
+  Model model = ConvBatchNorm({"Conv", 3, 4, 1, true});
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("cond", DataType::kBool, {}));
+  g.outputs.push_back(TensorInfo("r", kF32, {}));
+  g.outputs.back().type.has_shape = false;
+  auto then_branch = Branch("then", "o_then");
+  AddTestNode(then_branch.get(), "Relu", {"z"}, {"o_then"});
+  auto else_branch = Branch("else", "o_else");
+  AddTestNode(else_branch.get(), "Neg", {"z"}, {"o_else"});
+  AddTestNode(&g, "If", {"cond"}, {"r"},
+              {GraphAttr("then_branch", then_branch), GraphAttr("else_branch", else_branch)});
+  return model;
+}
+
 // BN after Add: no producer to fold into; left alone (see fold_batch_norm.h).
 Model StandaloneBatchNorm() {
   Model model = testing::EmptyModel();
@@ -158,6 +174,8 @@ TEST(FoldBatchNormTest, Fixtures) {
       {"Conv output read twice", [] { return ConvWithTwoReaders(false); }, FoldBatchNorm, 0, 0.0});
   cases.push_back({"Conv output is a graph output", [] { return ConvWithTwoReaders(true); },
                    FoldBatchNorm, 0, 0.0});
+  cases.push_back({"Conv output read by a subgraph", ConvReadBySubgraph, FoldBatchNorm, 0, 0.0,
+                   CondOptions(true)});
   cases.push_back({"standalone BN stays", StandaloneBatchNorm, FoldBatchNorm, 0, 0.0});
   for (bool cond : {true, false}) {
     cases.push_back({std::string("If branch, cond=") + (cond ? "1" : "0"), BatchNormInSubgraph,
