@@ -330,17 +330,19 @@ Status BatchNormSpatial(UpgradeContext& context, Graph*, Node* node, int64_t old
   return OkStatus();
 }
 
-// BatchNormalization 14: training outputs changed (three outputs, training_mode attribute).
-Status BatchNormOutputs(UpgradeContext& context, Graph* graph, Node* node, int64_t old_version,
+// BatchNormalization 14: before 14, a node with the extra outputs (mean, var, saved mean/var)
+// runs in training mode (batch statistics; ORT does so even when nothing reads them). 14 has a
+// different training form, so only the inference form (Y alone) is upgraded.
+Status BatchNormOutputs(UpgradeContext& context, Graph*, Node* node, int64_t old_version,
                         int64_t new_version) {
   for (size_t i = 1; i < node->outputs.size(); ++i) {
-    if (IsUsed(*graph, node->outputs[i])) {
+    if (!node->outputs[i].empty()) {
       return StepError(*node, old_version, new_version,
-                       "training output '" + node->outputs[i] + "' is used");
+                       "output '" + node->outputs[i] + "' makes it a training-mode node");
     }
   }
   node->outputs.resize(1);
-  context.Record(StepName(*node, old_version, new_version) + " inference outputs");
+  context.Record(StepName(*node, old_version, new_version) + " inference form");
   return OkStatus();
 }
 
