@@ -215,6 +215,28 @@ std::vector<UpgradeCase> UpgradeCases() {
     AddTestNode(g, "TopK", {"x0"}, {"values", "indices"}, {IntAttr("k", 2)});
   };
   cases.push_back(topk);
+  UpgradeCase scatter = Simple("Scatter-9", 9, {11, 13, 18}, "Scatter 9->11 -> ScatterElements",
+                               "Scatter", {{2, 3}}, 1, {});
+  scatter.build = [](Graph* g) {
+    g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {2, 3}));
+    g->outputs.push_back(TensorInfo("y0", DataType::kFloat32, {2, 3}));
+    g->SetInitializer("idx", Tensor::FromVector<int64_t>({2, 2}, {2, 0, 1, 1}));
+    g->SetInitializer("upd", Tensor::FromVector<float>({2, 2}, {7, 8, 9, 10}));
+    AddTestNode(g, "Scatter", {"x0", "idx", "upd"}, {"y0"}, {IntAttr("axis", 1)});
+  };
+  cases.push_back(scatter);
+  UpgradeCase one_hot = Simple("OneHot-9 constant indices", 9, {11, 13}, "OneHot 9->11 bump",
+                               "OneHot", {{3, 4}}, 1, {});
+  one_hot.build = [](Graph* g) {
+    g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {3, 4}));
+    g->outputs.push_back(TensorInfo("y0", DataType::kFloat32, {3, 4}));
+    g->SetInitializer("idx", Tensor::FromVector<int64_t>({3}, {0, 3, 1}));
+    g->SetInitializer("depth", Tensor::FromVector<int64_t>({1}, {4}));
+    g->SetInitializer("values", Tensor::FromVector<float>({2}, {-1, 2}));
+    AddTestNode(g, "OneHot", {"idx", "depth", "values"}, {"oh"});
+    AddTestNode(g, "Add", {"oh", "x0"}, {"y0"});
+  };
+  cases.push_back(one_hot);
   for (bool cond : {true, false}) {
     cases.push_back({std::string("If branches, cond ") + (cond ? "true" : "false"), 11, {13, 18},
                      "Squeeze 11->13 axes attribute -> input", IfGraph(),
