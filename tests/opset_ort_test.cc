@@ -132,8 +132,8 @@ std::vector<WholeModel> WholeModels() {
   }
   for (std::string name : {"mnist_mlp", "mnist_cnn", "digits_gru"}) {
     std::string path = SharedModelsDir() + "/" + name + ".onnx";
-    engine::Shape shape = name == "digits_gru" ? engine::Shape{2, 28, 28}
-                                               : engine::Shape{2, 1, 28, 28};
+    engine::Shape shape =
+        name == "digits_gru" ? engine::Shape{2, 28, 28} : engine::Shape{2, 1, 28, 28};
     if (FileExists(path)) models.push_back({name, path, {{"input", shape}}, {}});
   }
   return models;

@@ -11,9 +11,7 @@ namespace {
 
 bool IsDefaultDomain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 
-std::string DomainKey(const std::string& domain) {
-  return IsDefaultDomain(domain) ? "" : domain;
-}
+std::string DomainKey(const std::string& domain) { return IsDefaultDomain(domain) ? "" : domain; }
 
 // Attributes that an opset turned into inputs: a node still carrying one at that opset was
 // written for an older opset.
@@ -24,16 +22,26 @@ struct MovedAttribute {
 };
 
 const MovedAttribute kMovedAttributes[] = {
-    {OpType::kSlice, 10, "starts"},          {OpType::kSlice, 10, "ends"},
-    {OpType::kTopK, 10, "k"},                {OpType::kUpsample, 9, "scales"},
-    {OpType::kClip, 11, "min"},              {OpType::kClip, 11, "max"},
-    {OpType::kPad, 11, "pads"},              {OpType::kDropout, 12, "ratio"},
-    {OpType::kSplit, 13, "split"},           {OpType::kSqueeze, 13, "axes"},
-    {OpType::kUnsqueeze, 13, "axes"},        {OpType::kReduceSum, 13, "axes"},
-    {OpType::kReduceL1, 18, "axes"},         {OpType::kReduceL2, 18, "axes"},
-    {OpType::kReduceLogSum, 18, "axes"},     {OpType::kReduceLogSumExp, 18, "axes"},
-    {OpType::kReduceMax, 18, "axes"},        {OpType::kReduceMean, 18, "axes"},
-    {OpType::kReduceMin, 18, "axes"},        {OpType::kReduceProd, 18, "axes"},
+    {OpType::kSlice, 10, "starts"},
+    {OpType::kSlice, 10, "ends"},
+    {OpType::kTopK, 10, "k"},
+    {OpType::kUpsample, 9, "scales"},
+    {OpType::kClip, 11, "min"},
+    {OpType::kClip, 11, "max"},
+    {OpType::kPad, 11, "pads"},
+    {OpType::kDropout, 12, "ratio"},
+    {OpType::kSplit, 13, "split"},
+    {OpType::kSqueeze, 13, "axes"},
+    {OpType::kUnsqueeze, 13, "axes"},
+    {OpType::kReduceSum, 13, "axes"},
+    {OpType::kReduceL1, 18, "axes"},
+    {OpType::kReduceL2, 18, "axes"},
+    {OpType::kReduceLogSum, 18, "axes"},
+    {OpType::kReduceLogSumExp, 18, "axes"},
+    {OpType::kReduceMax, 18, "axes"},
+    {OpType::kReduceMean, 18, "axes"},
+    {OpType::kReduceMin, 18, "axes"},
+    {OpType::kReduceProd, 18, "axes"},
     {OpType::kReduceSumSquare, 18, "axes"},
 };
 
@@ -43,10 +51,11 @@ Status CheckDefaultDomainNode(const Node& node, int64_t opset) {
                            "' is not an ai.onnx op the engine knows");
   }
   if (OpSchemaVersion(node.op, opset) == 0) {
-    return InvalidArgument(node.Describe() + ": op '" + node.op_type + "' does not exist at opset " +
-                           std::to_string(opset));
+    return InvalidArgument(node.Describe() + ": op '" + node.op_type +
+                           "' does not exist at opset " + std::to_string(opset));
   }
-  if ((node.op == OpType::kUpsample && opset >= 10) || (node.op == OpType::kScatter && opset >= 11)) {
+  if ((node.op == OpType::kUpsample && opset >= 10) ||
+      (node.op == OpType::kScatter && opset >= 11)) {
     return InvalidArgument(node.Describe() + ": op '" + node.op_type + "' is deprecated at opset " +
                            std::to_string(opset));
   }
@@ -58,7 +67,8 @@ Status CheckDefaultDomainNode(const Node& node, int64_t opset) {
   }
   if (node.op == OpType::kSplit && opset >= 18 && !node.HasInput(1) &&
       !node.HasAttribute("num_outputs")) {
-    return InvalidArgument(node.Describe() + ": Split at opset 18 needs a split input or "
+    return InvalidArgument(node.Describe() +
+                           ": Split at opset 18 needs a split input or "
                            "num_outputs");
   }
   return OkStatus();
@@ -99,8 +109,7 @@ std::string LibOnnxLimitation(const Model& model) {
 
 Status CheckModelStructure(const Model& model) {
   if (model.ir_version < 3 || model.ir_version > 10) {
-    return InvalidArgument("IR version " + std::to_string(model.ir_version) +
-                           " is outside 3..10");
+    return InvalidArgument("IR version " + std::to_string(model.ir_version) + " is outside 3..10");
   }
   std::set<std::string> imported;
   for (const OpsetImport& o : model.opset_imports) {

@@ -57,7 +57,8 @@ Model Opset18FormsModel() {
   g.SetInitializer("pad_axes", Tensor::FromVector<int64_t>({1}, {2}));
   g.SetInitializer("scales", Tensor::FromVector<float>({4}, {1, 1, 0.5f, 0.5f}));
   g.SetInitializer("sizes", Tensor::FromVector<int64_t>({2}, {3, 3}));
-  AddTestNode(&g, "Split", {"a"}, {"s0", "s1", "s2"}, {IntAttr("axis", 0), IntAttr("num_outputs", 3)});
+  AddTestNode(&g, "Split", {"a"}, {"s0", "s1", "s2"},
+              {IntAttr("axis", 0), IntAttr("num_outputs", 3)});
   AddTestNode(&g, "ReduceMean", {"x", "rm_axes"}, {"rm"}, {IntAttr("keepdims", 1)});
   AddTestNode(&g, "Pad", {"x", "pads", "pad_value", "pad_axes"}, {"pad"});
   AddTestNode(&g, "Resize", {"img", "", "scales"}, {"r_aa"},
@@ -69,7 +70,8 @@ Model Opset18FormsModel() {
 }
 
 std::vector<NamedTensor> Opset18FormsFeeds() {
-  return {{"a", Iota({7, 2}, 1.0f)}, {"x", Iota({2, 3, 4}, 1.0f)}, {"img", Iota({1, 1, 4, 6}, 0.5f)}};
+  return {
+      {"a", Iota({7, 2}, 1.0f)}, {"x", Iota({2, 3, 4}, 1.0f)}, {"img", Iota({1, 1, 4, 6}, 0.5f)}};
 }
 
 std::vector<Shape> Opset18FormsOutputShapes() {

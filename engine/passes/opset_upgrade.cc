@@ -113,8 +113,8 @@ Status UpgradeNode(UpgradeContext& context, Graph* graph, Node* node) {
   }
   int64_t version = OpSchemaVersion(node->op, context.from);
   if (version == 0) {
-    return InvalidArgument(node->Describe() + ": op '" + node->op_type + "' does not exist at opset " +
-                           std::to_string(context.from));
+    return InvalidArgument(node->Describe() + ": op '" + node->op_type +
+                           "' does not exist at opset " + std::to_string(context.from));
   }
   while (true) {
     const std::vector<int>& history = OpVersionHistory(node->op);
@@ -164,8 +164,8 @@ StatusOr<OpsetUpgradeResult> UpgradeOpset(Model* model, int64_t target_opset) {
   }
   if (target_opset > kNewestKnownOpset) {
     return InvalidArgument("target opset " + std::to_string(target_opset) +
-                           " is newer than the engine knows (" +
-                           std::to_string(kNewestKnownOpset) + ")");
+                           " is newer than the engine knows (" + std::to_string(kNewestKnownOpset) +
+                           ")");
   }
   if (result.from < kOldestSupportedOpset) {
     return Unimplemented("opset " + std::to_string(result.from) +

@@ -59,10 +59,14 @@ std::vector<NamedTensor> Feeds(std::vector<Shape> shapes) {
 }
 
 UpgradeCase Simple(std::string name, int64_t opset, std::vector<int64_t> targets, std::string rule,
-                const std::string& op, std::vector<Shape> shapes, int outputs,
-                std::vector<Attribute> attrs) {
-  return {std::move(name), opset, std::move(targets), std::move(rule),
-          OneNode(op, shapes, outputs, std::move(attrs)), Feeds(shapes)};
+                   const std::string& op, std::vector<Shape> shapes, int outputs,
+                   std::vector<Attribute> attrs) {
+  return {std::move(name),
+          opset,
+          std::move(targets),
+          std::move(rule),
+          OneNode(op, shapes, outputs, std::move(attrs)),
+          Feeds(shapes)};
 }
 
 // Upsample/Resize-10 sample at x / scale with ORT's "simple" nearest rounding.
@@ -84,20 +88,20 @@ std::function<void(Graph*)> UpsampleGraph(const std::string& op, const std::stri
 }
 
 std::function<void(Graph*)> BatchNormGraph(int64_t spatial_attr, int outputs) {
-    return [=](Graph* g) {
-      g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {2, 3, 2, 2}));
-      g->outputs.push_back(TensorInfo("y0", DataType::kFloat32, {2, 3, 2, 2}));
-      g->SetInitializer("scale", Tensor::FromVector<float>({3}, {1.0f, 0.5f, 2.0f}));
-      g->SetInitializer("bias", Tensor::FromVector<float>({3}, {0.1f, -0.2f, 0.3f}));
-      g->SetInitializer("mean", Tensor::FromVector<float>({3}, {0.0f, 0.5f, -0.5f}));
-      g->SetInitializer("var", Tensor::FromVector<float>({3}, {1.0f, 2.0f, 0.5f}));
-      // Y alone: the inference form (trailing "" outputs crash ORT 1.29's BatchNormalization-9).
-      std::vector<std::string> outs = {"y0", "", "", "", ""};
-      outs.resize(size_t(outputs));
-      std::vector<Attribute> attrs = {FloatAttr("epsilon", 1e-3f)};
-      if (spatial_attr >= 0) attrs.push_back(IntAttr("spatial", spatial_attr));
-      AddTestNode(g, "BatchNormalization", {"x0", "scale", "bias", "mean", "var"}, outs, attrs);
-    };
+  return [=](Graph* g) {
+    g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {2, 3, 2, 2}));
+    g->outputs.push_back(TensorInfo("y0", DataType::kFloat32, {2, 3, 2, 2}));
+    g->SetInitializer("scale", Tensor::FromVector<float>({3}, {1.0f, 0.5f, 2.0f}));
+    g->SetInitializer("bias", Tensor::FromVector<float>({3}, {0.1f, -0.2f, 0.3f}));
+    g->SetInitializer("mean", Tensor::FromVector<float>({3}, {0.0f, 0.5f, -0.5f}));
+    g->SetInitializer("var", Tensor::FromVector<float>({3}, {1.0f, 2.0f, 0.5f}));
+    // Y alone: the inference form (trailing "" outputs crash ORT 1.29's BatchNormalization-9).
+    std::vector<std::string> outs = {"y0", "", "", "", ""};
+    outs.resize(size_t(outputs));
+    std::vector<Attribute> attrs = {FloatAttr("epsilon", 1e-3f)};
+    if (spatial_attr >= 0) attrs.push_back(IntAttr("spatial", spatial_attr));
+    AddTestNode(g, "BatchNormalization", {"x0", "scale", "bias", "mean", "var"}, outs, attrs);
+  };
 }
 
 // Squeeze + Softmax (pre-13 axis) in both branches of an If.
@@ -120,27 +124,38 @@ std::function<void(Graph*)> IfGraph() {
   };
 }
 
-}  // namespace
-
-std::vector<UpgradeCase> UpgradeCases() {
-  const std::vector<Shape> shapes = {{1, 2, 4, 6}};
-  const std::vector<Shape> bn_shapes = {{2, 3, 2, 2}};
+// Softmax/LogSoftmax/Hardmax 13: one axis instead of flatten-to-2-D.
+std::vector<UpgradeCase> SoftmaxCases() {
   std::vector<UpgradeCase> cases = {
       Simple("Softmax axis 1 of rank 3", 11, {13, 18}, "Softmax 11->13 axis (flatten/reshape)",
              "Softmax", {{2, 3, 4}}, 1, {IntAttr("axis", 1)}),
       Simple("Softmax default axis rank 4", 9, {13}, "Softmax 11->13 axis (flatten/reshape)",
              "Softmax", {{2, 3, 2, 2}}, 1, {}),
-      Simple("Softmax default axis rank 2", 11, {13}, "Softmax 11->13 axis (last axis)",
-             "Softmax", {{3, 5}}, 1, {}),
+      Simple("Softmax default axis rank 2", 11, {13}, "Softmax 11->13 axis (last axis)", "Softmax",
+             {{3, 5}}, 1, {}),
       Simple("LogSoftmax last axis", 11, {13}, "LogSoftmax 11->13 axis (last axis)", "LogSoftmax",
              {{2, 3, 4}}, 1, {IntAttr("axis", -1)}),
       Simple("LogSoftmax axis 0", 12, {13}, "(flatten/reshape)", "LogSoftmax", {{2, 3, 4}}, 1,
              {IntAttr("axis", 0)}),
       Simple("Hardmax axis -2", 11, {17}, "Hardmax 11->13 axis (flatten/reshape)", "Hardmax",
              {{2, 3, 4}}, 1, {IntAttr("axis", -2)}),
-  
-      Simple("Split attr", 11, {13, 18}, "Split 11->13 split attribute -> input", "Split",
-             {{2, 6}}, 2, {IntAttr("axis", 1), IntsAttr("split", {2, 4})}),
+  };
+  UpgradeCase unknown_rank = Simple("Softmax rank unknown", 11, {13}, "(flatten/reshape)",
+                                    "Softmax", {{2, 3}}, 1, {IntAttr("axis", 1)});
+  unknown_rank.build = [](Graph* g) {
+    g->inputs.push_back(UnshapedInfo("x0"));  // no shape: the rewrite cannot know the rank
+    g->outputs.push_back(UnshapedInfo("y0"));
+    AddTestNode(g, "Softmax", {"x0"}, {"y0"}, {IntAttr("axis", 1)});
+  };
+  cases.push_back(unknown_rank);
+  return cases;
+}
+
+// Attributes that became inputs (Split, Squeeze, Reduce*, Clip, Pad, Slice, Dropout, TopK).
+std::vector<UpgradeCase> AttributeToInputCases() {
+  std::vector<UpgradeCase> cases = {
+      Simple("Split attr", 11, {13, 18}, "Split 11->13 split attribute -> input", "Split", {{2, 6}},
+             2, {IntAttr("axis", 1), IntsAttr("split", {2, 4})}),
       Simple("Split equal", 11, {18}, "Split 13->18 num_outputs", "Split", {{6, 2}}, 3, {}),
       Simple("Squeeze", 11, {13}, "Squeeze 11->13 axes attribute -> input", "Squeeze",
              {{2, 1, 3, 1}}, 1, {IntsAttr("axes", {1, -1})}),
@@ -152,10 +167,10 @@ std::vector<UpgradeCase> UpgradeCases() {
              {{2, 3, 4}}, 1, {IntsAttr("axes", {1})}),
       Simple("ReduceMax all", 11, {18}, "ReduceMax 13->18 (no axes attribute)", "ReduceMax",
              {{2, 3}}, 1, {}),
-      Simple("ReduceL2", 9, {18}, "ReduceL2 13->18 axes attribute -> input", "ReduceL2",
-             {{2, 3}}, 1, {IntsAttr("axes", {-1})}),
-      Simple("Clip", 9, {11, 13}, "Clip 6->11 min/max attributes -> inputs", "Clip", {{3, 4}},
-             1, {FloatAttr("min", -0.5f), FloatAttr("max", 1.25f)}),
+      Simple("ReduceL2", 9, {18}, "ReduceL2 13->18 axes attribute -> input", "ReduceL2", {{2, 3}},
+             1, {IntsAttr("axes", {-1})}),
+      Simple("Clip", 9, {11, 13}, "Clip 6->11 min/max attributes -> inputs", "Clip", {{3, 4}}, 1,
+             {FloatAttr("min", -0.5f), FloatAttr("max", 1.25f)}),
       Simple("Clip min only", 10, {12}, "Clip 6->11", "Clip", {{3, 4}}, 1,
              {FloatAttr("min", 0.0f)}),
       Simple("Pad constant", 9, {11, 18}, "Pad 2->11 pads/value attributes -> inputs", "Pad",
@@ -168,46 +183,9 @@ std::vector<UpgradeCase> UpgradeCases() {
              {IntsAttr("starts", {1, 0}), IntsAttr("ends", {3, 2})}),
       Simple("Dropout", 10, {12, 13}, "Dropout 10->12 ratio attribute -> input", "Dropout",
              {{2, 3}}, 1, {FloatAttr("ratio", 0.3f)}),
-  
-      {"Upsample-9 nearest", 9, {10, 11, 13, 18}, "Upsample 9->10 -> Resize-10",
-       UpsampleGraph("Upsample", "nearest", {1, 1, 2, 3}, false), Feeds(shapes)},
-      {"Upsample-7 linear", 8, {9, 13}, "Upsample 7->9 scales attribute -> input",
-       UpsampleGraph("Upsample", "linear", {1, 1, 2, 1.5f}, true), Feeds(shapes)},
-      {"Resize-10 nearest up", 10, {11, 13}, "Resize 10->11 asymmetric + roi",
-       UpsampleGraph("Resize", "nearest", {1, 1, 1.5f, 2.5f}, false), Feeds(shapes)},
-      {"Resize-10 nearest down", 10, {11, 18}, "Resize 10->11 asymmetric + roi",
-       UpsampleGraph("Resize", "nearest", {1, 1, 0.5f, 0.7f}, false), Feeds(shapes)},
-      {"Resize-10 linear", 10, {13}, "Resize 10->11 asymmetric + roi",
-       UpsampleGraph("Resize", "linear", {1, 1, 0.6f, 1.7f}, false), Feeds(shapes)},
-  
-      {"BN-7 spatial", 7, {9, 15}, "BatchNormalization 7->9 drop spatial", BatchNormGraph(1, 1),
-       Feeds(bn_shapes)},
-      {"BN-9 omitted outputs", 9, {14, 15}, "BatchNormalization 9->14 inference form",
-       BatchNormGraph(-1, 1), Feeds(bn_shapes)},
-      Simple("Gemm", 9, {11, 13}, "Gemm 9->11 bump", "Gemm", {{2, 3}, {3, 4}, {4}}, 1,
-             {FloatAttr("beta", 0.5f)}),
-      Simple("Max 2 inputs", 7, {8, 13}, "Max 6->8 bump", "Max", {{2, 3}, {2, 3}}, 1, {}),
-      Simple("Sum 3 inputs", 7, {13}, "Sum 6->8 bump", "Sum", {{2, 3}, {2, 3}, {2, 3}}, 1, {}),
-      Simple("Mean", 7, {18}, "Mean 8->13 bump", "Mean", {{2, 3}, {2, 3}}, 1, {}),
-      Simple("Min", 9, {13}, "Min 8->12 bump", "Min", {{2, 3}, {2, 3}}, 1, {}),
-      {"Cast", 9, {13}, "Cast 9->13 bump",
-       [](Graph* g) {
-         g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {2, 3}));
-         g->outputs.push_back(TensorInfo("y0", DataType::kInt32, {2, 3}));
-         AddTestNode(g, "Cast", {"x0"}, {"y0"}, {IntAttr("to", int64_t(DataType::kInt32))});
-       },
-       Feeds({{2, 3}})},
-    };
-  UpgradeCase unknown_rank = Simple("Softmax rank unknown", 11, {13}, "(flatten/reshape)",
-                                    "Softmax", {{2, 3}}, 1, {IntAttr("axis", 1)});
-  unknown_rank.build = [](Graph* g) {
-    g->inputs.push_back(UnshapedInfo("x0"));  // no shape: the rewrite cannot know the rank
-    g->outputs.push_back(UnshapedInfo("y0"));
-    AddTestNode(g, "Softmax", {"x0"}, {"y0"}, {IntAttr("axis", 1)});
   };
-  cases.push_back(unknown_rank);
-  UpgradeCase topk = Simple("TopK", 9, {10, 11, 18}, "TopK 1->10 k attribute -> input", "TopK",
-                            {{3, 6}}, 1, {});
+  UpgradeCase topk =
+      Simple("TopK", 9, {10, 11, 18}, "TopK 1->10 k attribute -> input", "TopK", {{3, 6}}, 1, {});
   topk.build = [](Graph* g) {
     g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {3, 6}));
     g->outputs.push_back(TensorInfo("values", DataType::kFloat32, {3, 2}));
@@ -215,6 +193,80 @@ std::vector<UpgradeCase> UpgradeCases() {
     AddTestNode(g, "TopK", {"x0"}, {"values", "indices"}, {IntAttr("k", 2)});
   };
   cases.push_back(topk);
+  return cases;
+}
+
+// Upsample -> Resize and Resize-10 -> 11.
+std::vector<UpgradeCase> ResizeCases() {
+  const std::vector<Shape> shapes = {{1, 2, 4, 6}};
+  std::vector<UpgradeCase> cases = {
+      {"Upsample-9 nearest",
+       9,
+       {10, 11, 13, 18},
+       "Upsample 9->10 -> Resize-10",
+       UpsampleGraph("Upsample", "nearest", {1, 1, 2, 3}, false),
+       Feeds(shapes)},
+      {"Upsample-7 linear",
+       8,
+       {9, 13},
+       "Upsample 7->9 scales attribute -> input",
+       UpsampleGraph("Upsample", "linear", {1, 1, 2, 1.5f}, true),
+       Feeds(shapes)},
+      {"Resize-10 nearest up",
+       10,
+       {11, 13},
+       "Resize 10->11 asymmetric + roi",
+       UpsampleGraph("Resize", "nearest", {1, 1, 1.5f, 2.5f}, false),
+       Feeds(shapes)},
+      {"Resize-10 nearest down",
+       10,
+       {11, 18},
+       "Resize 10->11 asymmetric + roi",
+       UpsampleGraph("Resize", "nearest", {1, 1, 0.5f, 0.7f}, false),
+       Feeds(shapes)},
+      {"Resize-10 linear",
+       10,
+       {13},
+       "Resize 10->11 asymmetric + roi",
+       UpsampleGraph("Resize", "linear", {1, 1, 0.6f, 1.7f}, false),
+       Feeds(shapes)},
+  };
+  return cases;
+}
+
+// BatchNormalization, renamed ops, version bumps and subgraphs.
+std::vector<UpgradeCase> OtherCases() {
+  const std::vector<Shape> bn_shapes = {{2, 3, 2, 2}};
+  std::vector<UpgradeCase> cases = {
+      {"BN-7 spatial",
+       7,
+       {9, 15},
+       "BatchNormalization 7->9 drop spatial",
+       BatchNormGraph(1, 1),
+       Feeds(bn_shapes)},
+      {"BN-9 omitted outputs",
+       9,
+       {14, 15},
+       "BatchNormalization 9->14 inference form",
+       BatchNormGraph(-1, 1),
+       Feeds(bn_shapes)},
+      Simple("Gemm", 9, {11, 13}, "Gemm 9->11 bump", "Gemm", {{2, 3}, {3, 4}, {4}}, 1,
+             {FloatAttr("beta", 0.5f)}),
+      Simple("Max 2 inputs", 7, {8, 13}, "Max 6->8 bump", "Max", {{2, 3}, {2, 3}}, 1, {}),
+      Simple("Sum 3 inputs", 7, {13}, "Sum 6->8 bump", "Sum", {{2, 3}, {2, 3}, {2, 3}}, 1, {}),
+      Simple("Mean", 7, {18}, "Mean 8->13 bump", "Mean", {{2, 3}, {2, 3}}, 1, {}),
+      Simple("Min", 9, {13}, "Min 8->12 bump", "Min", {{2, 3}, {2, 3}}, 1, {}),
+      {"Cast",
+       9,
+       {13},
+       "Cast 9->13 bump",
+       [](Graph* g) {
+         g->inputs.push_back(TensorInfo("x0", DataType::kFloat32, {2, 3}));
+         g->outputs.push_back(TensorInfo("y0", DataType::kInt32, {2, 3}));
+         AddTestNode(g, "Cast", {"x0"}, {"y0"}, {IntAttr("to", int64_t(DataType::kInt32))});
+       },
+       Feeds({{2, 3}})},
+  };
   UpgradeCase scatter = Simple("Scatter-9", 9, {11, 13, 18}, "Scatter 9->11 -> ScatterElements",
                                "Scatter", {{2, 3}}, 1, {});
   scatter.build = [](Graph* g) {
@@ -238,9 +290,22 @@ std::vector<UpgradeCase> UpgradeCases() {
   };
   cases.push_back(one_hot);
   for (bool cond : {true, false}) {
-    cases.push_back({std::string("If branches, cond ") + (cond ? "true" : "false"), 11, {13, 18},
-                     "Squeeze 11->13 axes attribute -> input", IfGraph(),
+    cases.push_back({std::string("If branches, cond ") + (cond ? "true" : "false"),
+                     11,
+                     {13, 18},
+                     "Squeeze 11->13 axes attribute -> input",
+                     IfGraph(),
                      {{"x", Iota({1, 2, 3})}, {"cond", Tensor::Scalar<bool>(cond)}}});
+  }
+  return cases;
+}
+
+}  // namespace
+
+std::vector<UpgradeCase> UpgradeCases() {
+  std::vector<UpgradeCase> cases;
+  for (auto group : {SoftmaxCases, AttributeToInputCases, ResizeCases, OtherCases}) {
+    for (auto& c : group()) cases.push_back(std::move(c));
   }
   return cases;
 }

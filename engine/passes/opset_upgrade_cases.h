@@ -14,9 +14,9 @@ namespace shrink::engine::testing_models {
 
 struct UpgradeCase {
   std::string name;
-  int64_t opset;                  // of the old model
-  std::vector<int64_t> targets;   // upgrade to each of these
-  std::string expected_rule;      // a substring of one recorded rule
+  int64_t opset;                 // of the old model
+  std::vector<int64_t> targets;  // upgrade to each of these
+  std::string expected_rule;     // a substring of one recorded rule
   std::function<void(Graph*)> build;
   std::vector<NamedTensor> feeds;
 };

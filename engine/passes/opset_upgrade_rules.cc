@@ -75,7 +75,8 @@ const Tensor* ConstantValue(const Graph& graph, const std::string& name) {
   if (const Tensor* init = graph.FindInitializer(name)) return init;
   for (const auto& node : graph.nodes) {
     if (node->op != OpType::kConstant) continue;
-    if (std::find(node->outputs.begin(), node->outputs.end(), name) == node->outputs.end()) continue;
+    if (std::find(node->outputs.begin(), node->outputs.end(), name) == node->outputs.end())
+      continue;
     const Tensor* value = node->GetTensor("value");
     return value != nullptr && value->defined() ? value : nullptr;
   }
@@ -86,8 +87,8 @@ const Tensor* ConstantValue(const Graph& graph, const std::string& name) {
 void IntsAttributeToInput(UpgradeContext& context, Graph* graph, Node* node,
                           const std::string& attr, size_t input_index) {
   if (!node->HasAttribute(attr)) return;
-  std::string name = context.AddInitializer(graph, node->outputs[0] + "_" + attr,
-                                            Int64List(node->GetInts(attr)));
+  std::string name =
+      context.AddInitializer(graph, node->outputs[0] + "_" + attr, Int64List(node->GetInts(attr)));
   SetInput(node, input_index, name);
   RemoveAttribute(node, attr);
 }
@@ -213,9 +214,9 @@ Status PadToInputs(UpgradeContext& context, Graph* graph, Node* node, int64_t ol
     DataType dtype = context.ElemType(*graph, node->inputs[0]);
     auto scalar = FloatScalar(dtype, value);
     if (!scalar.ok()) {
-      return StepError(*node, old_version, new_version,
-                       "constant value for input '" + node->inputs[0] + "': " +
-                           scalar.status().message());
+      return StepError(
+          *node, old_version, new_version,
+          "constant value for input '" + node->inputs[0] + "': " + scalar.status().message());
     }
     SetInput(node, 2, context.AddInitializer(graph, node->outputs[0] + "_value", *scalar));
   }
@@ -241,16 +242,17 @@ Status SliceToInputs(UpgradeContext& context, Graph* graph, Node* node, int64_t 
 Status TopKToInput(UpgradeContext& context, Graph* graph, Node* node, int64_t old_version,
                    int64_t new_version) {
   if (!node->HasAttribute("k")) return StepError(*node, old_version, new_version, "k is missing");
-  SetInput(node, 1,
-           context.AddInitializer(graph, node->outputs[0] + "_k", Int64List({node->GetInt("k", 0)})));
+  SetInput(
+      node, 1,
+      context.AddInitializer(graph, node->outputs[0] + "_k", Int64List({node->GetInt("k", 0)})));
   RemoveAttribute(node, "k");
   context.Record(StepName(*node, old_version, new_version) + " k attribute -> input");
   return OkStatus();
 }
 
 // Upsample 9: scales attribute -> input.
-Status UpsampleScalesToInput(UpgradeContext& context, Graph* graph, Node* node,
-                             int64_t old_version, int64_t new_version) {
+Status UpsampleScalesToInput(UpgradeContext& context, Graph* graph, Node* node, int64_t old_version,
+                             int64_t new_version) {
   if (!node->HasAttribute("scales")) {
     return StepError(*node, old_version, new_version, "scales is missing");
   }
@@ -300,8 +302,8 @@ Status Resize10To11(UpgradeContext& context, Graph* graph, Node* node, int64_t o
   }
   node->SetAttribute(MakeString("coordinate_transformation_mode", "asymmetric"));
   // roi is a required input at 11 and 12 (optional from 13): an empty tensor.
-  std::string roi = context.AddInitializer(graph, node->outputs[0] + "_roi",
-                                           Tensor(DataType::kFloat32, {0}));
+  std::string roi =
+      context.AddInitializer(graph, node->outputs[0] + "_roi", Tensor(DataType::kFloat32, {0}));
   std::string scales_name = node->inputs[1];
   node->inputs = {node->inputs[0], roi, scales_name};
   context.Record(StepName(*node, old_version, new_version) + " asymmetric + roi");
@@ -360,8 +362,9 @@ Status DropoutMask(UpgradeContext& context, Graph* graph, Node* node, int64_t ol
 Status DropoutRatio(UpgradeContext& context, Graph* graph, Node* node, int64_t old_version,
                     int64_t new_version) {
   if (node->HasAttribute("ratio")) {
-    SetInput(node, 1, context.AddInitializer(graph, node->outputs[0] + "_ratio",
-                                             Tensor::Scalar<float>(node->GetFloat("ratio", 0.5f))));
+    SetInput(node, 1,
+             context.AddInitializer(graph, node->outputs[0] + "_ratio",
+                                    Tensor::Scalar<float>(node->GetFloat("ratio", 0.5f))));
     RemoveAttribute(node, "ratio");
   }
   context.Record(StepName(*node, old_version, new_version) + " ratio attribute -> input");
