@@ -122,6 +122,12 @@ Status UpgradeNode(UpgradeContext& context, Graph* graph, Node* node) {
     if (next == history.end() || *next > context.target) break;
     int64_t new_version = *next;
     if (auto adapter = opset_upgrade::FindStepAdapter(node->op, new_version)) {
+      // Every rewritten op has a first input and output slot; rules rely on it.
+      if (node->inputs.empty() || node->outputs.empty()) {
+        return InvalidArgument(node->Describe() + ": cannot upgrade " +
+                               opset_upgrade::StepName(*node, version, new_version) +
+                               ": the node has no first input or output");
+      }
       context.node_finished = false;
       RETURN_IF_ERROR(adapter(context, graph, node, version, new_version));
       if (context.node_finished) break;

@@ -143,55 +143,90 @@ TEST(OpsetUpgrade, ErrorsNameOpAndVersions) {
       {"downgrade", 13, 11, [](Graph*) {}, {"downgrade 13 -> 11"}},
       {"newer than known", 13, 19, [](Graph*) {}, {"19", "newer"}},
       {"older than supported", 6, 13, [](Graph*) {}, {"opset 6", "older"}},
-      {"op without history", 11, 13,
-       [](Graph* g) { AddTestNode(g, "NonMaxSuppression", {"a", "b"}, {"c"}); },
+      {"op without history",
+       11,
+       13,
+       [](Graph* g) {
+         AddTestNode(g, "NonMaxSuppression", {"a", "b"}, {"c"});
+       },
        {"NonMaxSuppression", "from opset 11 to 13"}},
-      {"op newer than the model's opset", 9, 13,
-       [](Graph* g) { AddTestNode(g, "Resize", {"x", "s"}, {"y"}); },
+      {"op newer than the model's opset",
+       9,
+       13,
+       [](Graph* g) {
+         AddTestNode(g, "Resize", {"x", "s"}, {"y"});
+       },
        {"Resize", "does not exist at opset 9"}},
-      {"nearest Resize-10 up and down", 10, 11,
+      {"nearest Resize-10 up and down",
+       10,
+       11,
        [](Graph* g) {
          g->SetInitializer("scales", Tensor::FromVector<float>({4}, {1, 1, 2, 0.5f}));
          AddTestNode(g, "Resize", {"x", "scales"}, {"y"}, {StringAttr("mode", "nearest")});
        },
        {"Resize 10->11", "up- and down-sampling"}},
-      {"nearest Resize-10 computed scales", 10, 13,
+      {"nearest Resize-10 computed scales",
+       10,
+       13,
        [](Graph* g) {
          AddTestNode(g, "Resize", {"x", "scales"}, {"y"}, {StringAttr("mode", "nearest")});
        },
        {"Resize 10->11", "constant scales"}},
-      {"Resize-11 tf_half_pixel_for_nn", 11, 13,
+      {"Resize-11 tf_half_pixel_for_nn",
+       11,
+       13,
        [](Graph* g) {
          AddTestNode(g, "Resize", {"x", "roi", "scales"}, {"y"},
                      {StringAttr("coordinate_transformation_mode", "tf_half_pixel_for_nn")});
        },
        {"Resize 11->13", "tf_half_pixel_for_nn"}},
-      {"BatchNormalization-9 training form", 9, 14,
+      {"BatchNormalization-9 training form",
+       9,
+       14,
        [](Graph* g) {
          AddTestNode(g, "BatchNormalization", {"x", "s", "b", "m0", "v0"}, {"y", "m"});
        },
        {"BatchNormalization 9->14", "training"}},
-      {"BatchNormalization-7 spatial=0", 7, 9,
+      {"BatchNormalization-7 spatial=0",
+       7,
+       9,
        [](Graph* g) {
          AddTestNode(g, "BatchNormalization", {"x", "s", "b", "m0", "v0"}, {"y"},
                      {IntAttr("spatial", 0)});
        },
        {"BatchNormalization 7->9", "spatial=0"}},
-      {"Dropout-7 mask used", 7, 10,
+      {"Dropout-7 mask used",
+       7,
+       10,
        [](Graph* g) {
          g->outputs.push_back(TensorInfo("mask", DataType::kFloat32, {2}));
          AddTestNode(g, "Dropout", {"x"}, {"y", "mask"});
        },
        {"Dropout 7->10", "mask"}},
-      {"OneHot-9 computed indices", 9, 11,
-       [](Graph* g) { AddTestNode(g, "OneHot", {"x", "depth", "values"}, {"y"}); },
+      {"OneHot-9 computed indices",
+       9,
+       11,
+       [](Graph* g) {
+         AddTestNode(g, "OneHot", {"x", "depth", "values"}, {"y"});
+       },
        {"OneHot 9->11", "negative indices"}},
-      {"Clip-6 of unknown type", 9, 11,
+      {"Clip-6 of unknown type",
+       9,
+       11,
        [](Graph* g) { AddTestNode(g, "Clip", {"t"}, {"y"}, {FloatAttr("max", 1.0f)}); },
        {"Clip 6->11", "element type of 't'"}},
-      {"Scan-8 batch axis", 8, 9,
-       [](Graph* g) { AddTestNode(g, "Scan", {"", "x"}, {"y"}, {IntAttr("num_scan_inputs", 1)}); },
+      {"Scan-8 batch axis",
+       8,
+       9,
+       [](Graph* g) {
+         AddTestNode(g, "Scan", {"", "x"}, {"y"}, {IntAttr("num_scan_inputs", 1)});
+       },
        {"Scan 8->9", "batch"}},
+      {"malformed node",
+       9,
+       13,
+       [](Graph* g) { AddTestNode(g, "Softmax", {}, {}); },
+       {"Softmax 11->13", "no first input or output"}},
   };
   for (const ErrorCase& c : cases) {
     SCOPED_TRACE(c.name);
