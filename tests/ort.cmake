@@ -18,3 +18,12 @@ target_link_libraries(shrink-bench PRIVATE shrink_ort_runner)
 # Our runtime against ORT on any model: shrink-ort-compare MODEL.onnx [--input DATA.npz]
 add_executable(shrink-ort-compare tools/ort_compare.cc)
 target_link_libraries(shrink-ort-compare PRIVATE shrink_ort_runner shrink_cli_lib)
+
+# --- k/opset: opset upgrade and opset-18 / IR-10 models against ORT ---
+add_executable(opset_ort_test opset_ort_test.cc
+  ${PROJECT_SOURCE_DIR}/engine/io/opset_test_models.cc
+  ${PROJECT_SOURCE_DIR}/engine/passes/opset_upgrade_cases.cc)
+target_link_libraries(opset_ort_test PRIVATE shrink_ort_runner shrink_engine_test_util
+                                             GTest::gtest_main)
+gtest_discover_tests(opset_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# --- end k/opset ---

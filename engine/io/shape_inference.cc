@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "engine/io/model_check.h"
 #include "engine/io/onnx_export.h"
 #include "engine/io/proto_convert.h"
 #include "onnx/shape_inference/implementation.h"
@@ -40,17 +41,41 @@ Status CopyInferred(const onnx::GraphProto& proto, Graph* graph) {
 
 }  // namespace
 
-Status InferShapes(Model* model, const ShapeInferenceOptions& options) {
+StatusOr<ShapeInferenceReport> InferShapesWithReport(Model* model,
+                                                     const ShapeInferenceOptions& options) {
+  ShapeInferenceReport report;
+  for (const OpsetImport& o : model->opset_imports) {
+    if ((o.domain.empty() || o.domain == "ai.onnx") && o.version > kLibOnnxMaxOpset) {
+      report.note = "shapes not inferred: opset " + std::to_string(o.version) +
+                    " is newer than libonnx 1.12 (opset " + std::to_string(kLibOnnxMaxOpset) + ")";
+      return report;
+    }
+  }
   onnx::ModelProto proto;
   RETURN_IF_ERROR(ModelToInlineProto(*model, &proto));
+  const bool newer_ir = model->ir_version > kLibOnnxMaxIrVersion;
+  if (newer_ir) proto.set_ir_version(kLibOnnxMaxIrVersion);
   try {
     onnx::ShapeInferenceOptions onnx_options(false, options.strict ? 1 : 0,
                                              options.data_propagation);
     onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), onnx_options);
   } catch (const std::exception& error) {
-    return InvalidArgument(std::string("shape inference failed: ") + error.what());
+    if (!newer_ir) return InvalidArgument(std::string("shape inference failed: ") + error.what());
+    report.note = "shapes not inferred: libonnx 1.12 could not read IR " +
+                  std::to_string(model->ir_version) + " (" + error.what() + ")";
+    return report;
   }
-  return CopyInferred(proto.graph(), &model->graph);
+  RETURN_IF_ERROR(CopyInferred(proto.graph(), &model->graph));
+  report.inferred = true;
+  if (newer_ir) {
+    report.note = "IR " + std::to_string(model->ir_version) + " inferred as IR " +
+                  std::to_string(kLibOnnxMaxIrVersion) + " by libonnx 1.12";
+  }
+  return report;
+}
+
+Status InferShapes(Model* model, const ShapeInferenceOptions& options) {
+  return InferShapesWithReport(model, options).status();
 }
 
 }  // namespace shrink::engine

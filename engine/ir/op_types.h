@@ -122,6 +122,7 @@ namespace shrink::engine {
   X(Resize, "Resize", "", kNone)                                    \
   X(Round, "Round", "", kElementwise)                               \
   X(Scan, "Scan", "", kHasSubgraph)                                 \
+  X(Scatter, "Scatter", "", kNone)                                  \
   X(ScatterElements, "ScatterElements", "", kNone)                  \
   X(ScatterND, "ScatterND", "", kNone)                              \
   X(Selu, "Selu", "", kElementwise)                                 \

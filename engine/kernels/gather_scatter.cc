@@ -429,6 +429,8 @@ void RegisterGatherScatterKernels(KernelRegistry* registry) {
   registry->RegisterFunction(OpType::kGatherElements, &GatherElementsKernel);
   registry->RegisterFunction(OpType::kGatherND, &GatherNDKernel);
   registry->RegisterFunction(OpType::kScatterElements, &ScatterElementsKernel);
+  // Scatter (9, deprecated at 11) is ScatterElements under its old name.
+  registry->RegisterFunction(OpType::kScatter, &ScatterElementsKernel);
   registry->RegisterFunction(OpType::kScatterND, &ScatterNDKernel);
   registry->RegisterFunction(OpType::kNonZero, &NonZeroKernel);
   registry->RegisterFunction(OpType::kOneHot, &OneHotKernel);
