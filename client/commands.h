@@ -8,5 +8,6 @@
 namespace shrink::cli {
 
 int InferCommand(const std::vector<std::string>& args);
+int RunCommand(const std::vector<std::string>& args);
 
 }  // namespace shrink::cli

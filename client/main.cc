@@ -13,6 +13,8 @@ constexpr const char* kUsage =
     "shrink: model optimization (see README.md)\n"
     "usage: shrink COMMAND [ARGS]\n"
     "commands:\n"
+    "  run MODEL.onnx --preset NAME|--recipe R.json --out OUT.onnx [--calib DATA]\n"
+    "                                                              optimize a model in-process\n"
     "  infer MODEL.onnx --input DATA --out OUT.npz [--threads N]   run the engine's runtime\n"
     "  version                                                     print the version\n"
     "run `shrink COMMAND --help` for a command's flags\n";
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "infer") return shrink::cli::InferCommand(args);
+  if (command == "run") return shrink::cli::RunCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("shrink %s\n", SHRINK_VERSION);
     return shrink::cli::kExitOk;

@@ -18,6 +18,8 @@ bool IsDirectory(const std::string& path);
 StatusOr<uint64_t> FileSize(const std::string& path);
 // Directory part of a path ("." when there is none).
 std::string DirName(const std::string& path);
+// The last path component ("a/b.onnx" -> "b.onnx").
+std::string BaseName(const std::string& path);
 std::string JoinPath(const std::string& dir, const std::string& name);
 // A fresh directory under $TMPDIR (or /tmp) named prefix-XXXXXX.
 StatusOr<std::string> MakeTempDir(const std::string& prefix);

@@ -13,6 +13,7 @@
 #include "engine/io/onnx_import.h"
 #include "engine/kernels/kernel_test_util.h"
 #include "engine/runtime/executor.h"
+#include "tests/cli_fixture.h"
 
 namespace shrink {
 namespace {
@@ -20,44 +21,6 @@ namespace {
 using engine::DataType;
 using engine::NamedTensor;
 using engine::Tensor;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override { dir_ = *MakeTempDir("shrink-cli-test"); }
-  void TearDown() override { (void)RemoveAll(dir_); }
-
-  std::string File(const std::string& name) const { return JoinPath(dir_, name); }
-
-  CommandResult Shrink(const std::string& args) {
-    std::string out = File("stdout.txt"), err = File("stderr.txt");
-    std::string command = std::string(SHRINK_BINARY) + " " + args + " >" + out + " 2>" + err;
-    int status = std::system(command.c_str());
-    CommandResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = ReadFile(out).value();
-    result.err = ReadFile(err).value();
-    return result;
-  }
-
-  // MNIST-shaped inputs with deterministic values in [0, 1].
-  static Tensor Images(int64_t count, engine::Shape tail = {1, 28, 28}) {
-    engine::Shape shape{count};
-    shape.insert(shape.end(), tail.begin(), tail.end());
-    Tensor images(DataType::kFloat32, shape);
-    for (int64_t i = 0; i < images.size(); ++i) {
-      images.data<float>()[i] = float((i * 37) % 256) / 255.0f;
-    }
-    return images;
-  }
-
-  std::string dir_;
-};
 
 const std::string kMlp = SHRINK_SHARED_MODELS_DIR "/mnist_mlp.onnx";
 

@@ -461,14 +461,19 @@ std::string ShapesToString(const std::vector<NamedTensor>& feeds) {
   return text;
 }
 
-StatusOr<MnistSubset> LoadMnistTest(const std::string& mnist_dir, int64_t count) {
+StatusOr<MnistSubset> LoadMnistSet(const std::string& mnist_dir, const std::string& prefix,
+                                   int64_t count) {
   MnistSubset subset;
   subset.count = count;
-  ASSIGN_OR_RETURN(subset.pixels,
-                   ReadIdx(JoinPath(mnist_dir, "t10k-images-idx3-ubyte"), 0x803, count, 784));
-  ASSIGN_OR_RETURN(subset.labels,
-                   ReadIdx(JoinPath(mnist_dir, "t10k-labels-idx1-ubyte"), 0x801, count, 1));
+  ASSIGN_OR_RETURN(subset.pixels, ReadIdx(JoinPath(mnist_dir, prefix + "-images-idx3-ubyte"),
+                                          0x803, count, 784));
+  ASSIGN_OR_RETURN(subset.labels, ReadIdx(JoinPath(mnist_dir, prefix + "-labels-idx1-ubyte"),
+                                          0x801, count, 1));
   return subset;
+}
+
+StatusOr<MnistSubset> LoadMnistTest(const std::string& mnist_dir, int64_t count) {
+  return LoadMnistSet(mnist_dir, "t10k", count);
 }
 
 StatusOr<Tensor> MnistImages(const MnistSubset& subset, int64_t begin, int64_t n,

@@ -71,6 +71,9 @@ struct MnistSubset {
   std::vector<uint8_t> labels;
 };
 StatusOr<MnistSubset> LoadMnistTest(const std::string& mnist_dir, int64_t count);
+// The first `count` images of "train" or "t10k".
+StatusOr<MnistSubset> LoadMnistSet(const std::string& mnist_dir, const std::string& prefix,
+                                   int64_t count);
 // Images [begin, begin + n) as float32 pixel / 255.0f, in `shape` (its element count must be
 // n * 784, e.g. {n,1,28,28} or {n,28,28}).
 StatusOr<engine::Tensor> MnistImages(const MnistSubset& subset, int64_t begin, int64_t n,

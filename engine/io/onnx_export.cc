@@ -24,11 +24,6 @@ uint64_t TensorBytes(const Graph& graph) {
   return total;
 }
 
-std::string BaseName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 }  // namespace
 
 Status ModelToInlineProto(const Model& model, onnx::ModelProto* proto) {

@@ -1,4 +1,4 @@
-#include "tests/ort_runner.h"
+#include "engine/ort/ort_runner.h"
 
 #include <onnxruntime_cxx_api.h>
 
@@ -6,7 +6,7 @@
 #include <exception>
 #include <utility>
 
-namespace shrink::testing {
+namespace shrink::ort {
 namespace {
 
 using engine::DataType;
@@ -171,4 +171,10 @@ const std::vector<std::string>& OrtRunner::input_names() const { return impl_->i
 const std::vector<std::string>& OrtRunner::output_names() const { return impl_->output_names; }
 const std::string& OrtRunner::model_path() const { return impl_->path; }
 
-}  // namespace shrink::testing
+}  // namespace shrink::ort
+
+namespace shrink::ort {
+
+std::string OrtVersion() { return Ort::GetVersionString(); }
+
+}  // namespace shrink::ort

@@ -1,0 +1,131 @@
+// `shrink run MODEL.onnx --preset NAME|--recipe R.json --out OUT.onnx [--calib DATA]
+// [--report R.json]`: the whole optimization job in-process, no server.
+#include <cstdio>
+
+#include "client/commands.h"
+#include "client/flags.h"
+#include "client/ort_validation.h"
+#include "client/progress.h"
+#include "common/file_util.h"
+#include "engine/job/pipeline.h"
+#include "engine/job/recipe.h"
+
+namespace shrink::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: shrink run MODEL.onnx (--preset NAME | --recipe R.json) --out OUT.onnx\n"
+    "                  [--calib DATA] [--report REPORT.json] [--threads N] [--json]\n"
+    "                  [--no-ort-check]\n"
+    "  presets: float16, int8-dynamic, int8, int16x8, size, latency\n"
+    "  DATA: .npy, .npz (arrays named after the inputs) or a directory of .npz files\n";
+
+StatusOr<v1::Recipe> RecipeFromFlags(const ParsedFlags& flags) {
+  if (flags.Has("preset") == flags.Has("recipe")) {
+    return InvalidArgument("give exactly one of --preset and --recipe");
+  }
+  v1::Recipe recipe;
+  if (flags.Has("recipe")) {
+    ASSIGN_OR_RETURN(recipe, engine::LoadRecipeFile(flags.Get("recipe")));
+  } else {
+    RETURN_IF_ERROR(engine::ParsePreset(flags.Get("preset")).status());
+    recipe.set_preset(flags.Get("preset"));
+  }
+  if (flags.Has("threads")) {
+    ASSIGN_OR_RETURN(int threads, flags.GetInt("threads", 0));
+    recipe.set_threads(threads);
+  }
+  return recipe;
+}
+
+Status CheckPaths(const engine::JobSpec& spec) {
+  if (!FileExists(spec.model_path) && !IsDirectory(spec.model_path)) {
+    return NotFound(spec.model_path + ": no such file or directory");
+  }
+  if (spec.output_path == spec.model_path) {
+    return InvalidArgument("--out must differ from the input model (" + spec.model_path + ")");
+  }
+  if (!IsDirectory(DirName(spec.output_path))) {
+    return NotFound("--out " + spec.output_path + ": directory " + DirName(spec.output_path) +
+                    " does not exist");
+  }
+  if (!spec.calibration_data.empty() && !FileExists(spec.calibration_data)) {
+    return NotFound("--calib " + spec.calibration_data + ": no such file or directory");
+  }
+  return OkStatus();
+}
+
+void PrintSummary(const v1::Report& report, const std::string& out) {
+  int quantized = 0, kept_float = 0;
+  for (const v1::NodeDecision& node : report.nodes()) {
+    if (node.action() == "quantized" || node.action() == "converted") {
+      ++quantized;
+    } else {
+      ++kept_float;
+    }
+  }
+  const v1::SizeSummary& size = report.size();
+  std::fprintf(stderr,
+               "wrote %s: %lld -> %lld bytes (%.2fx smaller; zstd %lld -> %lld, %.2fx); "
+               "%d nodes optimized, %d left in float\n",
+               out.c_str(), (long long)size.raw_before(), (long long)size.raw_after(),
+               size.raw_ratio(), (long long)size.zstd_before(), (long long)size.zstd_after(),
+               size.zstd_ratio(), quantized, kept_float);
+  if (!report.validation().checker().empty()) {
+    std::fprintf(stderr, "checked by: %s; %s\n", report.validation().checker().c_str(),
+                 report.validation().ort_message().c_str());
+  }
+  for (const std::string& warning : report.warnings()) {
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  }
+}
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args) {
+  FlagSpec spec{{"preset", "recipe", "out", "calib", "report", "threads"},
+                {"json", "no-ort-check", "help"}};
+  auto flags = ParseFlags(args, spec);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "shrink run: %s\n%s", flags.status().message().c_str(), kUsage);
+    return kExitUsage;
+  }
+  if (flags->Has("help")) {
+    std::fprintf(stdout, "%s", kUsage);
+    return kExitOk;
+  }
+  if (flags->positional.size() != 1 || !flags->Has("out")) {
+    std::fprintf(stderr, "shrink run: needs MODEL.onnx and --out\n%s", kUsage);
+    return kExitUsage;
+  }
+  auto recipe = RecipeFromFlags(*flags);
+  if (!recipe.ok()) return ReportError(recipe.status());
+  engine::JobSpec job{flags->positional[0], flags->Get("out"), flags->Get("calib"), *recipe};
+  if (Status paths = CheckPaths(job); !paths.ok()) return ReportError(paths);
+
+  Progress progress("run", 1000);
+  engine::JobHooks hooks;
+  hooks.shrink_version = SHRINK_VERSION;
+  hooks.progress = [&](const std::string& stage, double fraction, const std::string& message) {
+    progress.Update(int64_t(fraction * 1000), message.empty() ? stage : stage + ": " + message);
+  };
+  if (!flags->Has("no-ort-check")) {
+    hooks.validate_output = MakeOrtValidator(job.calibration_data, recipe->threads());
+  }
+  auto report = engine::RunJob(job, hooks);
+  if (!report.ok()) {
+    progress.Finish("failed");
+    return ReportError(report.status());
+  }
+  progress.Finish("done");
+  const std::string json = engine::ReportToJson(*report);
+  if (flags->Has("report")) {
+    Status written = WriteFile(flags->Get("report"), json);
+    if (!written.ok()) return ReportError(written);
+  }
+  PrintSummary(*report, job.output_path);
+  if (flags->Has("json")) std::printf("%s\n", json.c_str());
+  return kExitOk;
+}
+
+}  // namespace shrink::cli

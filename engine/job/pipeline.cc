@@ -1,0 +1,309 @@
+#include "engine/job/pipeline.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+
+#include "common/file_util.h"
+#include "engine/io/model_bundle.h"
+#include "engine/io/model_check.h"
+#include "engine/io/onnx_export.h"
+#include "engine/io/onnx_import.h"
+#include "engine/job/job_report.h"
+#include "engine/job/recipe.h"
+#include "engine/passes/opset_upgrade.h"
+#include "engine/passes/prepare.h"
+#include "engine/quant/calibration.h"
+#include "engine/quant/float16.h"
+#include "engine/quant/qdq_quantizer.h"
+#include "engine/quant/weight_only.h"
+
+namespace shrink::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kQdqOpset = 13;
+
+// Share of the whole job each stage takes, for one progress fraction.
+struct StageSpan {
+  const char* name;
+  double begin;
+  double end;
+};
+constexpr StageSpan kLoad{"load", 0.00, 0.05};
+constexpr StageSpan kPrepare{"prepare", 0.05, 0.10};
+constexpr StageSpan kCalibrate{"calibrate", 0.10, 0.80};
+constexpr StageSpan kQuantize{"quantize", 0.80, 0.88};
+constexpr StageSpan kExport{"export", 0.88, 0.93};
+constexpr StageSpan kValidate{"validate", 0.93, 1.00};
+
+class JobRun {
+ public:
+  JobRun(const JobSpec& spec, const JobHooks& hooks) : spec_(spec), hooks_(hooks) {}
+  StatusOr<v1::Report> Run();
+
+ private:
+  Status CheckCancelled(const char* stage) const {
+    if (hooks_.cancel && hooks_.cancel->load()) return Cancelled("job cancelled during " + std::string(stage));
+    return OkStatus();
+  }
+  void Progress(const StageSpan& stage, double within, const std::string& message) const {
+    if (hooks_.progress) {
+      hooks_.progress(stage.name, stage.begin + (stage.end - stage.begin) * within, message);
+    }
+  }
+  // Runs `body` as one stage: progress at both ends, time recorded, cancellation checked.
+  template <typename Body>
+  Status Stage(const StageSpan& stage, Body body) {
+    RETURN_IF_ERROR(CheckCancelled(stage.name));
+    Progress(stage, 0, "");
+    auto start = Clock::now();
+    Status status = body();
+    v1::StageTiming* timing = report_.add_timings();
+    timing->set_stage(stage.name);
+    timing->set_seconds(std::chrono::duration<double>(Clock::now() - start).count());
+    RETURN_IF_ERROR(status);
+    Progress(stage, 1, "");
+    return OkStatus();
+  }
+  Status Prepare();
+  Status Calibrate(const v1::QuantizeStep& step);
+  Status Quantize();
+  Status Export();
+  Status Validate();
+  Status Publish();
+  std::string staging_path() const { return spec_.output_path + ".partial"; }
+
+  const JobSpec& spec_;
+  const JobHooks& hooks_;
+  v1::Recipe recipe_;
+  v1::Report report_;
+  Model model_;
+  quant::RangeMap ranges_;
+};
+
+int64_t TargetOpset(const v1::Recipe& recipe, int64_t current) {
+  if (recipe.prepare().target_opset() != 0) return recipe.prepare().target_opset();
+  for (const v1::Step& step : recipe.steps()) {
+    if (step.has_quantize()) return std::max<int64_t>(current, kQdqOpset);
+  }
+  return current;
+}
+
+Status JobRun::Prepare() {
+  v1::Preparation* preparation = report_.mutable_preparation();
+  int64_t before = model_.OpsetVersion("");
+  preparation->set_opset_before(before);
+  int64_t target = TargetOpset(recipe_, before);
+  if (target != before) {
+    ASSIGN_OR_RETURN(OpsetUpgradeResult upgrade, UpgradeOpset(&model_, target));
+    for (const std::string& rule : upgrade.rules) preparation->add_upgrade_rules(rule);
+  }
+  preparation->set_opset_after(model_.OpsetVersion(""));
+  PrepareOptions options;
+  options.remove_identity = !recipe_.prepare().keep_identity();
+  options.fold_batch_norm = !recipe_.prepare().keep_batch_norm();
+  options.fold_fp16_casts = !recipe_.prepare().keep_fp16_casts();
+  ASSIGN_OR_RETURN(PrepareReport prepared, PrepareForQuantization(&model_, options));
+  for (const auto& pass : prepared.passes) {
+    v1::PassRun* run = preparation->add_passes();
+    run->set_name(pass.name);
+    run->set_rewrites(pass.rewrites);
+  }
+  preparation->set_casts_folded(prepared.casts_folded);
+  preparation->set_constant_nodes_folded(prepared.constant_nodes_folded);
+  return OkStatus();
+}
+
+quant::Calibrator ToCalibrator(v1::Calibrator calibrator) {
+  switch (calibrator) {
+    case v1::PERCENTILE: return quant::Calibrator::kPercentile;
+    case v1::ENTROPY: return quant::Calibrator::kEntropy;
+    case v1::MSE: return quant::Calibrator::kMse;
+    default: return quant::Calibrator::kMinMax;
+  }
+}
+
+quant::QuantType ActivationType(const v1::QuantizeStep& step) {
+  switch (step.activations()) {
+    case v1::INT8: return quant::QuantType::kInt8;
+    case v1::INT16: return quant::QuantType::kInt16;
+    default: return quant::QuantType::kUint8;
+  }
+}
+
+quant::NodeFilter ToFilter(const v1::QuantizeStep& step) {
+  quant::NodeFilter filter;
+  filter.include_nodes = {step.include_nodes().begin(), step.include_nodes().end()};
+  filter.include_ops = {step.include_ops().begin(), step.include_ops().end()};
+  filter.exclude_nodes = {step.exclude_nodes().begin(), step.exclude_nodes().end()};
+  filter.exclude_ops = {step.exclude_ops().begin(), step.exclude_ops().end()};
+  return filter;
+}
+
+quant::StaticQuantOptions StaticOptions(const v1::QuantizeStep& step) {
+  quant::StaticQuantOptions options;
+  options.activation_type = ActivationType(step);
+  options.activation_symmetric = step.symmetric_activations();
+  options.per_channel = step.per_channel();
+  options.reduce_range = step.reduce_range();
+  options.quantize_model_io = step.quantize_io();
+  options.filter = ToFilter(step);
+  return options;
+}
+
+Status JobRun::Calibrate(const v1::QuantizeStep& step) {
+  if (spec_.calibration_data.empty()) {
+    return InvalidArgument("activations " + v1::QuantType_Name(step.activations()) +
+                           " are calibrated: pass calibration data (--calib DATA)");
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> tensors,
+                   quant::TensorsToCalibrate(model_, StaticOptions(step)));
+  quant::CalibrationOptions options;
+  options.method = ToCalibrator(step.calibrator());
+  if (step.percentile() > 0) options.percentile = step.percentile();
+  options.histogram_bins = step.histogram_bins();
+  options.target_type = ActivationType(step);
+  options.symmetric = step.symmetric_activations();
+  options.max_samples = step.calibration_samples();
+  options.batch_size = recipe_.data().batch_size();
+  options.threads = recipe_.threads();
+  for (const v1::StatePair& pair : recipe_.data().state_pairs()) {
+    options.state_pairs.push_back({pair.input(), pair.output()});
+  }
+  quant::CalibrationStats stats;
+  auto progress = [&](double fraction, const std::string& message) {
+    Progress(kCalibrate, fraction, message);
+  };
+  ASSIGN_OR_RETURN(ranges_, quant::Calibrate(model_, tensors, spec_.calibration_data, options,
+                                             progress, hooks_.cancel, &stats));
+  v1::CalibrationSummary* summary = report_.mutable_calibration();
+  summary->set_calibrator(quant::CalibratorName(options.method));
+  summary->set_samples(stats.samples);
+  summary->set_batches(stats.batches);
+  summary->set_seconds(stats.seconds);
+  for (const std::string& name : stats.unobserved) summary->add_unobserved(name);
+  return OkStatus();
+}
+
+Status JobRun::Quantize() {
+  quant::QuantSummary summary;
+  for (const v1::Step& step : recipe_.steps()) {
+    if (step.has_float16()) {
+      const v1::Float16Step& fp16 = step.float16();
+      quant::Float16Options options;
+      options.weights_only = fp16.weights_only();
+      options.keep_io_float32 = fp16.keep_io_float32();
+      options.filter.exclude_nodes = {fp16.exclude_nodes().begin(), fp16.exclude_nodes().end()};
+      options.filter.exclude_ops = {fp16.exclude_ops().begin(), fp16.exclude_ops().end()};
+      ASSIGN_OR_RETURN(summary, quant::ConvertToFloat16(&model_, options));
+      continue;
+    }
+    const v1::QuantizeStep& q = step.quantize();
+    quant::DynamicQuantOptions dynamic;
+    dynamic.per_channel = q.per_channel();
+    dynamic.reduce_range = q.reduce_range();
+    dynamic.filter = ToFilter(q);
+    if (q.activations() == v1::DYNAMIC) {
+      ASSIGN_OR_RETURN(summary, quant::QuantizeDynamic(&model_, dynamic));
+    } else if (q.activations() == v1::FLOAT) {
+      ASSIGN_OR_RETURN(summary, quant::QuantizeWeightsOnly(&model_, dynamic));
+    } else {
+      ASSIGN_OR_RETURN(summary, quant::QuantizeStatic(&model_, ranges_, StaticOptions(q)));
+    }
+    if (q.reduce_range()) {
+      summary.warnings.push_back(
+          "weights use 7 bits (reduceRange): CPUs without VNNI compute u8*s8 with 16-bit sums "
+          "that saturate on full-range int8 weights");
+    }
+  }
+  AddDecisions(summary, &report_);
+  return OkStatus();
+}
+
+Status JobRun::Export() {
+  // Written under a staging name and renamed after validation: a failed job leaves nothing at
+  // the output path (and an earlier file there survives). External data, when the model is
+  // large enough to need it, goes straight to its final name, which the model refers to.
+  ExportOptions options;
+  options.external_file_name = BaseName(spec_.output_path) + ".data";
+  RETURN_IF_ERROR(SaveModel(model_, staging_path(), options));
+  ASSIGN_OR_RETURN(std::string checker, CheckExportedModel(model_));
+  report_.mutable_validation()->set_checker(checker);
+  return OkStatus();
+}
+
+Status JobRun::Validate() {
+  if (!hooks_.validate_output) return OkStatus();
+  auto note = hooks_.validate_output(staging_path());
+  if (!note.ok()) {
+    return Internal("the written model failed validation: " + note.status().message());
+  }
+  report_.mutable_validation()->set_ort_loaded(true);
+  report_.mutable_validation()->set_ort_message(*note);
+  return OkStatus();
+}
+
+Status JobRun::Publish() {
+  if (std::rename(staging_path().c_str(), spec_.output_path.c_str()) != 0) {
+    return Internal("cannot rename " + staging_path() + " to " + spec_.output_path + ": " +
+                    std::strerror(errno));
+  }
+  return SummarizeModel(model_, spec_.output_path, report_.mutable_output_model());
+}
+
+StatusOr<v1::Report> JobRun::Run() {
+  ASSIGN_OR_RETURN(recipe_, ExpandRecipe(spec_.recipe));
+  report_.set_schema(1);
+  *report_.mutable_recipe() = recipe_;
+  FillManifest(recipe_, spec_, hooks_.shrink_version, &report_);
+  if (NeedsCalibrationData(recipe_) && spec_.calibration_data.empty()) {
+    return InvalidArgument("this recipe calibrates activations: pass calibration data (--calib DATA)");
+  }
+  RETURN_IF_ERROR(Stage(kLoad, [&]() -> Status {
+    // A directory or tar archive (model + external data) is hashed as given when it is a file.
+    ASSIGN_OR_RETURN(ModelBundle bundle, ModelBundle::Open(spec_.model_path));
+    ASSIGN_OR_RETURN(model_, LoadModel(bundle.model_path()));
+    const std::string& hashed = IsDirectory(spec_.model_path) ? bundle.model_path() : spec_.model_path;
+    return SummarizeModel(model_, hashed, report_.mutable_input_model());
+  }));
+  RETURN_IF_ERROR(Stage(kPrepare, [&] { return Prepare(); }));
+  for (const v1::Step& step : recipe_.steps()) {
+    if (!step.has_quantize() || !NeedsCalibrationData(recipe_)) continue;
+    RETURN_IF_ERROR(Stage(kCalibrate, [&] { return Calibrate(step.quantize()); }));
+  }
+  RETURN_IF_ERROR(Stage(kQuantize, [&] { return Quantize(); }));
+  const bool had_external_data = FileExists(spec_.output_path + ".data");
+  Status written = Stage(kExport, [&] { return Export(); });
+  if (written.ok()) written = Stage(kValidate, [&] { return Validate(); });
+  if (written.ok()) written = Publish();
+  if (!written.ok()) {
+    RemoveOutputs(staging_path(), had_external_data ? "" : spec_.output_path + ".data");
+    return written;
+  }
+  FillSizes(&report_);
+  return report_;
+}
+
+}  // namespace
+
+StatusOr<v1::Report> RunJob(const JobSpec& spec, const JobHooks& hooks) {
+  if (spec.model_path.empty()) return InvalidArgument("no model given");
+  if (spec.output_path.empty()) return InvalidArgument("no output path given (--out)");
+  JobRun run(spec, hooks);
+  return run.Run();
+}
+
+std::string ReportToJson(const v1::Report& report) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(report, &json, options);
+  return json;
+}
+
+}  // namespace shrink::engine

@@ -1,0 +1,40 @@
+// Recipes: parsing the JSON form, expanding presets into steps, filling defaults and rejecting
+// contradictions before any work starts. A recipe that passes ExpandRecipe is what the
+// pipeline runs and what the report records as "the recipe as run".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "shrink/v1/recipe.pb.h"
+
+namespace shrink::engine {
+
+enum class Preset { kFloat16, kInt8Dynamic, kInt8, kInt16x8, kSize, kLatency };
+
+// "float16", "int8-dynamic", "int8", "int16x8", "size", "latency".
+const std::vector<std::string>& PresetNames();
+StatusOr<Preset> ParsePreset(const std::string& name);
+
+// Protobuf JSON mapping; unknown fields and bad enum names are errors that name the field.
+StatusOr<v1::Recipe> ParseRecipeJson(const std::string& json, const std::string& source);
+StatusOr<v1::Recipe> LoadRecipeFile(const std::string& path);
+std::string RecipeToJson(const v1::Recipe& recipe);
+
+// The steps a preset stands for.
+v1::Recipe PresetRecipe(Preset preset);
+
+// Expands the preset (explicit steps replace the preset's step of the same kind), fills every
+// default explicitly, and validates: contradictory or out-of-range options are errors naming
+// the option.
+StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe);
+
+// Whether the (expanded) recipe needs calibration data.
+bool NeedsCalibrationData(const v1::Recipe& expanded);
+
+// Ops ONNX Runtime's CPU provider fuses into integer kernels from QDQ form (the `latency`
+// preset quantizes only these).
+const std::vector<std::string>& OrtFusedQdqOps();
+
+}  // namespace shrink::engine
