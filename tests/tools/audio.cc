@@ -114,8 +114,7 @@ std::vector<float> Resample(const std::vector<float>& input, int in_rate, int ou
       const double d = double(phase) / double(l) - double(j), u = d / double(half);
       const double x = kPi * cutoff * d;
       const double sinc = std::abs(x) < 1e-12 ? 1.0 : std::sin(x) / x;
-      const double window =
-          std::abs(u) > 1 ? 0 : BesselI0(kBeta * std::sqrt(1 - u * u)) / i0_beta;
+      const double window = std::abs(u) > 1 ? 0 : BesselI0(kBeta * std::sqrt(1 - u * u)) / i0_beta;
       table[size_t(phase * taps + j + half)] = cutoff * sinc * window;
     }
   }

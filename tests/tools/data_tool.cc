@@ -191,8 +191,8 @@ StatusOr<data::Normalize> ParseNormalize(const std::string& name) {
 Status ImagesCommand(const cli::ParsedFlags& flags) {
   data::ImageOptions options;
   const char* home = std::getenv("HOME");
-  options.data_dir = flags.Get("data-dir", std::string(home ? home : "") +
-                                               "/.cache/shrink-assets/data");
+  options.data_dir =
+      flags.Get("data-dir", std::string(home ? home : "") + "/.cache/shrink-assets/data");
   options.source = flags.Get("source", "mnist");
   options.split = flags.Get("split", "train");
   const std::string layout = flags.Get("layout", "nchw");

@@ -10,8 +10,10 @@
 set -eu
 data_tool=$1 shrink=$2 assets=$3
 models=$assets/models speech=$assets/data/speech
-for f in "$models/silero_vad_v5/silero_vad_v5.onnx" "$models/ppocrv4_det/ch_PP-OCRv4_det_infer.onnx" \
-         "$models/oww_melspectrogram/melspectrogram.onnx" "$models/oww_embedding/embedding_model.onnx" \
+for f in "$models/silero_vad_v5/silero_vad_v5.onnx" \
+         "$models/ppocrv4_det/ch_PP-OCRv4_det_infer.onnx" \
+         "$models/oww_melspectrogram/melspectrogram.onnx" \
+         "$models/oww_embedding/embedding_model.onnx" \
          "$models/blazeface_front_128/face_detection_front_128x128_barracuda.onnx" \
          "$assets/data/mnist" "$assets/data/fashion-mnist" "$speech"; do
   [ -e "$f" ] || { echo "SKIP: $f is missing (asset kit not fetched)"; exit 77; }
@@ -64,8 +66,9 @@ stats "$work/scene_out.npz" Identity:0 0
 
 echo "== a WAV that is not PCM 16-bit mono is refused with a message"
 mkdir "$work/bad"
-printf 'RIFF\044\0\0\0WAVEfmt \020\0\0\0\003\0\001\0\100\037\0\0\0\175\0\0\004\0\040\0data\0\0\0\0' \
-  >"$work/bad/float.wav"
+# A 32-bit float WAV header (format tag 3) with an empty data chunk.
+printf 'RIFF\044\0\0\0WAVEfmt \020\0\0\0\003\0\001\0\100\037\0\0\0\175\0\0' >"$work/bad/float.wav"
+printf '\004\0\040\0data\0\0\0\0' >>"$work/bad/float.wav"
 if "$data_tool" speech --dir "$work/bad" --out "$work/bad-out" 2>"$work/err.txt"; then
   echo "FAIL: a float WAV was accepted"; exit 1
 fi

@@ -1,12 +1,11 @@
 // Unit tests for the shrink-data helpers: WAV parsing, resampling, speech chunking, IDX/gzip
 // reading and image rendering. Model-driven checks live in the data_tool_smoke ctest.
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/file_util.h"
 #include "engine/io/npy.h"
@@ -116,7 +115,8 @@ TEST(Resample, TonesMatchTheAnalyticSignal) {
 
 TEST(Resample, DownsamplingRemovesWhatTheNewRateCannotHold) {
   std::vector<float> in(4000);
-  for (size_t i = 0; i < in.size(); ++i) in[i] = float(std::sin(2 * kPi * 6000 * double(i) / 16000));
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i] = float(std::sin(2 * kPi * 6000 * double(i) / 16000));
   std::vector<float> out = Resample(in, 16000, 8000);  // 6 kHz is above the new 4 kHz Nyquist
   double worst = 0;
   for (size_t n = 40; n + 40 < out.size(); ++n) worst = std::max(worst, double(std::abs(out[n])));
@@ -212,8 +212,8 @@ std::string TinyIdx() {
   for (int i = 0; i < 2; ++i) {
     for (int r = 0; r < 28; ++r) {
       for (int c = 0; c < 28; ++c) {
-        const bool ink = i == 0 ? (c >= 12 && c < 16 && r > 3 && r < 24)
-                                : (r > 5 && r < 22 && c > 5 && c < 22);
+        const bool ink =
+            i == 0 ? (c >= 12 && c < 16 && r > 3 && r < 24) : (r > 5 && r < 22 && c > 5 && c < 22);
         idx.push_back(char(ink ? 255 : 0));
       }
     }

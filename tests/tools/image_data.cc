@@ -39,12 +39,12 @@ class Canvas {
              int64_t th, int64_t tw, Rgb color, float opacity) {
     const uint8_t* tile = set.image(index);
     for (int64_t py = std::max<int64_t>(0, y); py < std::min(h_, y + th); ++py) {
-      const float sy = std::clamp((float(py - y) + 0.5f) * float(set.rows) / float(th) - 0.5f,
-                                  0.0f, float(set.rows - 1));
+      const float sy = std::clamp((float(py - y) + 0.5f) * float(set.rows) / float(th) - 0.5f, 0.0f,
+                                  float(set.rows - 1));
       for (int64_t px = std::max<int64_t>(0, x); px < std::min(w_, x + tw); ++px) {
-        const float sx = std::clamp(
-            float(c0) + (float(px - x) + 0.5f) * float(c1 - c0) / float(tw) - 0.5f, float(c0),
-            float(c1 - 1));
+        const float sx =
+            std::clamp(float(c0) + (float(px - x) + 0.5f) * float(c1 - c0) / float(tw) - 0.5f,
+                       float(c0), float(c1 - 1));
         const int64_t y0 = int64_t(sy), x0 = int64_t(sx);
         const int64_t y1 = std::min(y0 + 1, set.rows - 1), x1 = std::min(x0 + 1, c1 - 1);
         const float fy = sy - float(y0), fx = sx - float(x0);
@@ -134,11 +134,15 @@ void RenderDocument(const IdxImages& set, std::mt19937& random, Canvas* canvas) 
 }
 
 void RenderScene(const IdxImages& set, std::mt19937& random, Canvas* canvas) {
-  auto color = [&] { return Rgb{Uniform(random, 0, 255), Uniform(random, 0, 255),
-                                Uniform(random, 0, 255)}; };
+  auto color = [&] {
+    return Rgb{Uniform(random, 0, 255), Uniform(random, 0, 255), Uniform(random, 0, 255)};
+  };
   const Rgb a = color(), b = color();
   const float angle = Uniform(random, 0, 6.2832f), cx = std::cos(angle), cy = std::sin(angle);
-  struct Blob { float y, x, radius; Rgb color; };
+  struct Blob {
+    float y, x, radius;
+    Rgb color;
+  };
   std::vector<Blob> blobs(size_t(UniformInt(random, 3, 6)));
   for (auto& blob : blobs) {
     blob = {Uniform(random, 0, float(canvas->h())), Uniform(random, 0, float(canvas->w())),
@@ -152,7 +156,8 @@ void RenderScene(const IdxImages& set, std::mt19937& random, Canvas* canvas) {
       Rgb v{a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t};
       for (const auto& blob : blobs) {
         const float d2 = ((float(y) - blob.y) * (float(y) - blob.y) +
-                          (float(x) - blob.x) * (float(x) - blob.x)) / (blob.radius * blob.radius);
+                          (float(x) - blob.x) * (float(x) - blob.x)) /
+                         (blob.radius * blob.radius);
         const float w = 0.7f * std::exp(-d2);
         v = {v.r + (blob.color.r - v.r) * w, v.g + (blob.color.g - v.g) * w,
              v.b + (blob.color.b - v.b) * w};
@@ -215,7 +220,7 @@ StatusOr<std::string> Gunzip(const std::string& bytes, const std::string& what,
 StatusOr<IdxImages> ReadIdxImages(const std::string& path) {
   ASSIGN_OR_RETURN(std::string file, ReadFile(path, uint64_t(1) << 30));
   std::string bytes;
-  if (file.size() >= 2 && uint8_t(file[0]) == 0x1f && uint8_t(file[1]) == 0x8b) {
+  if (file.compare(0, 2, "\x1f\x8b") == 0) {  // gzip magic
     ASSIGN_OR_RETURN(bytes, Gunzip(file, path));
   } else {
     bytes = std::move(file);
@@ -262,8 +267,8 @@ Status MakeImageData(const ImageOptions& options) {
   ASSIGN_OR_RETURN(auto images, RenderImages(options));
   const int64_t n = options.count, h = options.height, w = options.width, c = options.channels;
   const float kMean[3] = {0.485f, 0.456f, 0.406f}, kStd[3] = {0.229f, 0.224f, 0.225f};
-  Tensor batch(DataType::kFloat32, options.nhwc ? engine::Shape{n, h, w, c}
-                                                : engine::Shape{n, c, h, w});
+  Tensor batch(DataType::kFloat32,
+               options.nhwc ? engine::Shape{n, h, w, c} : engine::Shape{n, c, h, w});
   float* out = batch.data<float>();
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t y = 0; y < h; ++y) {

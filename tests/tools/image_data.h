@@ -34,13 +34,13 @@ StatusOr<std::string> Gunzip(const std::string& bytes, const std::string& what,
 
 enum class ImageKind { kDocument, kScene };
 enum class Normalize {
-  kImageNet,   // (p / 255 - mean) / std, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)
-  kMinusOne,   // p / 127.5 - 1, in [-1, 1]
-  kUnit,       // p / 255
+  kImageNet,  // (p / 255 - mean) / std, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)
+  kMinusOne,  // p / 127.5 - 1, in [-1, 1]
+  kUnit,      // p / 255
 };
 
 struct ImageOptions {
-  std::string data_dir;  // holds mnist/ and fashion-mnist/ (the kit's data/)
+  std::string data_dir;          // holds mnist/ and fashion-mnist/ (the kit's data/)
   std::string source = "mnist";  // mnist | fashion
   std::string split = "train";   // train | t10k
   bool nhwc = false;

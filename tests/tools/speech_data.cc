@@ -52,9 +52,7 @@ class SampleWriter {
     report_->value_min = std::numeric_limits<float>::infinity();
     report_->value_max = -std::numeric_limits<float>::infinity();
   }
-  bool full() const {
-    return options_.max_samples > 0 && report_->samples >= options_.max_samples;
-  }
+  bool full() const { return options_.max_samples > 0 && report_->samples >= options_.max_samples; }
   Status Write(std::vector<NamedTensor> arrays) {
     const Tensor& input = arrays[0].tensor;
     for (int64_t i = 0; i < input.size(); ++i) {
@@ -94,8 +92,7 @@ Tensor ChunkWithContext(const std::vector<float>& audio, int64_t index, int chun
   const int64_t first = index * chunk - context;
   for (int64_t i = 0; i < window.size(); ++i) {
     const int64_t at = first + i;
-    window.data<float>()[i] =
-        at >= 0 && at < int64_t(audio.size()) ? audio[size_t(at)] : 0.0f;
+    window.data<float>()[i] = at >= 0 && at < int64_t(audio.size()) ? audio[size_t(at)] : 0.0f;
   }
   return window;
 }
@@ -165,8 +162,7 @@ Status MelFile(const std::vector<float>& audio, const SpeechOptions& options, Lo
                SampleWriter* writer) {
   ASSIGN_OR_RETURN(auto frames, MelFrames(audio, options, mel));
   const int64_t count = int64_t(frames.size()), width = options.window_frames;
-  for (int64_t start = 0; start + width <= count && !writer->full();
-       start += options.window_hop) {
+  for (int64_t start = 0; start + width <= count && !writer->full(); start += options.window_hop) {
     const int64_t bins = int64_t(frames[size_t(start)].size());
     Tensor window(DataType::kFloat32, {1, width, bins, 1});
     for (int64_t f = 0; f < width; ++f) {
@@ -184,8 +180,9 @@ Status CheckOptions(const SpeechOptions& options) {
   }
   if (options.chunk <= 0 || options.context < 0 || options.files < 0 || options.skip < 0 ||
       options.every <= 0 || options.window_frames <= 0 || options.window_hop <= 0) {
-    return InvalidArgument("--chunk, --every, --window and --hop must be positive; --context, "
-                           "--files and --skip must not be negative");
+    return InvalidArgument(
+        "--chunk, --every, --window and --hop must be positive; --context, "
+        "--files and --skip must not be negative");
   }
   if (options.out_dir.empty()) return InvalidArgument("--out OUTDIR is required");
   return OkStatus();
@@ -237,10 +234,10 @@ Status MakeSpeechData(const SpeechOptions& options, SpeechReport* report) {
     if (writer.full()) break;
     ASSIGN_OR_RETURN(std::vector<float> audio, LoadAudio(file, options));
     const int64_t before = report->samples;
-    Status status = options.mel_model.empty()
-                        ? AudioFile(audio, options, stateful.executor ? &stateful : nullptr,
-                                    &writer, report)
-                        : MelFile(audio, options, &mel, &writer);
+    Status status =
+        options.mel_model.empty()
+            ? AudioFile(audio, options, stateful.executor ? &stateful : nullptr, &writer, report)
+            : MelFile(audio, options, &mel, &writer);
     if (!status.ok()) return status.WithContext(file);
     ++report->files;
     report->audio_seconds += double(audio.size()) / options.rate;
