@@ -4,6 +4,7 @@
 # tests/tools/speech_data.h and image_data.h for what each sample is):
 #
 #   silero_vad_v5/{calib,eval}        16 kHz, 512 samples + 64 context, recorded LSTM state, sr
+#   silero_vad_v5/{calib,eval}-stream the same chunks without state (fed back by the consumer)
 #   silero_vad_v5/{calib-8k,eval-8k}  8 kHz, 256 + 32 (the model's other If branch)
 #   oww_melspectrogram/{calib,eval}   16 kHz, 1280 + 480 samples at int16 scale
 #   oww_embedding/{calib,eval}        76x32 mel windows every 8 frames (openWakeWord x/10 + 2)
@@ -78,6 +79,8 @@ speech_set() {
     --context "$context" --out "$target_tmp" "$@"
 }
 silero_set() { speech_set "$@" --input-name input --sr-name sr --state-model "$silero"; }
+# Without the recorded state: for calibration/evaluation that carries `stateN` -> `state` itself.
+silero_stream_set() { speech_set "$@" --input-name input --sr-name sr; }
 mel_set() { speech_set "$1" 16000 1280 480 --scale int16 --input-name input; }
 embedding_set() {
   speech_set "$1" 16000 1280 480 --scale int16 --mel-model "$mel" --input-name input_1
@@ -101,6 +104,8 @@ blazeface_set() {
 
 make_set silero_vad_v5/calib silero_set 0 16000 512 64
 make_set silero_vad_v5/eval silero_set 4 16000 512 64
+make_set silero_vad_v5/calib-stream silero_stream_set 0 16000 512 64
+make_set silero_vad_v5/eval-stream silero_stream_set 4 16000 512 64
 make_set silero_vad_v5/calib-8k silero_set 2 8000 256 32
 make_set silero_vad_v5/eval-8k silero_set 6 8000 256 32
 make_set oww_melspectrogram/calib mel_set 1

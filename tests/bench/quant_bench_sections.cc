@@ -18,9 +18,13 @@ namespace {
 
 // Calibration or evaluation DATA made by scripts/make-dev-data.sh for a model: a .npz file or
 // a directory of them.
+std::vector<StatePair> StatePairsFor(const std::string& model);
+
+// Stateful models use the "-stream" sets (no recorded state: the state is carried over).
 std::string DevData(const QuantBenchOptions& options, const std::string& model,
                     const std::string& kind) {
-  std::string base = JoinPath(JoinPath(options.dev_data, model), kind);
+  const std::string set = StatePairsFor(model).empty() ? kind : kind + "-stream";
+  std::string base = JoinPath(JoinPath(options.dev_data, model), set);
   if (IsDirectory(base)) return base;
   if (FileExists(base + ".npz")) return base + ".npz";
   return "";
