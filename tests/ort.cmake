@@ -18,3 +18,10 @@ target_link_libraries(shrink-bench PRIVATE shrink_ort_runner)
 # Our runtime against ORT on any model: shrink-ort-compare MODEL.onnx [--input DATA.npz]
 add_executable(shrink-ort-compare tools/ort_compare.cc)
 target_link_libraries(shrink-ort-compare PRIVATE shrink_ort_runner shrink_cli_lib)
+
+# --- float16 conversion (k/fp16): ORT kernel probe and whole-model fp16 checks ---
+add_executable(float16_ort_test float16_ort_test.cc)
+target_link_libraries(float16_ort_test PRIVATE shrink_ort_runner shrink_engine_test_util
+                                               GTest::gtest_main)
+gtest_discover_tests(float16_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# --- end float16 conversion ---

@@ -1,0 +1,289 @@
+// Float16 conversion on tiny fixtures, run by our executor against the float model.
+//
+// Tolerances: rounding a float to float16 has relative error <= u = 2^-11. A dot product
+// sum_k w_k h_k whose weights and inputs are each rounded once changes by at most
+// 2u * sum_k |w_k| |h_k| (to first order), and rounding the result to float16 adds u * |result|.
+// The tests compute sum_k |w_k| |h_k| by running the same graph on |weights| and |inputs| (an
+// upper bound through Relu, which is 1-Lipschitz and shrinks magnitudes).
+#include "engine/quant/float16.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/ir/graph_utils.h"
+#include "engine/kernels/kernel_test_util.h"
+#include "engine/quant/float16_ops.h"
+#include "engine/runtime/executor.h"
+
+namespace shrink::engine::quant {
+namespace {
+
+using testing::AddTestNode;
+using testing::GraphAttr;
+using testing::IntAttr;
+using testing::TensorInfo;
+
+constexpr double kU = 1.0 / 2048;  // float16 unit roundoff, 2^-11
+
+Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  Tensor t(DataType::kFloat32, std::move(shape));
+  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+Tensor Abs(const Tensor& t) {
+  Tensor out = t.Clone();
+  for (int64_t i = 0; i < t.size(); ++i) out.data<float>()[i] = std::fabs(t.data<float>()[i]);
+  return out;
+}
+
+std::vector<Tensor> RunModel(const Model& model, const std::vector<NamedTensor>& feeds) {
+  auto executor = Executor::Create(model, {1, false});
+  EXPECT_TRUE(executor.ok()) << executor.status().ToString();
+  if (!executor.ok()) return {};
+  auto outputs = (*executor)->Run(feeds);
+  EXPECT_TRUE(outputs.ok()) << outputs.status().ToString();
+  return outputs.ok() ? std::move(outputs).value() : std::vector<Tensor>{};
+}
+
+double At(const Tensor& t, int64_t i) { return t.GetAsDouble(i); }
+
+// x[1,2,5,5] -> Conv(3x2x3x3, pad 1) -> Relu -> Reshape([1,-1]) -> MatMul(75x4) -> logits,
+// Softmax(logits) -> probs. `abs_model` uses |W| and drops Relu (the magnitude bound).
+Model ConvMatMulFixture(bool abs_model) {
+  Model model = testing::EmptyModel(13);
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {1, 2, 5, 5}));
+  g.outputs.push_back(TensorInfo("logits", DataType::kFloat32, {1, 4}));
+  g.outputs.push_back(TensorInfo("probs", DataType::kFloat32, {1, 4}));
+  Tensor w = Random({3, 2, 3, 3}, 1, 0.5f), b = Random({3}, 2), w2 = Random({75, 4}, 3, 0.3f);
+  g.SetInitializer("W", abs_model ? Abs(w) : w);
+  g.SetInitializer("B", abs_model ? Abs(b) : b);
+  g.SetInitializer("W2", abs_model ? Abs(w2) : w2);
+  g.SetInitializer("shape", Tensor::FromVector<int64_t>({2}, {1, -1}));
+  AddTestNode(&g, "Conv", {"x", "W", "B"}, {"conv"}, {testing::IntsAttr("pads", {1, 1, 1, 1})});
+  AddTestNode(&g, abs_model ? "Identity" : "Relu", {"conv"}, {"relu"});
+  AddTestNode(&g, "Reshape", {"relu", "shape"}, {"flat"});
+  AddTestNode(&g, "MatMul", {"flat", "W2"}, {"logits"});
+  AddTestNode(&g, "Softmax", {"logits"}, {"probs"}, {IntAttr("axis", -1)});
+  return model;
+}
+
+const NodeDecision* FindDecision(const QuantSummary& summary, const std::string& op) {
+  for (const NodeDecision& d : summary.decisions) {
+    if (d.op_type == op) return &d;
+  }
+  return nullptr;
+}
+
+int CountOps(const Graph& g, OpType op) {
+  int n = 0;
+  for (const auto& node : g.nodes) n += node->op == op;
+  return n;
+}
+
+// Checks logits within 2u * |W2|^T A1 + u * |logits| and probs within p * (e^(2 delta) - 1),
+// delta the largest logit bound (softmax moves by at most that ratio).
+void ExpectWithinFloat16Bounds(const Model& converted) {
+  const Tensor x = Random({1, 2, 5, 5}, 4);
+  std::vector<Tensor> ref = RunModel(ConvMatMulFixture(false), {{"x", x}});
+  std::vector<Tensor> mag = RunModel(ConvMatMulFixture(true), {{"x", Abs(x)}});
+  std::vector<Tensor> out = RunModel(converted, {{"x", x}});
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out[0].dtype(), DataType::kFloat32);
+  double delta = 0;
+  for (int64_t i = 0; i < 4; ++i) {
+    const double bound = (2 * kU * At(mag[0], i) + kU * std::fabs(At(ref[0], i))) * (1 + 4 * kU);
+    EXPECT_NEAR(At(out[0], i), At(ref[0], i), bound) << "logit " << i;
+    delta = std::max(delta, bound);
+  }
+  for (int64_t i = 0; i < 4; ++i) {
+    const double p = At(ref[1], i);
+    EXPECT_NEAR(At(out[1], i), p, p * std::expm1(2 * delta) + 1e-7) << "prob " << i;
+  }
+}
+
+TEST(Float16WeightsOnly, StoresDataWeightsAsHalfBehindOneCastEach) {
+  Model model = ConvMatMulFixture(false);
+  auto summary = ConvertToFloat16(&model, {true, true, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const Graph& g = model.graph;
+  for (const char* name : {"W_fp16", "B_fp16", "W2_fp16"}) {
+    ASSERT_NE(g.FindInitializer(name), nullptr) << name;
+    EXPECT_EQ(g.FindInitializer(name)->dtype(), DataType::kFloat16) << name;
+  }
+  EXPECT_EQ(g.FindInitializer("shape")->dtype(), DataType::kInt64);  // not a data input
+  EXPECT_EQ(CountOps(g, OpType::kCast), 3);
+  EXPECT_EQ(summary->clamped_values, 0);
+  ASSERT_NE(FindDecision(*summary, "Conv"), nullptr);
+  EXPECT_EQ(FindDecision(*summary, "Conv")->action, NodeDecision::Action::kConverted);
+  EXPECT_EQ(FindDecision(*summary, "Conv")->weight_type, "float16");
+  EXPECT_EQ(FindDecision(*summary, "Relu")->action, NodeDecision::Action::kFloat);
+  EXPECT_EQ(summary->decisions.size(), 5u);
+  ExpectWithinFloat16Bounds(model);
+}
+
+TEST(Float16Full, ConvertsWhatOrtRunsInHalfAndCastsAroundTheRest) {
+  Model model = ConvMatMulFixture(false);
+  auto summary = ConvertToFloat16(&model, {false, true, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const Graph& g = model.graph;
+  EXPECT_EQ(g.FindInitializer("W2")->dtype(), DataType::kFloat16);
+  EXPECT_EQ(g.FindInitializer("shape")->dtype(), DataType::kInt64);
+  // ORT 1.29 CPU has no float16 Conv/Relu/Softmax: they stay float32, with the reason.
+  EXPECT_EQ(g.FindInitializer("W")->dtype(), DataType::kFloat32);
+  const NodeDecision* conv = FindDecision(*summary, "Conv");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->action, NodeDecision::Action::kFloat);
+  EXPECT_NE(conv->reason.find("no float16 kernel"), std::string::npos) << conv->reason;
+  EXPECT_EQ(FindDecision(*summary, "MatMul")->action, NodeDecision::Action::kConverted);
+  EXPECT_EQ(FindDecision(*summary, "MatMul")->activation_type, "float16");
+  EXPECT_EQ(g.outputs[0].type.elem_type, DataType::kFloat32);
+  EXPECT_TRUE(ValidateGraph(g).ok());
+  ExpectWithinFloat16Bounds(model);
+}
+
+TEST(Float16Full, Float16ModelInputsAndOutputs) {
+  Model model = ConvMatMulFixture(false);
+  auto summary = ConvertToFloat16(&model, {false, false, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(model.graph.inputs[0].type.elem_type, DataType::kFloat16);
+  EXPECT_EQ(model.graph.outputs[0].type.elem_type, DataType::kFloat16);
+  EXPECT_EQ(model.graph.outputs[0].name, "logits");
+  const Tensor x = Random({1, 2, 5, 5}, 4);
+  Tensor x16(DataType::kFloat16, x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) x16.data<Float16>()[i].bits = FloatToHalf(x.data<float>()[i]);
+  std::vector<Tensor> out = RunModel(model, {{"x", x16}});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].dtype(), DataType::kFloat16);
+  std::vector<Tensor> ref = RunModel(ConvMatMulFixture(false), {{"x", x}});
+  std::vector<Tensor> mag = RunModel(ConvMatMulFixture(true), {{"x", Abs(x)}});
+  for (int64_t i = 0; i < 4; ++i) {
+    // The input rounding adds u * A1 to every conv output: 3u in all, plus output rounding.
+    const double bound = (3 * kU * At(mag[0], i) + kU * std::fabs(At(ref[0], i))) * (1 + 4 * kU);
+    EXPECT_NEAR(At(out[0], i), At(ref[0], i), bound) << "logit " << i;
+  }
+}
+
+TEST(Float16Full, ExcludedOpsStayFloat) {
+  Model model = ConvMatMulFixture(false);
+  Float16Options options;
+  options.filter.exclude_ops = {"MatMul"};
+  auto summary = ConvertToFloat16(&model, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(FindDecision(*summary, "MatMul")->action, NodeDecision::Action::kExcluded);
+  EXPECT_EQ(model.graph.FindInitializer("W2")->dtype(), DataType::kFloat32);
+  EXPECT_EQ(CountOps(model.graph, OpType::kCast), 0);
+}
+
+// Values beyond +-65504 clamp (counted), infinities and NaN stay, tiny values flush to zero.
+TEST(Float16WeightsOnly, ClampsOutOfRangeValuesAndKeepsInfNan) {
+  Model model = testing::EmptyModel(13);
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {1, 6}));
+  g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {1, 6}));
+  g.SetInitializer("w", Tensor::FromVector<float>({1, 6}, {1e5f, -7e4f, INFINITY, NAN, 1e-9f, 3}));
+  AddTestNode(&g, "Mul", {"x", "w"}, {"y"});
+  auto summary = ConvertToFloat16(&model, {true, true, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->clamped_values, 2);
+  ASSERT_EQ(summary->warnings.size(), 1u);  // one value underflowed
+  const Tensor* w = g.FindInitializer("w_fp16");
+  ASSERT_NE(w, nullptr);
+  const Float16* h = w->data<Float16>();
+  EXPECT_EQ(h[0].bits, 0x7bff);  // 65504
+  EXPECT_EQ(h[1].bits, 0xfbff);  // -65504
+  EXPECT_EQ(h[2].bits, 0x7c00);  // inf
+  EXPECT_TRUE(std::isnan(HalfToFloat(h[3].bits)));
+  EXPECT_EQ(h[4].bits, 0);
+  EXPECT_EQ(HalfToFloat(h[5].bits), 3.0f);
+  std::vector<Tensor> out = RunModel(model, {{"x", Tensor::FromVector<float>({1, 6}, {1, 1, 1, 1, 1, 1})}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(At(out[0], 0), 65504.0);
+}
+
+// x -> If(cond): then MatMul(x, Wt) with Wt a branch initializer, else Mul(x, 2) (float only).
+Model IfFixture() {
+  Model model = testing::EmptyModel(13);
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("cond", DataType::kBool, {}));
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {2, 3}));
+  g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {2, 3}));
+  auto then_branch = std::make_shared<Graph>();
+  then_branch->SetInitializer("Wt", Random({3, 3}, 7));
+  AddTestNode(then_branch.get(), "MatMul", {"x", "Wt"}, {"t"});
+  then_branch->outputs.push_back(TensorInfo("t", DataType::kFloat32, {2, 3}));
+  auto else_branch = std::make_shared<Graph>();
+  AddTestNode(else_branch.get(), "Constant", {}, {"two"},
+              {testing::TensorAttr("value", Tensor::Scalar<float>(2))});
+  AddTestNode(else_branch.get(), "Mul", {"x", "two"}, {"e"});
+  else_branch->outputs.push_back(TensorInfo("e", DataType::kFloat32, {2, 3}));
+  AddTestNode(&g, "If", {"cond"}, {"y"},
+              {GraphAttr("then_branch", then_branch), GraphAttr("else_branch", else_branch)});
+  return model;
+}
+
+class Float16IfTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(Float16IfTest, BranchesStayTypeConsistent) {
+  const bool keep_io = GetParam();
+  Model model = IfFixture();
+  auto summary = ConvertToFloat16(&model, {false, keep_io, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(ValidateGraph(model.graph).ok());
+  const Node& if_node = *model.graph.nodes.back();
+  ASSERT_EQ(if_node.op, OpType::kIf);
+  const DataType expected = keep_io ? DataType::kFloat32 : DataType::kFloat16;
+  for (const char* branch : {"then_branch", "else_branch"}) {
+    EXPECT_EQ(if_node.GetGraph(branch)->outputs[0].type.elem_type, expected) << branch;
+  }
+  const Tensor x = Random({2, 3}, 8);
+  Tensor feed = x;
+  if (!keep_io) {
+    feed = Tensor(DataType::kFloat16, x.shape());
+    for (int64_t i = 0; i < x.size(); ++i) feed.data<Float16>()[i].bits = FloatToHalf(x.data<float>()[i]);
+  }
+  for (bool cond : {true, false}) {
+    std::vector<Tensor> ref = RunModel(IfFixture(), {{"cond", Tensor::Scalar<bool>(cond)}, {"x", x}});
+    std::vector<Tensor> out = RunModel(model, {{"cond", Tensor::Scalar<bool>(cond)}, {"x", feed}});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].dtype(), expected);
+    // K = 3 terms of magnitude <= 1 each: 2u * 3 + output rounding u * |y| (3u for the input
+    // rounding of the float16 I/O variant).
+    for (int64_t i = 0; i < x.size(); ++i) {
+      const double bound = (cond ? 3 * 3 * kU : 0) + 2 * kU * std::fabs(At(ref[0], i));
+      EXPECT_NEAR(At(out[0], i), At(ref[0], i), bound) << "cond " << cond << " element " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(KeepIo, Float16IfTest, ::testing::Bool());
+
+TEST(Float16Ops, SchemaSeparatesDataFromParameters) {
+  Model model = ConvMatMulFixture(false);
+  for (const auto& node : model.graph.nodes) {
+    FloatSignature sig = GetFloatSignature(*node, 13);
+    ASSERT_TRUE(sig.known) << node->op_type;
+    if (node->op == OpType::kReshape) {
+      EXPECT_TRUE(sig.input_data[0]);
+      EXPECT_FALSE(sig.input_data[1]);  // shape
+    }
+    if (node->op == OpType::kConv) EXPECT_TRUE(sig.input_data[1] && sig.input_data[2]);
+  }
+  Node resize;
+  resize.op_type = "Resize";
+  resize.op = OpType::kResize;
+  resize.inputs = {"x", "roi", "scales"};
+  resize.outputs = {"y"};
+  FloatSignature sig = GetFloatSignature(resize, 13);
+  EXPECT_EQ(sig.input_data, (std::vector<bool>{true, false, false}));
+  EXPECT_TRUE(OrtCpuRunsFloat16(OpType::kMatMul, 13));
+  EXPECT_FALSE(OrtCpuRunsFloat16(OpType::kConv, 13));
+}
+
+}  // namespace
+}  // namespace shrink::engine::quant
