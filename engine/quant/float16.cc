@@ -92,6 +92,9 @@ class Converter {
  private:
   Status ConstantsToInitializers(Graph* graph);
   void ConvertWeightsOnly();
+  std::set<std::string> SelectWeights();
+  void StoreBehindCasts(const std::set<std::string>& weights);
+  bool ReadsHalfWeight(const Node& node) const;
   Status ConvertFull();
   Status ConvertGraph(Graph* graph, const std::string& path);
   Status ConvertSubgraphNode(Graph* graph, Node* node, const std::string& path, bool convert);
@@ -103,6 +106,7 @@ class Converter {
   void Decide(const Node& node, size_t index, const std::string& path,
               NodeDecision::Action action, const std::string& reason, bool has_weight);
   bool Eligible(const Node& node, const FloatSignature& sig) const;
+  Tensor Half(const std::string& name, const Tensor& tensor);
   bool HasFloat32(const Node& node) const;
   void SyncValueInfo(Graph* graph);
   void DecideFull(const Node& node, size_t index, const std::string& path,
@@ -119,7 +123,9 @@ class Converter {
   TensorStats stats_;
   // Per graph: (value, target type) -> name of the Cast output already inserted there.
   std::unordered_map<const Graph*, std::map<std::pair<std::string, DataType>, std::string>> casts_;
-  std::set<std::string> converted_initializers_;
+  std::set<std::string> half_weights_;  // initializers stored as float16, by original name
+  std::unordered_map<std::string, Graph*> weight_owner_;
+  int64_t restored_count_ = 0;
 };
 
 Status Converter::ConstantsToInitializers(Graph* graph) {
@@ -146,25 +152,47 @@ Status Converter::ConstantsToInitializers(Graph* graph) {
   return OkStatus();
 }
 
-// Weights-only: a float32 initializer whose every use is a data input of a non-excluded node
-// is stored as float16 under a new name; one Cast at the top of its graph restores the old name.
-void Converter::ConvertWeightsOnly() {
+// Float32 initializers (not yet converted) read only as data inputs of non-excluded nodes that
+// libonnx knows: the weights that can be stored as float16 behind a Cast.
+std::set<std::string> Converter::SelectWeights() {
   auto uses = CollectInitializerUses(model_, [this](const Node& node, size_t i) {
     if (IsExcluded(options_.filter, node)) return false;
     FloatSignature sig = GetFloatSignature(node, Opset(node));
     return sig.known && i < sig.input_data.size() && sig.input_data[i];
   });
+  std::set<std::string> selected;
   for (const auto& [name, use] : uses) {
     const Tensor* tensor = use.owner->FindInitializer(name);
     if (use.AllData() && tensor->dtype() == DataType::kFloat32) {
-      converted_initializers_.insert(name);
+      selected.insert(name);
+      weight_owner_[name] = use.owner;
     }
   }
+  return selected;
+}
+
+// The float16 tensor keeps the initializer's name and readers move to a short Cast output:
+// long weight names then appear twice per weight instead of four times, which matters for
+// the file size of models with small weights.
+void Converter::StoreBehindCasts(const std::set<std::string>& weights) {
+  for (const std::string& name : weights) {
+    Graph* graph = weight_owner_[name];
+    graph->SetInitializer(name, Half(name, *graph->FindInitializer(name)));
+    const std::string restored = names_.Make("w32_" + std::to_string(restored_count_++));
+    ReplaceAllUses(graph, name, restored);
+    const Node* first = graph->nodes.empty() ? nullptr : graph->nodes.front().get();
+    InsertNode(graph, MakeCast("", name, restored, DataType::kFloat32), first);
+  }
+}
+
+// Weights-only: every selected weight is stored as float16 behind one Cast to float.
+void Converter::ConvertWeightsOnly() {
+  const std::set<std::string> weights = SelectWeights();
+  half_weights_ = weights;
   ForEachGraph(&model_->graph, "", [&](Graph* graph, const std::string& path) {
     for (size_t i = 0; i < graph->nodes.size(); ++i) {
       const Node& node = *graph->nodes[i];
-      bool weight = false;
-      for (const std::string& input : node.inputs) weight |= converted_initializers_.count(input);
+      const bool weight = ReadsHalfWeight(node);
       if (IsExcluded(options_.filter, node)) {
         Decide(node, i, path, NodeDecision::Action::kExcluded, "excluded by the recipe", false);
       } else if (weight) {
@@ -174,16 +202,14 @@ void Converter::ConvertWeightsOnly() {
       }
     }
   });
-  for (const std::string& name : converted_initializers_) {
-    Graph* graph = uses[name].owner;
-    const std::string stored = names_.Make(name + "_fp16");
-    Tensor half = ToHalf(*graph->FindInitializer(name), &stats_);
-    graph->RemoveInitializer(name);
-    graph->SetInitializer(stored, half);
-    const Node* first = graph->nodes.empty() ? nullptr : graph->nodes.front().get();
-    InsertNode(graph, MakeCast(names_.Make(name + "_cast"), stored, name, DataType::kFloat32),
-               first);
+  StoreBehindCasts(weights);
+}
+
+bool Converter::ReadsHalfWeight(const Node& node) const {
+  for (const std::string& input : node.inputs) {
+    if (half_weights_.count(input)) return true;
   }
+  return false;
 }
 
 void Converter::Decide(const Node& node, size_t index, const std::string& path,
@@ -196,11 +222,22 @@ void Converter::Decide(const Node& node, size_t index, const std::string& path,
   decision.graph = path;
   decision.action = action;
   decision.reason = reason;
-  if (action == NodeDecision::Action::kConverted) {
-    if (has_weight) decision.weight_type = "float16";
-    if (!options_.weights_only) decision.activation_type = "float16";
+  if (has_weight) decision.weight_type = "float16";
+  if (action == NodeDecision::Action::kConverted && !options_.weights_only) {
+    decision.activation_type = "float16";
   }
   summary_.decisions.push_back(std::move(decision));
+}
+
+// ToHalf that names the tensor in a warning when it had to clamp.
+Tensor Converter::Half(const std::string& name, const Tensor& tensor) {
+  const int64_t before = stats_.clamped;
+  Tensor half = ToHalf(tensor, &stats_);
+  if (stats_.clamped > before) {
+    summary_.warnings.push_back("'" + name + "': " + std::to_string(stats_.clamped - before) +
+                                " values beyond +-65504 clamped to the float16 range");
+  }
+  return half;
 }
 
 bool Converter::Eligible(const Node& node, const FloatSignature& sig) const {
@@ -290,6 +327,20 @@ void Converter::ForceOutputs(Graph* graph, const std::vector<DataType>& targets,
       types_.SetOriginal(renamed, Orig(name));
       types_.SetCurrent(renamed, cur);
       InsertNode(graph, MakeCast(names_.Make(name + "_cast"), renamed, name, target), nullptr);
+      // A Cast of the same value to the same type inserted for a consumer is now redundant.
+      auto& cache = casts_[graph];
+      auto same = cache.find(std::make_pair(name, target));
+      if (same != cache.end()) {
+        for (auto& node : graph->nodes) {
+          if (node->op == OpType::kCast && node->outputs == std::vector<std::string>{same->second}) {
+            const std::string redundant = same->second;
+            RemoveNode(graph, node.get());
+            ReplaceAllUses(graph, redundant, name);
+            break;
+          }
+        }
+        cache.erase(same);
+      }
       for (ValueInfo& output : graph->outputs) {
         if (output.name == renamed) output.name = name;
       }
@@ -346,20 +397,20 @@ void Converter::DecideFull(const Node& node, size_t index, const std::string& pa
                            const FloatSignature& sig, bool converted) {
   using Action = NodeDecision::Action;
   if (converted) {
-    bool weight = false;
-    for (const std::string& input : node.inputs) weight |= converted_initializers_.count(input);
-    Decide(node, index, path, Action::kConverted, "", weight);
+    Decide(node, index, path, Action::kConverted, "", ReadsHalfWeight(node));
   } else if (!HasFloat32(node)) {
     Decide(node, index, path, Action::kFloat, "no float32 tensors", false);
   } else if (IsExcluded(options_.filter, node)) {
     Decide(node, index, path, Action::kExcluded, "excluded by the recipe", false);
   } else if (!sig.known) {
-    Decide(node, index, path, Action::kFloat, "no ONNX schema known for it (libonnx 1.12)", false);
+    Decide(node, index, path, Action::kFloat, "no ONNX schema known for it (libonnx 1.12)",
+           ReadsHalfWeight(node));
   } else if (!OrtCpuRunsFloat16(node.op, Opset(node))) {
     Decide(node, index, path, Action::kFloat,
-           "ONNX Runtime 1.29's CPU provider has no float16 kernel for it", false);
+           "ONNX Runtime 1.29's CPU provider has no float16 kernel for it", ReadsHalfWeight(node));
   } else {
-    Decide(node, index, path, Action::kFloat, "its float inputs stay float32", false);
+    Decide(node, index, path, Action::kFloat, "its float inputs stay float32",
+           ReadsHalfWeight(node));
   }
 }
 
@@ -401,9 +452,9 @@ void Converter::ConvertInitializers() {
   for (const auto& [name, use] : uses) {
     const Tensor* tensor = use.owner->FindInitializer(name);
     if (!use.AllData() || tensor->dtype() != DataType::kFloat32) continue;
-    use.owner->SetInitializer(name, ToHalf(*tensor, &stats_));
+    use.owner->SetInitializer(name, Half(name, *tensor));
     types_.SetCurrent(name, DataType::kFloat16);
-    converted_initializers_.insert(name);
+    half_weights_.insert(name);
   }
 }
 
@@ -423,6 +474,10 @@ void Converter::SyncValueInfo(Graph* graph) {
 Status Converter::ConvertFull() {
   types_.Infer(*model_);
   ConvertInitializers();
+  // Weights of ops that stay float32 are still stored as float16 (behind a Cast), as in
+  // weights-only conversion; that happens last so that the rewrite sees them as float32.
+  const std::set<std::string> float_op_weights = SelectWeights();
+  half_weights_.insert(float_op_weights.begin(), float_op_weights.end());
   Graph& main = model_->graph;
   if (!options_.keep_io_float32) {
     for (ValueInfo& input : main.inputs) {
@@ -440,6 +495,7 @@ Status Converter::ConvertFull() {
     targets.push_back(half ? DataType::kFloat16 : orig);
   }
   ForceOutputs(&main, targets, true);
+  StoreBehindCasts(float_op_weights);
   SyncValueInfo(&main);
   return OkStatus();
 }

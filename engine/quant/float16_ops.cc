@@ -61,9 +61,14 @@ FloatSignature GetFloatSignature(const Node& node, int64_t opset) {
     signature.input_data[i] = data_constraints.count(formal->GetTypeStr()) > 0;
     // Cast reads any type: its input follows whatever type it is given.
     if (node.op == OpType::kCast && i == 0) signature.input_data[i] = true;
-    // BatchNormalization-15 types scale/bias (T1) and mean/var (T2) apart from X: still weights.
-    if (node.op == OpType::kBatchNormalization && i >= 1 && i <= 4) {
+    // BatchNormalization: scale and bias are weights even where opset 15 types them apart (T1);
+    // the running statistics are not data: variances beyond float16's range occur
+    // (ppocrv4_det has 9.8e7) and clamping them would wreck the output.
+    if (node.op == OpType::kBatchNormalization && (i == 1 || i == 2)) {
       signature.input_data[i] = AllowsFloat16(*formal);
+    }
+    if (node.op == OpType::kBatchNormalization && (i == 3 || i == 4)) {
+      signature.input_data[i] = false;
     }
   }
   return signature;

@@ -21,8 +21,8 @@ struct FloatSignature {
 };
 
 // `opset` is the node's domain opset in the model. Unknown ops give known = false and all-false
-// vectors. BatchNormalization's statistics (their own constraint since opset 15) count as data
-// so that weights-only conversion stores them in float16.
+// vectors. BatchNormalization's scale and bias count as data at every opset, its running mean
+// and variance never (a variance can exceed the float16 range).
 FloatSignature GetFloatSignature(const Node& node, int64_t opset);
 
 // The schema's type string ("T", "tensor(int64)") for an input or output index of the node, or
