@@ -260,6 +260,85 @@ TEST(Float16OrtProbe, TableMatchesOrtCpuKernels) {
   std::filesystem::remove_all(dir);
 }
 
+// If and Loop with float16 bodies: x -> Loop(3 trips: acc += x @ Wb) -> If(cond: MatMul(sum,
+// Wt) | Mul(sum, 2)) -> y. Both conversions must load in ORT and agree with our runtime.
+Model SubgraphFixture() {
+  using engine::testing::AddTestNode;
+  using engine::testing::GraphAttr;
+  using engine::testing::TensorInfo;
+  Model model = engine::testing::EmptyModel(13);
+  engine::Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("cond", DataType::kBool, {}));
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {1, 2}));
+  g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {1, 2}));
+  auto body = std::make_shared<engine::Graph>();
+  body->name = "body";
+  body->inputs.push_back(TensorInfo("i", DataType::kInt64, {}));
+  body->inputs.push_back(TensorInfo("c_in", DataType::kBool, {}));
+  body->inputs.push_back(TensorInfo("acc", DataType::kFloat32, {1, 2}));
+  body->SetInitializer("Wb", engine::Tensor::FromVector<float>({2, 2}, {0.5f, 0.25f, -0.75f, 1}));
+  AddTestNode(body.get(), "MatMul", {"x", "Wb"}, {"xw"});
+  AddTestNode(body.get(), "Add", {"acc", "xw"}, {"acc_out"});
+  AddTestNode(body.get(), "Identity", {"c_in"}, {"c_out"});
+  body->outputs.push_back(TensorInfo("c_out", DataType::kBool, {}));
+  body->outputs.push_back(TensorInfo("acc_out", DataType::kFloat32, {1, 2}));
+  g.SetInitializer("trips", engine::Tensor::Scalar<int64_t>(3));
+  g.SetInitializer("zero", engine::Tensor::FromVector<float>({1, 2}, {0, 0}));
+  AddTestNode(&g, "Loop", {"trips", "", "zero"}, {"sum"}, {GraphAttr("body", body)});
+  auto then_branch = std::make_shared<engine::Graph>();
+  then_branch->name = "then";
+  then_branch->SetInitializer("Wt", engine::Tensor::FromVector<float>({2, 2}, {1, -2, 3, 0.5f}));
+  AddTestNode(then_branch.get(), "MatMul", {"sum", "Wt"}, {"t"});
+  then_branch->outputs.push_back(TensorInfo("t", DataType::kFloat32, {1, 2}));
+  auto else_branch = std::make_shared<engine::Graph>();
+  else_branch->name = "else";
+  else_branch->SetInitializer("two", engine::Tensor::Scalar<float>(2));
+  AddTestNode(else_branch.get(), "Mul", {"sum", "two"}, {"e"});
+  else_branch->outputs.push_back(TensorInfo("e", DataType::kFloat32, {1, 2}));
+  AddTestNode(&g, "If", {"cond"}, {"y"},
+              {GraphAttr("then_branch", then_branch), GraphAttr("else_branch", else_branch)});
+  return model;
+}
+
+TEST(Float16Subgraphs, IfAndLoopLoadInOrtAndMatchOurRuntime) {
+  const std::string dir = TempDir();
+  const engine::Tensor x = engine::Tensor::FromVector<float>({1, 2}, {0.3f, -0.7f});
+  for (bool weights_only : {true, false}) {
+    for (bool keep_io : {true, false}) {
+      Model model = SubgraphFixture();
+      quant::Float16Options options;
+      options.weights_only = weights_only;
+      options.keep_io_float32 = keep_io;
+      ASSERT_TRUE(quant::ConvertToFloat16(&model, options).ok());
+      const std::string path = dir + "/subgraphs.onnx";
+      ASSERT_TRUE(engine::SaveModel(model, path).ok());
+      ASSERT_OK_AND_ASSIGN(auto ort, OrtRunner::Create(path, {1}));
+      ASSERT_OK_AND_ASSIGN(auto executor, engine::Executor::Create(model, {1, false}));
+      engine::Tensor feed = x;
+      if (!weights_only && !keep_io) {
+        feed = engine::Tensor(DataType::kFloat16, x.shape());
+        for (int64_t i = 0; i < 2; ++i) {
+          feed.data<engine::Float16>()[i].bits = engine::FloatToHalf(x.data<float>()[i]);
+        }
+      }
+      for (bool cond : {true, false}) {
+        std::vector<engine::NamedTensor> feeds = {{"cond", engine::Tensor::Scalar<bool>(cond)},
+                                                  {"x", feed}};
+        ASSERT_OK_AND_ASSIGN(std::vector<engine::Tensor> theirs, ort->Run(feeds));
+        ASSERT_OK_AND_ASSIGN(std::vector<engine::Tensor> ours, executor->Run(feeds));
+        ASSERT_EQ(theirs[0].dtype(), ours[0].dtype());
+        // Same float16 roundings in both; only accumulation order differs (K = 2): a few ulps of
+        // |y| <= ~10, i.e. 4 * 2^-11 * 10.
+        for (int64_t i = 0; i < 2; ++i) {
+          EXPECT_NEAR(ours[0].GetAsDouble(i), theirs[0].GetAsDouble(i), 0.02)
+              << "weights_only " << weights_only << " keep_io " << keep_io << " cond " << cond;
+        }
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // Whole models: weights-only and full conversion must load in ORT, and ORT's and our runtime's
 // outputs must match the float model's (ORT) at >= 40 dB SQNR, the product target for float16.
 // Weights-only files must be >= 1.99x smaller, or within 1% of the ratio that halving every
@@ -379,6 +458,8 @@ TEST_P(Float16WholeModelTest, LoadsInOrtAndMatchesTheFloatModel) {
     options.weights_only = weights_only;
     ASSERT_OK_AND_ASSIGN(quant::QuantSummary summary, quant::ConvertToFloat16(&model, options));
     ASSERT_OK_AND_ASSIGN(std::string half_bytes, engine::SerializeModel(model));
+    const Status checked = engine::CheckModelWithOnnx(model);
+    EXPECT_TRUE(checked.ok()) << checked.ToString();
     const std::string path = dir + "/" + whole.name + (weights_only ? "_w16.onnx" : "_f16.onnx");
     ASSERT_TRUE(engine::SaveModel(model, path).ok());
     ASSERT_OK_AND_ASSIGN(auto half_ort, OrtRunner::Create(path, {2}));

@@ -266,6 +266,141 @@ TEST_P(Float16IfTest, BranchesStayTypeConsistent) {
 
 INSTANTIATE_TEST_SUITE_P(KeepIo, Float16IfTest, ::testing::Bool());
 
+Tensor ToHalfTensor(const Tensor& t) {
+  Tensor half(DataType::kFloat16, t.shape());
+  for (int64_t i = 0; i < t.size(); ++i) half.data<Float16>()[i].bits = FloatToHalf(t.data<float>()[i]);
+  return half;
+}
+
+// A model that already has float16 I/O: x16 -> Cast(float) -> MatMul(W) -> Cast(float16) -> y16.
+Model HalfIoFixture() {
+  Model model = testing::EmptyModel(13);
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("x16", DataType::kFloat16, {2, 4}));
+  g.outputs.push_back(TensorInfo("y16", DataType::kFloat16, {2, 3}));
+  g.SetInitializer("W", Random({4, 3}, 11));
+  AddTestNode(&g, "Cast", {"x16"}, {"x"}, {IntAttr("to", int64_t(DataType::kFloat32))});
+  AddTestNode(&g, "MatMul", {"x", "W"}, {"y"});
+  AddTestNode(&g, "Cast", {"y"}, {"y16"}, {IntAttr("to", int64_t(DataType::kFloat16))});
+  return model;
+}
+
+class Float16HalfIoTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(Float16HalfIoTest, ModelsWithFloat16IoConvert) {
+  Model model = HalfIoFixture();
+  auto summary = ConvertToFloat16(&model, {GetParam(), true, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(ValidateGraph(model.graph).ok());
+  EXPECT_EQ(model.graph.FindInitializer("W")->dtype(), DataType::kFloat16);
+  EXPECT_EQ(model.graph.inputs[0].type.elem_type, DataType::kFloat16);
+  EXPECT_EQ(model.graph.outputs[0].type.elem_type, DataType::kFloat16);
+  const Tensor x = ToHalfTensor(Random({2, 4}, 12));
+  std::vector<Tensor> ref = RunModel(HalfIoFixture(), {{"x16", x}});
+  std::vector<Tensor> out = RunModel(model, {{"x16", x}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dtype(), DataType::kFloat16);
+  // The weights' rounding: u * sum_k |w_k x_k| <= u * 4 (|w|, |x| <= 1); both outputs are then
+  // rounded to float16, which may land one half-ulp apart: + u * |y|.
+  for (int64_t i = 0; i < 6; ++i) {
+    EXPECT_NEAR(At(out[0], i), At(ref[0], i), 4 * kU + 2 * kU * std::fabs(At(ref[0], i)));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(WeightsOnly, Float16HalfIoTest, ::testing::Bool());
+
+// x -> MatMul(W) -> Cast(to float) -> Concat with ConstantOfShape(value float) -> y: the Cast
+// inside the converted region becomes a Cast to float16; the generator stays float32 and its
+// output is cast.
+TEST(Float16Full, CastToFloatInsideConvertedRegionBecomesHalf) {
+  Model model = testing::EmptyModel(13);
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {2, 4}));
+  g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {4, 3}));
+  g.SetInitializer("W", Random({4, 3}, 13));
+  g.SetInitializer("fill_shape", Tensor::FromVector<int64_t>({2}, {2, 3}));
+  AddTestNode(&g, "MatMul", {"x", "W"}, {"m"});
+  AddTestNode(&g, "Cast", {"m"}, {"c"}, {IntAttr("to", int64_t(DataType::kFloat32))});
+  AddTestNode(&g, "ConstantOfShape", {"fill_shape"}, {"fill"},
+              {testing::TensorAttr("value", Tensor::FromVector<float>({1}, {0.25f}))});
+  AddTestNode(&g, "Concat", {"c", "fill"}, {"y"}, {IntAttr("axis", 0)});
+  Model original = testing::EmptyModel(13);
+  original.graph.inputs = g.inputs;
+  original.graph.outputs = g.outputs;
+  original.graph.SetInitializer("W", *g.FindInitializer("W"));
+  original.graph.SetInitializer("fill_shape", *g.FindInitializer("fill_shape"));
+  for (const auto& node : g.nodes) original.graph.AddNode(std::make_unique<Node>(*node));
+
+  auto summary = ConvertToFloat16(&model, {false, true, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(ValidateGraph(g).ok());
+  for (const auto& node : g.nodes) {
+    if (node->op == OpType::kCast && node->inputs[0] == "m") {
+      EXPECT_EQ(node->GetInt("to", 0), int64_t(DataType::kFloat16));
+    }
+    if (node->op == OpType::kConstantOfShape) {
+      EXPECT_EQ(node->GetTensor("value")->dtype(), DataType::kFloat32);
+    }
+  }
+  EXPECT_EQ(FindDecision(*summary, "Concat")->action, NodeDecision::Action::kConverted);
+  const Tensor x = Random({2, 4}, 14);
+  std::vector<Tensor> ref = RunModel(original, {{"x", x}});
+  std::vector<Tensor> out = RunModel(model, {{"x", x}});
+  ASSERT_EQ(out.size(), 1u);
+  for (int64_t i = 0; i < 12; ++i) {
+    // K = 4 with |w|, |x| <= 1: 2u * 4, plus the result's rounding u * |y|.
+    EXPECT_NEAR(At(out[0], i), At(ref[0], i), 8 * kU + kU * std::fabs(At(ref[0], i))) << i;
+  }
+}
+
+// A Loop carrying a sum: acc += x * 1 (MatMul with an identity-like weight) three times; the
+// body's float32 Add forces Casts inside the body, and the carried state stays consistent.
+TEST(Float16Full, LoopCarriedStateStaysTypeConsistent) {
+  auto build = [] {
+    Model model = testing::EmptyModel(13);
+    Graph& g = model.graph;
+    g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {1, 2}));
+    g.outputs.push_back(TensorInfo("sum", DataType::kFloat32, {1, 2}));
+    auto body = std::make_shared<Graph>();
+    body->inputs.push_back(TensorInfo("i", DataType::kInt64, {}));
+    body->inputs.push_back(TensorInfo("c_in", DataType::kBool, {}));
+    body->inputs.push_back(TensorInfo("acc", DataType::kFloat32, {1, 2}));
+    body->SetInitializer("Wb", Tensor::FromVector<float>({2, 2}, {0.5f, 0.25f, -0.75f, 1.0f}));
+    AddTestNode(body.get(), "MatMul", {"x", "Wb"}, {"xw"});
+    AddTestNode(body.get(), "Add", {"acc", "xw"}, {"acc_out"});
+    AddTestNode(body.get(), "Identity", {"c_in"}, {"c_out"});
+    body->outputs.push_back(TensorInfo("c_out", DataType::kBool, {}));
+    body->outputs.push_back(TensorInfo("acc_out", DataType::kFloat32, {1, 2}));
+    g.SetInitializer("trips", Tensor::Scalar<int64_t>(3));
+    g.SetInitializer("zero", Tensor::FromVector<float>({1, 2}, {0, 0}));
+    AddTestNode(&g, "Loop", {"trips", "", "zero"}, {"sum"}, {GraphAttr("body", body)});
+    return model;
+  };
+  Model model = build();
+  auto summary = ConvertToFloat16(&model, {false, true, {}});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(ValidateGraph(model.graph).ok());
+  const Node* loop = nullptr;
+  for (const auto& node : model.graph.nodes) {
+    if (node->op == OpType::kLoop) loop = node.get();
+  }
+  ASSERT_NE(loop, nullptr);
+  const Graph& body = *loop->GetGraph("body");
+  EXPECT_EQ(FindDecision(*summary, "Loop")->action, NodeDecision::Action::kConverted);
+  EXPECT_EQ(body.inputs[2].type.elem_type, DataType::kFloat16);
+  EXPECT_EQ(body.outputs[1].type.elem_type, DataType::kFloat16);
+  const Tensor x = Tensor::FromVector<float>({1, 2}, {0.3f, -0.7f});
+  std::vector<Tensor> ref = RunModel(build(), {{"x", x}});
+  std::vector<Tensor> out = RunModel(model, {{"x", x}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dtype(), DataType::kFloat32);
+  for (int64_t i = 0; i < 2; ++i) {
+    // Each of 3 steps: MatMul (x rounded, K = 2, |w x| <= 1.1) and the carried sum (|sum| <= 3.3)
+    // rounded to float16: 3 * (3u * 1.1 + u * 3.3), doubled for slack in the first-order bound.
+    EXPECT_NEAR(At(out[0], i), At(ref[0], i), 2 * 3 * (3 * kU * 1.1 + kU * 3.3)) << i;
+  }
+}
+
 TEST(Float16Ops, SchemaSeparatesDataFromParameters) {
   Model model = ConvMatMulFixture(false);
   for (const auto& node : model.graph.nodes) {
