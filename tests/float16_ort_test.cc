@@ -7,13 +7,12 @@
 // probe model is not mistaken for a missing kernel. A new ORT release that adds or drops a
 // float16 kernel fails this test.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <cstdio>
-#include <algorithm>
-#include <cstdlib>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -81,8 +80,8 @@ DataType FromTypeString(const std::string& s) {
 // A non-data parameter's type: int64 when allowed (indices, shapes), else float, else the first.
 DataType ParameterType(const onnx::OpSchema::FormalParameter& formal) {
   DataType fallback = DataType::kUndefined;
-  for (const char* preferred : {"tensor(int64)", "tensor(float)", "tensor(int32)",
-                                "tensor(bool)"}) {
+  for (const char* preferred :
+       {"tensor(int64)", "tensor(float)", "tensor(int32)", "tensor(bool)"}) {
     for (const std::string* type : formal.GetTypes()) {
       if (*type == preferred) return FromTypeString(*type);
       if (fallback == DataType::kUndefined) fallback = FromTypeString(*type);
@@ -95,13 +94,18 @@ DataType ParameterType(const onnx::OpSchema::FormalParameter& formal) {
 std::vector<Attribute> RequiredAttributes(OpType op, int64_t opset, DataType data) {
   engine::Tensor one(data, {1});
   switch (op) {
-    case OpType::kCast: return {IntAttr("to", int64_t(data))};
-    case OpType::kConcat: return {IntAttr("axis", 0)};
+    case OpType::kCast:
+      return {IntAttr("to", int64_t(data))};
+    case OpType::kConcat:
+      return {IntAttr("axis", 0)};
     case OpType::kDepthToSpace:
-    case OpType::kSpaceToDepth: return {IntAttr("blocksize", 1)};
+    case OpType::kSpaceToDepth:
+      return {IntAttr("blocksize", 1)};
     case OpType::kAveragePool:
-    case OpType::kMaxPool: return {IntsAttr("kernel_shape", {1, 1})};
-    case OpType::kLRN: return {IntAttr("size", 1)};
+    case OpType::kMaxPool:
+      return {IntsAttr("kernel_shape", {1, 1})};
+    case OpType::kLRN:
+      return {IntAttr("size", 1)};
     case OpType::kEinsum: {
       Attribute a;
       a.name = "equation";
@@ -110,31 +114,39 @@ std::vector<Attribute> RequiredAttributes(OpType op, int64_t opset, DataType dat
       return {a};
     }
     case OpType::kRandomNormal:
-    case OpType::kRandomUniform: return {IntsAttr("shape", {2}), IntAttr("dtype", int64_t(data))};
+    case OpType::kRandomUniform:
+      return {IntsAttr("shape", {2}), IntAttr("dtype", int64_t(data))};
     case OpType::kRandomNormalLike:
     case OpType::kRandomUniformLike:
-    case OpType::kEyeLike: return {IntAttr("dtype", int64_t(data))};
-    case OpType::kConstantOfShape: return {TensorAttr("value", one)};
-    case OpType::kConstant: return {TensorAttr("value", one)};
+    case OpType::kEyeLike:
+      return {IntAttr("dtype", int64_t(data))};
+    case OpType::kConstantOfShape:
+      return {TensorAttr("value", one)};
+    case OpType::kConstant:
+      return {TensorAttr("value", one)};
     case OpType::kLSTM:
     case OpType::kGRU:
-    case OpType::kRNN: return {IntAttr("hidden_size", 1)};
-    case OpType::kMod: return {IntAttr("fmod", 1)};
-    case OpType::kTopK: return opset < 10 ? std::vector<Attribute>{IntAttr("k", 1)}
-                                          : std::vector<Attribute>{};
-    case OpType::kUnsqueeze: return opset < 13 ? std::vector<Attribute>{IntsAttr("axes", {0})}
-                                               : std::vector<Attribute>{};
+    case OpType::kRNN:
+      return {IntAttr("hidden_size", 1)};
+    case OpType::kMod:
+      return {IntAttr("fmod", 1)};
+    case OpType::kTopK:
+      return opset < 10 ? std::vector<Attribute>{IntAttr("k", 1)} : std::vector<Attribute>{};
+    case OpType::kUnsqueeze:
+      return opset < 13 ? std::vector<Attribute>{IntsAttr("axes", {0})} : std::vector<Attribute>{};
     case OpType::kSlice:
       return opset < 10 ? std::vector<Attribute>{IntsAttr("starts", {0}), IntsAttr("ends", {1})}
                         : std::vector<Attribute>{};
-    case OpType::kPad: return opset < 11 ? std::vector<Attribute>{IntsAttr("pads", {0, 0})}
-                                         : std::vector<Attribute>{};
+    case OpType::kPad:
+      return opset < 11 ? std::vector<Attribute>{IntsAttr("pads", {0, 0})}
+                        : std::vector<Attribute>{};
     case OpType::kUpsample: {
       if (opset >= 9) return {};
       Attribute scales = engine::testing::FloatsAttr("scales", {1.0f, 1.0f});
       return {scales};
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
@@ -149,7 +161,8 @@ bool BuildProbe(OpType op, int64_t opset, DataType data, Model* model) {
   Node probe;
   probe.op_type = name;
   probe.op = op;
-  for (size_t i = 0; i < schema->inputs().size(); ++i) probe.inputs.push_back("in" + std::to_string(i));
+  for (size_t i = 0; i < schema->inputs().size(); ++i)
+    probe.inputs.push_back("in" + std::to_string(i));
   for (size_t j = 0; j < schema->outputs().size(); ++j) {
     bool optional = schema->outputs()[j].GetOption() == onnx::OpSchema::Optional;
     probe.outputs.push_back(j == 0 || !optional ? "out" + std::to_string(j) : "");
@@ -175,8 +188,8 @@ bool BuildProbe(OpType op, int64_t opset, DataType data, Model* model) {
     DataType type = FromTypeString(formal.GetTypeStr());
     if (type == DataType::kUndefined) {
       auto it = bound.find(formal.GetTypeStr());
-      type = it != bound.end() ? it->second : (signature.output_data[j] ? data
-                                                                         : ParameterType(formal));
+      type = it != bound.end() ? it->second
+                               : (signature.output_data[j] ? data : ParameterType(formal));
     }
     model->graph.outputs.push_back(UnknownShape(probe.outputs[j], type));
   }
@@ -473,12 +486,14 @@ TEST_P(Float16WholeModelTest, LoadsInOrtAndMatchesTheFloatModel) {
     const double ort_db = SqnrDb(ref, ort_out), ours_db = SqnrDb(ref, ours);
     // Halving every float32 tensor and nothing else: the best ratio the graph overhead allows.
     const double ideal = double(float_bytes.size()) / double(float_bytes.size() - weight_bytes / 2);
-    std::printf("FP16 %-20s %-12s size %9zu -> %9zu (%.3fx, ideal %.3fx)  SQNR ORT %.1f dB, ours %.1f dB, "
-                "%d/%zu nodes converted, %lld clamped\n",
-                whole.name.c_str(), weights_only ? "weights-only" : "full", float_bytes.size(),
-                half_bytes.size(), ratio, ideal, ort_db, ours_db, converted, summary.decisions.size(),
-                (long long)summary.clamped_values);
-    for (const std::string& warning : summary.warnings) std::printf("  warning: %s\n", warning.c_str());
+    std::printf(
+        "FP16 %-20s %-12s size %9zu -> %9zu (%.3fx, ideal %.3fx)  SQNR ORT %.1f dB, ours %.1f dB, "
+        "%d/%zu nodes converted, %lld clamped\n",
+        whole.name.c_str(), weights_only ? "weights-only" : "full", float_bytes.size(),
+        half_bytes.size(), ratio, ideal, ort_db, ours_db, converted, summary.decisions.size(),
+        (long long)summary.clamped_values);
+    for (const std::string& warning : summary.warnings)
+      std::printf("  warning: %s\n", warning.c_str());
     EXPECT_GE(ort_db, kMinSqnrDb);
     EXPECT_GE(ours_db, kMinSqnrDb);
     // The 1.99x target, or within 1% of the ideal where the graph itself is a large part of the

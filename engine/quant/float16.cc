@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -103,8 +103,8 @@ class Converter {
   void CastInputs(Graph* graph, Node* node, const FloatSignature& sig, bool convert);
   std::string CastTo(Graph* graph, const std::string& value, DataType to, const Node* before);
   void ForceOutputs(Graph* graph, const std::vector<DataType>& targets, bool main_graph);
-  void Decide(const Node& node, size_t index, const std::string& path,
-              NodeDecision::Action action, const std::string& reason, bool has_weight);
+  void Decide(const Node& node, size_t index, const std::string& path, NodeDecision::Action action,
+              const std::string& reason, bool has_weight);
   bool Eligible(const Node& node, const FloatSignature& sig) const;
   Tensor Half(const std::string& name, const Tensor& tensor);
   bool HasFloat32(const Node& node) const;
@@ -178,6 +178,9 @@ void Converter::StoreBehindCasts(const std::set<std::string>& weights) {
   for (const std::string& name : weights) {
     Graph* graph = weight_owner_[name];
     graph->SetInitializer(name, Half(name, *graph->FindInitializer(name)));
+    for (ValueInfo& info : graph->value_info) {
+      if (info.name == name && info.type.is_tensor()) info.type.elem_type = DataType::kFloat16;
+    }
     const std::string restored = names_.Make("w32_" + std::to_string(restored_count_++));
     ReplaceAllUses(graph, name, restored);
     const Node* first = graph->nodes.empty() ? nullptr : graph->nodes.front().get();
@@ -332,7 +335,8 @@ void Converter::ForceOutputs(Graph* graph, const std::vector<DataType>& targets,
       auto same = cache.find(std::make_pair(name, target));
       if (same != cache.end()) {
         for (auto& node : graph->nodes) {
-          if (node->op == OpType::kCast && node->outputs == std::vector<std::string>{same->second}) {
+          if (node->op == OpType::kCast &&
+              node->outputs == std::vector<std::string>{same->second}) {
             const std::string redundant = same->second;
             RemoveNode(graph, node.get());
             ReplaceAllUses(graph, redundant, name);
@@ -502,10 +506,14 @@ Status Converter::ConvertFull() {
 
 StatusOr<QuantSummary> Converter::Run() {
   names_.AddModel(*model_);
+  // Before IR 4 every initializer had to be a graph input too (overridable): Constant nodes
+  // stay nodes there.
   Status status = OkStatus();
-  ForEachGraph(&model_->graph, "", [&](Graph* graph, const std::string&) {
-    if (status.ok()) status = ConstantsToInitializers(graph);
-  });
+  if (model_->ir_version >= 4) {
+    ForEachGraph(&model_->graph, "", [&](Graph* graph, const std::string&) {
+      if (status.ok()) status = ConstantsToInitializers(graph);
+    });
+  }
   RETURN_IF_ERROR(status);
   if (options_.weights_only) {
     ConvertWeightsOnly();

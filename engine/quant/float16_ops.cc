@@ -99,7 +99,7 @@ struct OrtFloat16Row {
   int64_t last_opset;
 };
 constexpr OrtFloat16Row kOrtFloat16Table[] = {
-    {OpType::kIf, 1, kFloat16ProbeMaxOpset},    // control flow: type-agnostic
+    {OpType::kIf, 1, kFloat16ProbeMaxOpset},  // control flow: type-agnostic
     {OpType::kLoop, 1, kFloat16ProbeMaxOpset},
     {OpType::kScan, 1, kFloat16ProbeMaxOpset},
     {OpType::kCast, 7, 17},

@@ -159,7 +159,8 @@ TEST(Float16Full, Float16ModelInputsAndOutputs) {
   EXPECT_EQ(model.graph.outputs[0].name, "logits");
   const Tensor x = Random({1, 2, 5, 5}, 4);
   Tensor x16(DataType::kFloat16, x.shape());
-  for (int64_t i = 0; i < x.size(); ++i) x16.data<Float16>()[i].bits = FloatToHalf(x.data<float>()[i]);
+  for (int64_t i = 0; i < x.size(); ++i)
+    x16.data<Float16>()[i].bits = FloatToHalf(x.data<float>()[i]);
   std::vector<Tensor> out = RunModel(model, {{"x", x16}});
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].dtype(), DataType::kFloat16);
@@ -204,7 +205,8 @@ TEST(Float16WeightsOnly, ClampsOutOfRangeValuesAndKeepsInfNan) {
   EXPECT_TRUE(std::isnan(HalfToFloat(h[3].bits)));
   EXPECT_EQ(h[4].bits, 0);
   EXPECT_EQ(HalfToFloat(h[5].bits), 3.0f);
-  std::vector<Tensor> out = RunModel(model, {{"x", Tensor::FromVector<float>({1, 6}, {1, 1, 1, 1, 1, 1})}});
+  std::vector<Tensor> out =
+      RunModel(model, {{"x", Tensor::FromVector<float>({1, 6}, {1, 1, 1, 1, 1, 1})}});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(At(out[0], 0), 65504.0);
 }
@@ -248,10 +250,12 @@ TEST_P(Float16IfTest, BranchesStayTypeConsistent) {
   Tensor feed = x;
   if (!keep_io) {
     feed = Tensor(DataType::kFloat16, x.shape());
-    for (int64_t i = 0; i < x.size(); ++i) feed.data<Float16>()[i].bits = FloatToHalf(x.data<float>()[i]);
+    for (int64_t i = 0; i < x.size(); ++i)
+      feed.data<Float16>()[i].bits = FloatToHalf(x.data<float>()[i]);
   }
   for (bool cond : {true, false}) {
-    std::vector<Tensor> ref = RunModel(IfFixture(), {{"cond", Tensor::Scalar<bool>(cond)}, {"x", x}});
+    std::vector<Tensor> ref =
+        RunModel(IfFixture(), {{"cond", Tensor::Scalar<bool>(cond)}, {"x", x}});
     std::vector<Tensor> out = RunModel(model, {{"cond", Tensor::Scalar<bool>(cond)}, {"x", feed}});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].dtype(), expected);
@@ -268,7 +272,8 @@ INSTANTIATE_TEST_SUITE_P(KeepIo, Float16IfTest, ::testing::Bool());
 
 Tensor ToHalfTensor(const Tensor& t) {
   Tensor half(DataType::kFloat16, t.shape());
-  for (int64_t i = 0; i < t.size(); ++i) half.data<Float16>()[i].bits = FloatToHalf(t.data<float>()[i]);
+  for (int64_t i = 0; i < t.size(); ++i)
+    half.data<Float16>()[i].bits = FloatToHalf(t.data<float>()[i]);
   return half;
 }
 
@@ -419,6 +424,21 @@ TEST(Float16Ops, SchemaSeparatesDataFromParameters) {
   resize.outputs = {"y"};
   FloatSignature sig = GetFloatSignature(resize, 13);
   EXPECT_EQ(sig.input_data, (std::vector<bool>{true, false, false}));
+  Node clip;
+  clip.op_type = "Clip";
+  clip.op = OpType::kClip;
+  clip.inputs = {"x", "min", "max"};
+  clip.outputs = {"y"};
+  EXPECT_EQ(GetFloatSignature(clip, 13).input_data, (std::vector<bool>{true, true, true}));
+  Node bn;
+  bn.op_type = "BatchNormalization";
+  bn.op = OpType::kBatchNormalization;
+  bn.inputs = {"x", "scale", "bias", "mean", "var"};
+  bn.outputs = {"y"};
+  for (int64_t opset : {11, 15}) {  // scale/bias are weights; statistics never (range)
+    EXPECT_EQ(GetFloatSignature(bn, opset).input_data,
+              (std::vector<bool>{true, true, true, false, false}));
+  }
   EXPECT_TRUE(OrtCpuRunsFloat16(OpType::kMatMul, 13));
   EXPECT_FALSE(OrtCpuRunsFloat16(OpType::kConv, 13));
 }

@@ -10,13 +10,13 @@ namespace {
 
 DataType ParseTensorType(const std::string& s) {
   static const std::pair<const char*, DataType> kTypes[] = {
-      {"tensor(float)", DataType::kFloat32}, {"tensor(float16)", DataType::kFloat16},
+      {"tensor(float)", DataType::kFloat32},  {"tensor(float16)", DataType::kFloat16},
       {"tensor(double)", DataType::kFloat64}, {"tensor(bfloat16)", DataType::kBFloat16},
-      {"tensor(int64)", DataType::kInt64},   {"tensor(int32)", DataType::kInt32},
-      {"tensor(int16)", DataType::kInt16},   {"tensor(int8)", DataType::kInt8},
-      {"tensor(uint8)", DataType::kUint8},   {"tensor(uint16)", DataType::kUint16},
-      {"tensor(uint32)", DataType::kUint32}, {"tensor(uint64)", DataType::kUint64},
-      {"tensor(bool)", DataType::kBool},     {"tensor(string)", DataType::kString},
+      {"tensor(int64)", DataType::kInt64},    {"tensor(int32)", DataType::kInt32},
+      {"tensor(int16)", DataType::kInt16},    {"tensor(int8)", DataType::kInt8},
+      {"tensor(uint8)", DataType::kUint8},    {"tensor(uint16)", DataType::kUint16},
+      {"tensor(uint32)", DataType::kUint32},  {"tensor(uint64)", DataType::kUint64},
+      {"tensor(bool)", DataType::kBool},      {"tensor(string)", DataType::kString},
   };
   for (const auto& [name, type] : kTypes) {
     if (s == name) return type;
@@ -96,23 +96,30 @@ void ValueTypes::InferGraph(const Model& model, const Graph& graph) {
 
 DataType ValueTypes::InferOutput(const Model& model, const Node& node, size_t index) const {
   switch (node.op) {
-    case OpType::kCast: return DataType(node.GetInt("to", 0));
-    case OpType::kConstant: return ConstantType(node);
+    case OpType::kCast:
+      return DataType(node.GetInt("to", 0));
+    case OpType::kConstant:
+      return ConstantType(node);
     case OpType::kConstantOfShape: {
       const Tensor* value = node.GetTensor("value");
       return value != nullptr ? value->dtype() : DataType::kFloat32;
     }
     case OpType::kRandomNormal:
-    case OpType::kRandomUniform: return DataType(node.GetInt("dtype", 1));
+    case OpType::kRandomUniform:
+      return DataType(node.GetInt("dtype", 1));
     case OpType::kEyeLike:
     case OpType::kRandomNormalLike:
     case OpType::kRandomUniformLike:
       if (node.HasAttribute("dtype")) return DataType(node.GetInt("dtype", 1));
       return node.inputs.empty() ? DataType::kUndefined : Original(node.inputs[0]);
-    case OpType::kIf: return SubgraphOutputType(*this, node.GetGraph("then_branch"), index);
-    case OpType::kLoop: return SubgraphOutputType(*this, node.GetGraph("body"), index + 1);
-    case OpType::kScan: return SubgraphOutputType(*this, node.GetGraph("body"), index);
-    default: break;
+    case OpType::kIf:
+      return SubgraphOutputType(*this, node.GetGraph("then_branch"), index);
+    case OpType::kLoop:
+      return SubgraphOutputType(*this, node.GetGraph("body"), index + 1);
+    case OpType::kScan:
+      return SubgraphOutputType(*this, node.GetGraph("body"), index);
+    default:
+      break;
   }
   const int64_t opset = model.OpsetVersion(node.domain);
   const std::string formal = FormalTypeString(node, opset, true, index);
