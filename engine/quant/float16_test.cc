@@ -131,6 +131,21 @@ TEST(Float16WeightsOnly, StoresDataWeightsAsHalfBehindOneCastEach) {
   ExpectWithinFloat16Bounds(model);
 }
 
+// The executor casts float16 weights once when it plans the model: no Cast runs per inference
+// and the weights reach their kernels as constants (pre-packed).
+TEST(Float16WeightsOnly, ExecutorCastsWeightsOnceAtPlanTime) {
+  Model model = ConvMatMulFixture(false);
+  ASSERT_TRUE(ConvertToFloat16(&model, {true, true, {}}).ok());
+  auto executor = Executor::Create(model, {1, false});
+  ASSERT_TRUE(executor.ok()) << executor.status().ToString();
+  NodeProfile profile;
+  RunOptions options;
+  options.profile = &profile;
+  ASSERT_TRUE((*executor)->Run({{"x", Random({1, 2, 5, 5}, 4)}}, options).ok());
+  EXPECT_EQ(profile.entries.size(), 5u);  // Conv, Relu, Reshape, MatMul, Softmax
+  for (const auto& entry : profile.entries) EXPECT_NE(entry.node->op, OpType::kCast);
+}
+
 TEST(Float16Full, ConvertsWhatOrtRunsInHalfAndCastsAroundTheRest) {
   Model model = ConvMatMulFixture(false);
   auto summary = ConvertToFloat16(&model, {false, true, {}});
