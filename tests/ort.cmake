@@ -28,3 +28,9 @@ target_link_libraries(opset_ort_test PRIVATE shrink_ort_runner shrink_engine_tes
                                              GTest::gtest_main)
 gtest_discover_tests(opset_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 # --- end k/opset ---
+# --- float16 conversion (k/fp16): ORT kernel probe and whole-model fp16 checks ---
+add_executable(float16_ort_test float16_ort_test.cc)
+target_link_libraries(float16_ort_test PRIVATE shrink_ort_runner shrink_engine_test_util
+                                               GTest::gtest_main)
+gtest_discover_tests(float16_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# --- end float16 conversion ---

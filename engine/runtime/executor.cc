@@ -179,16 +179,19 @@ struct PlanBuilder {
   std::map<std::string, int> missing_kernels;  // op -> node count
 
   Status BuildPlan(const Graph& graph, Plan* plan, Plan* parent);
-  Status PlanConstantNode(const Node& node, Plan* plan);
+  Status PlanConstantNode(const Node& node, Plan* plan, std::vector<const Tensor*> inputs);
   Status PlanStep(const Node& node, Plan* plan);
   static void PlanReleases(Plan* plan);
 };
 
-Status PlanBuilder::PlanConstantNode(const Node& node, Plan* plan) {
+// Evaluates a node whose value is fixed at plan time (Constant, or a Cast of a constant) once;
+// its outputs become constants of the plan.
+Status PlanBuilder::PlanConstantNode(const Node& node, Plan* plan,
+                                     std::vector<const Tensor*> inputs) {
   PlanBuilder* builder = this;
   const KernelFactory* factory = KernelRegistry::Default().Find(node.op);
   if (!factory) {
-    builder->missing_kernels["Constant"]++;
+    builder->missing_kernels[node.op_type]++;
     for (const std::string& output : node.outputs) plan->AddSlot(output);
     return OkStatus();
   }
@@ -196,7 +199,7 @@ Status PlanBuilder::PlanConstantNode(const Node& node, Plan* plan) {
                       builder->options.reference_kernels};
   ASSIGN_OR_RETURN(auto kernel, (*factory)(config));
   std::vector<Tensor> outputs(node.outputs.size());
-  KernelContext context{node, config.opset, {}, &outputs, builder->pool, nullptr};
+  KernelContext context{node, config.opset, std::move(inputs), &outputs, builder->pool, nullptr};
   RETURN_IF_ERROR(kernel->Compute(context).WithContext(node.Describe()));
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i].empty()) continue;
@@ -264,6 +267,15 @@ void PlanBuilder::PlanReleases(Plan* plan) {
   }
 }
 
+// The constant input of a Cast node, or null when the node is not a Cast of a constant.
+static const Tensor* CastOfConstant(const Node& node, const Executor::Plan& plan) {
+  if (node.op != OpType::kCast || node.inputs.size() != 1 || node.inputs[0].empty()) {
+    return nullptr;
+  }
+  ValueRef ref = plan.Resolve(node.inputs[0]);
+  return ref.slot < 0 ? nullptr : plan.Constant(ref);
+}
+
 Status PlanBuilder::BuildPlan(const Graph& graph, Plan* plan, Plan* parent) {
   plan->graph = &graph;
   plan->parent = parent;
@@ -279,7 +291,11 @@ Status PlanBuilder::BuildPlan(const Graph& graph, Plan* plan, Plan* parent) {
   ASSIGN_OR_RETURN(std::vector<Node*> order, TopologicalOrder(graph));
   for (const Node* node : order) {
     if (node->op == OpType::kConstant) {
-      RETURN_IF_ERROR(PlanConstantNode(*node, plan));
+      RETURN_IF_ERROR(PlanConstantNode(*node, plan, {}));
+    } else if (const Tensor* weight = CastOfConstant(*node, *plan)) {
+      // Float16 weights stored behind a Cast to float: cast once, so that kernels see float
+      // constants (pre-packing) and runs do not repeat the Cast.
+      RETURN_IF_ERROR(PlanConstantNode(*node, plan, {weight}));
     } else {
       RETURN_IF_ERROR(PlanStep(*node, plan));
     }
