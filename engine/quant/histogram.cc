@@ -1,0 +1,170 @@
+#include "engine/quant/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace shrink::engine::quant {
+namespace {
+
+constexpr int64_t kChunk = 512;  // indices computed per vectorized block before counting
+constexpr double kMinWidth = 1e-30;  // keeps 1 / width finite in float
+
+// Eight independent lanes so the compiler emits packed min/max without -ffast-math. `probe`
+// sums v * 0, which stays 0 unless some v is NaN or infinite.
+void MinMaxLanes(const float* values, int64_t count, float* min, float* max,
+                        bool* all_finite) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  float lo[8], hi[8], probe[8];
+  std::fill(lo, lo + 8, kInf);
+  std::fill(hi, hi + 8, -kInf);
+  std::fill(probe, probe + 8, 0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      float v = values[i + j];
+      lo[j] = v < lo[j] ? v : lo[j];
+      hi[j] = v > hi[j] ? v : hi[j];
+      probe[j] += v * 0.0f;
+    }
+  }
+  for (; i < count; ++i) {
+    lo[0] = values[i] < lo[0] ? values[i] : lo[0];
+    hi[0] = values[i] > hi[0] ? values[i] : hi[0];
+    probe[0] += values[i] * 0.0f;
+  }
+  float sum = 0;
+  for (int j = 0; j < 8; ++j) sum += probe[j];
+  *min = *std::min_element(lo, lo + 8);
+  *max = *std::max_element(hi, hi + 8);
+  *all_finite = sum == 0;
+}
+
+bool SlowFiniteMinMax(const float* values, int64_t count, float* min, float* max) {
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+  for (int64_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i])) continue;
+    mn = std::min(mn, values[i]);
+    mx = std::max(mx, values[i]);
+  }
+  *min = mn;
+  *max = mx;
+  return mn <= mx;
+}
+
+}  // namespace
+
+bool FiniteMinMax(const float* values, int64_t count, float* min, float* max) {
+  bool all_finite = true;
+  MinMaxLanes(values, count, min, max, &all_finite);
+  if (!all_finite) return SlowFiniteMinMax(values, count, min, max);
+  return *min <= *max;
+}
+
+StreamingHistogram::StreamingHistogram(int bins, bool magnitude)
+    : bins_(std::max(bins, 1)), magnitude_(magnitude) {}
+
+double StreamingHistogram::domain_min() const {
+  if (!magnitude_) return data_min_;
+  if (data_min_ >= 0) return data_min_;
+  return data_max_ <= 0 ? -double(data_max_) : 0.0;
+}
+
+double StreamingHistogram::domain_max() const {
+  if (!magnitude_) return data_max_;
+  return std::max(-double(data_min_), double(data_max_));
+}
+
+void StreamingHistogram::Add(const float* values, int64_t count) {
+  if (count <= 0) return;
+  float batch_min = 0, batch_max = 0;
+  bool all_finite = true;
+  MinMaxLanes(values, count, &batch_min, &batch_max, &all_finite);
+  if (all_finite) return AddFinite(values, count, batch_min, batch_max);
+  // Rare: NaN or infinities (e.g. masked scores). Bin the finite values only.
+  std::vector<float> finite;
+  for (int64_t i = 0; i < count; ++i) {
+    if (std::isfinite(values[i])) finite.push_back(values[i]);
+  }
+  if (finite.empty()) return;
+  SlowFiniteMinMax(finite.data(), int64_t(finite.size()), &batch_min, &batch_max);
+  AddFinite(finite.data(), int64_t(finite.size()), batch_min, batch_max);
+}
+
+void StreamingHistogram::AddFinite(const float* values, int64_t count, float batch_min,
+                                   float batch_max) {
+  bool first = total_ == 0;
+  data_min_ = first ? batch_min : std::min(data_min_, batch_min);
+  data_max_ = first ? batch_max : std::max(data_max_, batch_max);
+  double need_lo = domain_min(), need_hi = domain_max();
+  if (counts_.empty()) {
+    if (need_lo == need_hi) {  // still a single value: count it, allocate nothing
+      point_ = need_lo;
+      total_ += count;
+      return;
+    }
+    Start(need_lo, need_hi);
+    if (!first) {  // the values counted while degenerate all equal point_
+      int64_t bin = std::clamp<int64_t>(int64_t((point_ - lo_) / width_), 0, bins_ - 1);
+      counts_[size_t(bin)] += uint64_t(total_);
+    }
+  } else if (need_lo < lo_ || need_hi > lo_ + bins_ * width_) {
+    Widen(need_lo, need_hi);
+  }
+  total_ += count;
+  if (magnitude_) {
+    Bin<true>(values, count);
+  } else {
+    Bin<false>(values, count);
+  }
+}
+
+void StreamingHistogram::Start(double lo, double hi) {
+  counts_.assign(size_t(bins_), 0);
+  lo_ = lo;
+  width_ = std::max((hi - lo) / bins_, kMinWidth);
+}
+
+// New width k * width and new origin lo - t * k * width (t integer): old bin edges stay bin
+// edges, so every old bin falls whole into one new bin.
+void StreamingHistogram::Widen(double need_lo, double need_hi) {
+  need_lo = std::min(need_lo, lo_);
+  need_hi = std::max(need_hi, lo_ + bins_ * width_);
+  double k = std::max(2.0, std::ceil((need_hi - need_lo) / (bins_ * width_)));
+  double t = 0;
+  for (;; k += 1) {
+    t = std::ceil((lo_ - need_lo) / (k * width_));
+    if (lo_ - t * k * width_ + bins_ * k * width_ >= need_hi) break;
+  }
+  std::vector<uint64_t> merged(size_t(bins_), 0);
+  for (int j = 0; j < bins_; ++j) {
+    size_t target = size_t(t + std::floor(j / k));
+    merged[std::min(target, size_t(bins_ - 1))] += counts_[size_t(j)];
+  }
+  counts_.swap(merged);
+  lo_ -= t * k * width_;
+  width_ *= k;
+  ++widenings_;
+}
+
+template <bool kMagnitude>
+void StreamingHistogram::Bin(const float* values, int64_t count) {
+  const float lo = float(lo_), inv = float(1.0 / width_), top = float(bins_ - 1);
+  int32_t index[kChunk];
+  uint64_t* counts = counts_.data();
+  for (int64_t start = 0; start < count; start += kChunk) {
+    int64_t n = std::min(kChunk, count - start);
+    const float* v = values + start;
+    // Multiply by the inverse width and clamp with selects: no division, no branch.
+    for (int64_t i = 0; i < n; ++i) {
+      float x = kMagnitude ? std::fabs(v[i]) : v[i];
+      float f = (x - lo) * inv;
+      f = f > 0.0f ? f : 0.0f;
+      f = f < top ? f : top;
+      index[i] = int32_t(f);
+    }
+    for (int64_t i = 0; i < n; ++i) ++counts[index[i]];
+  }
+}
+
+}  // namespace shrink::engine::quant

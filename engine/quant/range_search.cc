@@ -1,0 +1,241 @@
+// Clip-range searches on a StreamingHistogram (declared in histogram.h).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+#include <vector>
+
+#include "engine/quant/histogram.h"
+
+namespace shrink::engine::quant {
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+// Share of Q's mass spread evenly over the window so that log(p / q) stays finite where a
+// quantized bin lost every count (the role of ORT's smooth_distribution).
+constexpr double kSmoothing = 1e-4;
+constexpr int kCoarseCandidates = 256;  // entropy: coarse pass, then every window near the best
+
+struct Window {
+  double lo = 0, hi = 0;
+};
+
+// Candidate windows: each side moves independently from the observed extreme towards the
+// anchor, 0 when the data straddles it, else the end of the data nearest 0 (ComputeParams
+// widens the range to 0 anyway, so that end is never clipped). Side positions are n / steps of
+// the way from the anchor, n in [1, steps].
+class WindowGrid {
+ public:
+  WindowGrid(const StreamingHistogram& h, int64_t steps)
+      : min_(h.domain_min()), max_(h.domain_max()), steps_(steps),
+        anchor_(std::clamp(0.0, min_, max_)) {}
+  Window At(int64_t lo_n, int64_t hi_n) const {
+    return {anchor_ - (anchor_ - min_) * double(lo_n) / double(steps_),
+            anchor_ + (max_ - anchor_) * double(hi_n) / double(steps_)};
+  }
+  bool lo_moves() const { return anchor_ > min_; }
+  bool hi_moves() const { return max_ > anchor_; }
+  int64_t steps() const { return steps_; }
+
+ private:
+  double min_, max_;
+  int64_t steps_;
+  double anchor_;
+};
+
+// Least cost(n) over n in [1, count]: every `stride`-th n from the top (ties keep the wider
+// window), then every n around the best. Returns the best n, or `count` when all are +inf.
+template <typename Cost>
+int64_t Scan(int64_t count, int64_t stride, const Cost& cost, double* best_cost) {
+  int64_t best = count;
+  *best_cost = kInfinity;
+  for (int64_t n = count; n >= 1; n -= stride) {
+    double c = cost(n);
+    if (c < *best_cost) std::tie(*best_cost, best) = std::make_tuple(c, n);
+  }
+  if (stride > 1 && *best_cost < kInfinity) {
+    int64_t top = std::min(count, best + stride - 1), bottom = std::max<int64_t>(1, best - stride + 1);
+    for (int64_t n = top; n >= bottom; --n) {
+      double c = cost(n);
+      if (c < *best_cost) std::tie(*best_cost, best) = std::make_tuple(c, n);
+    }
+  }
+  return best;
+}
+
+// Coordinate descent over the two sides (one for magnitudes): the best upper side for the
+// current lower one, then the reverse, until neither moves. Each side's cost is close to
+// unimodal, so a few rounds suffice. Returns false when no window had a finite cost.
+template <typename Cost>
+bool SearchWindow(const WindowGrid& grid, int64_t stride, const Cost& cost, Window* best) {
+  constexpr int kMaxRounds = 8;
+  int64_t lo_n = grid.steps(), hi_n = grid.steps();
+  double best_cost = kInfinity;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    bool moved = false;
+    if (grid.hi_moves()) {
+      int64_t n = Scan(grid.steps(), stride,
+                       [&](int64_t m) { return cost(grid.At(lo_n, m)); }, &best_cost);
+      moved |= n != hi_n;
+      hi_n = n;
+    }
+    if (grid.lo_moves()) {
+      int64_t n = Scan(grid.steps(), stride,
+                       [&](int64_t m) { return cost(grid.At(m, hi_n)); }, &best_cost);
+      moved |= n != lo_n;
+      lo_n = n;
+    }
+    if (!moved) break;
+  }
+  *best = grid.At(lo_n, hi_n);
+  return best_cost < kInfinity;
+}
+
+// Converts a window of the binned domain back to a range of the data, inside its extremes.
+TensorRange ToDataRange(const StreamingHistogram& h, Window w) {
+  double lo = h.magnitude() ? -w.hi : w.lo;
+  TensorRange range;
+  range.min = float(std::max(double(h.data_min()), lo));
+  range.max = float(std::min(double(h.data_max()), w.hi));
+  if (range.min > range.max) range.min = range.max;
+  return range;
+}
+
+TensorRange FullRange(const StreamingHistogram& h) { return {h.data_min(), h.data_max()}; }
+
+// Width of the integer grid's real range once the window is widened to include 0.
+double GridSpan(Window w) { return std::max(w.hi, 0.0) - std::min(w.lo, 0.0); }
+
+// Value below which a share q of the counts lies, interpolated inside its bin.
+double Quantile(const StreamingHistogram& h, double q) {
+  if (h.degenerate()) return h.domain_min();
+  double target = q * double(h.total()), cumulative = 0;
+  const auto& counts = h.counts();
+  for (size_t j = 0; j < counts.size(); ++j) {
+    double c = double(counts[j]);
+    if (c > 0 && cumulative + c >= target) {
+      double x = h.lo() + (double(j) + (target - cumulative) / c) * h.width();
+      return std::clamp(x, h.domain_min(), h.domain_max());
+    }
+    cumulative += c;
+  }
+  return h.domain_max();
+}
+
+// Prefix sums over bins of count, count * centre and count * centre^2.
+struct Moments {
+  std::vector<double> c, x, x2;
+  explicit Moments(const StreamingHistogram& h) : c(1, 0), x(1, 0), x2(1, 0) {
+    const auto& counts = h.counts();
+    for (size_t j = 0; j < counts.size(); ++j) {
+      double centre = h.lo() + (double(j) + 0.5) * h.width(), n = double(counts[j]);
+      c.push_back(c.back() + n);
+      x.push_back(x.back() + n * centre);
+      x2.push_back(x2.back() + n * centre * centre);
+    }
+  }
+};
+
+double MseCost(const StreamingHistogram& h, const Moments& m, Window w, int64_t levels) {
+  const double bins = h.bins(), lo = h.lo(), width = h.width();
+  // Bins whose centre lies below w.lo / above w.hi are clipped to it.
+  size_t below = size_t(std::clamp(std::ceil((w.lo - lo) / width - 0.5), 0.0, bins));
+  size_t above = size_t(std::clamp(std::floor((w.hi - lo) / width - 0.5) + 1, 0.0, bins));
+  above = std::max(above, below);
+  size_t end = size_t(bins);
+  double low = w.lo * w.lo * m.c[below] - 2 * w.lo * m.x[below] + m.x2[below];
+  double high = (m.x2[end] - m.x2[above]) - 2 * w.hi * (m.x[end] - m.x[above]) +
+                w.hi * w.hi * (m.c[end] - m.c[above]);
+  double step = GridSpan(w) / double(levels - 1);
+  double inside = m.c[above] - m.c[below];
+  return std::max(low, 0.0) + std::max(high, 0.0) + inside * step * step / 12;
+}
+
+// KL(P || Q) of TensorRT's entropy calibration for the bins [i0, i1): P is the histogram with
+// the clipped counts added to the edge bins, Q its quantization into `levels` groups (clipped
+// counts excluded) spread back over the bins where P is non-zero.
+double KlDivergence(const std::vector<uint64_t>& counts, const Moments& m, int64_t i0,
+                    int64_t i1, int64_t levels, std::vector<double>* p, std::vector<double>* q) {
+  int64_t n = i1 - i0;
+  p->assign(size_t(n), 0);
+  q->assign(size_t(n), 0);
+  for (int64_t j = 0; j < n; ++j) (*p)[size_t(j)] = double(counts[size_t(i0 + j)]);
+  (*p)[0] += m.c[size_t(i0)];
+  (*p)[size_t(n - 1)] += m.c.back() - m.c[size_t(i1)];
+  for (int64_t g = 0; g < levels; ++g) {
+    int64_t b0 = g * n / levels, b1 = (g + 1) * n / levels;
+    double total = m.c[size_t(i0 + b1)] - m.c[size_t(i0 + b0)];
+    int64_t nonzero = 0;
+    for (int64_t j = b0; j < b1; ++j) nonzero += (*p)[size_t(j)] > 0;
+    for (int64_t j = b0; j < b1 && nonzero > 0; ++j) {
+      if ((*p)[size_t(j)] > 0) (*q)[size_t(j)] = total / double(nonzero);
+    }
+  }
+  double sum_p = 0, sum_q = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    sum_p += (*p)[size_t(j)];
+    sum_q += (*q)[size_t(j)];
+  }
+  if (sum_q <= 0 || sum_p <= 0) return kInfinity;
+  double kl = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    double pj = (*p)[size_t(j)] / sum_p;
+    if (pj <= 0) continue;
+    double qj = (1 - kSmoothing) * (*q)[size_t(j)] / sum_q + kSmoothing / double(n);
+    kl += pj * std::log(pj / qj);
+  }
+  return kl;
+}
+
+}  // namespace
+
+int64_t SearchLevels(QuantType type, bool symmetric) {
+  int64_t qmin = QuantMin(type), qmax = QuantMax(type);
+  if (!symmetric) return qmax - qmin + 1;
+  int64_t zero_point = qmin < 0 ? 0 : (qmax + 1) / 2;
+  return qmax - zero_point + 1;
+}
+
+TensorRange PercentileRange(const StreamingHistogram& h, double percentile) {
+  if (h.empty()) return {};
+  double clipped = std::clamp((100.0 - percentile) / 100.0, 0.0, 1.0);
+  if (h.magnitude()) return ToDataRange(h, {0, Quantile(h, 1 - clipped)});
+  return ToDataRange(h, {Quantile(h, clipped / 2), Quantile(h, 1 - clipped / 2)});
+}
+
+TensorRange MseRange(const StreamingHistogram& h, int64_t levels) {
+  if (h.empty() || h.degenerate() || levels < 2) return FullRange(h);
+  Moments moments(h);
+  // Four candidate positions per bin and side; each costs O(1) from the prefix sums.
+  WindowGrid grid(h, 4 * int64_t(h.bins()));
+  Window best;
+  if (!SearchWindow(grid, 1, [&](Window w) { return MseCost(h, moments, w, levels); }, &best)) {
+    return FullRange(h);
+  }
+  return ToDataRange(h, best);
+}
+
+TensorRange EntropyRange(const StreamingHistogram& h, int64_t levels) {
+  if (h.empty() || h.degenerate() || levels < 2) return FullRange(h);
+  Moments moments(h);
+  const int64_t bins = h.bins();
+  std::vector<double> p, q;
+  // +inf marks a window that cannot be judged: fewer bins than the levels it holds.
+  auto cost = [&](Window w) {
+    double span = GridSpan(w);
+    int64_t i0 = std::clamp<int64_t>(std::llround((w.lo - h.lo()) / h.width()), 0, bins - 1);
+    int64_t i1 = std::clamp<int64_t>(std::llround((w.hi - h.lo()) / h.width()), i0 + 1, bins);
+    int64_t inside_levels =
+        span > 0 ? std::max<int64_t>(1, std::llround(double(levels) * (w.hi - w.lo) / span)) : 1;
+    if (i1 - i0 < inside_levels) return kInfinity;
+    return KlDivergence(h.counts(), moments, i0, i1, inside_levels, &p, &q);
+  };
+  WindowGrid grid(h, bins);
+  Window best;
+  if (!SearchWindow(grid, std::max<int64_t>(1, bins / kCoarseCandidates), cost, &best)) {
+    return FullRange(h);  // no window has a bin per level (16-bit targets)
+  }
+  return ToDataRange(h, best);
+}
+
+}  // namespace shrink::engine::quant
