@@ -18,3 +18,8 @@ target_link_libraries(shrink-bench PRIVATE shrink_ort_runner)
 # Our runtime against ORT on any model: shrink-ort-compare MODEL.onnx [--input DATA.npz]
 add_executable(shrink-ort-compare tools/ort_compare.cc)
 target_link_libraries(shrink-ort-compare PRIVATE shrink_ort_runner shrink_cli_lib)
+
+# --- k/calib: calibration cost against ORT and plain runs ---
+add_executable(shrink-calib-bench bench/calib_bench.cc)
+target_link_libraries(shrink-calib-bench PRIVATE shrink_ort_runner)
+# --- end k/calib ---

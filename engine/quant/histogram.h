@@ -86,4 +86,9 @@ TensorRange EntropyRange(const StreamingHistogram& histogram, int64_t levels);
 // for 16-bit targets rounding noise is tiny, so it keeps (nearly) the full range.
 TensorRange MseRange(const StreamingHistogram& histogram, int64_t levels);
 
+// The KL divergence EntropyRange minimises, for the bins [i0, i1) quantized into `levels`
+// groups (+inf when it is undefined). Exposed for tests.
+double WindowKlDivergence(const StreamingHistogram& histogram, int64_t i0, int64_t i1,
+                          int64_t levels);
+
 }  // namespace shrink::engine::quant

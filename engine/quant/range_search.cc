@@ -14,7 +14,8 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 // Share of Q's mass spread evenly over the window so that log(p / q) stays finite where a
 // quantized bin lost every count (the role of ORT's smooth_distribution).
 constexpr double kSmoothing = 1e-4;
-constexpr int kCoarseCandidates = 256;  // entropy: coarse pass, then every window near the best
+constexpr int64_t kCoarseStride = 32;  // candidate positions skipped by the first, coarse pass
+constexpr int kMaxRounds = 4;  // coordinate descent rounds (usually 2 suffice)
 
 struct Window {
   double lo = 0, hi = 0;
@@ -43,22 +44,22 @@ class WindowGrid {
   double anchor_;
 };
 
-// Least cost(n) over n in [1, count]: every `stride`-th n from the top (ties keep the wider
-// window), then every n around the best. Returns the best n, or `count` when all are +inf.
+// Least cost(n) over n in [1, count], coarse to fine: every kCoarseStride-th n from the top
+// (ties keep the wider window), then every 4th n around the best, then every n around that.
+// Returns the best n, or `count` when every cost is +inf.
 template <typename Cost>
-int64_t Scan(int64_t count, int64_t stride, const Cost& cost, double* best_cost) {
+int64_t Scan(int64_t count, const Cost& cost, double* best_cost) {
   int64_t best = count;
   *best_cost = kInfinity;
-  for (int64_t n = count; n >= 1; n -= stride) {
-    double c = cost(n);
-    if (c < *best_cost) std::tie(*best_cost, best) = std::make_tuple(c, n);
-  }
-  if (stride > 1 && *best_cost < kInfinity) {
-    int64_t top = std::min(count, best + stride - 1), bottom = std::max<int64_t>(1, best - stride + 1);
-    for (int64_t n = top; n >= bottom; --n) {
+  int64_t top = count, bottom = 1;
+  for (int64_t stride : {kCoarseStride, kCoarseStride / 8, int64_t(1)}) {
+    for (int64_t n = top; n >= bottom; n -= stride) {
       double c = cost(n);
       if (c < *best_cost) std::tie(*best_cost, best) = std::make_tuple(c, n);
     }
+    if (*best_cost == kInfinity) break;
+    top = std::min(count, best + stride - 1);
+    bottom = std::max<int64_t>(1, best - stride + 1);
   }
   return best;
 }
@@ -67,21 +68,20 @@ int64_t Scan(int64_t count, int64_t stride, const Cost& cost, double* best_cost)
 // current lower one, then the reverse, until neither moves. Each side's cost is close to
 // unimodal, so a few rounds suffice. Returns false when no window had a finite cost.
 template <typename Cost>
-bool SearchWindow(const WindowGrid& grid, int64_t stride, const Cost& cost, Window* best) {
-  constexpr int kMaxRounds = 8;
+bool SearchWindow(const WindowGrid& grid, const Cost& cost, Window* best) {
   int64_t lo_n = grid.steps(), hi_n = grid.steps();
   double best_cost = kInfinity;
   for (int round = 0; round < kMaxRounds; ++round) {
     bool moved = false;
     if (grid.hi_moves()) {
-      int64_t n = Scan(grid.steps(), stride,
-                       [&](int64_t m) { return cost(grid.At(lo_n, m)); }, &best_cost);
+      int64_t n = Scan(grid.steps(), [&](int64_t m) { return cost(grid.At(lo_n, m)); },
+                       &best_cost);
       moved |= n != hi_n;
       hi_n = n;
     }
     if (grid.lo_moves()) {
-      int64_t n = Scan(grid.steps(), stride,
-                       [&](int64_t m) { return cost(grid.At(m, hi_n)); }, &best_cost);
+      int64_t n = Scan(grid.steps(), [&](int64_t m) { return cost(grid.At(m, hi_n)); },
+                       &best_cost);
       moved |= n != lo_n;
       lo_n = n;
     }
@@ -122,19 +122,26 @@ double Quantile(const StreamingHistogram& h, double q) {
   return h.domain_max();
 }
 
-// Prefix sums over bins of count, count * centre and count * centre^2.
+// Prefix sums over bins of count, count * centre, count * centre^2 (MSE), count * log(count)
+// and non-empty bins (entropy), so that every candidate window costs O(1) or O(levels).
 struct Moments {
-  std::vector<double> c, x, x2;
-  explicit Moments(const StreamingHistogram& h) : c(1, 0), x(1, 0), x2(1, 0) {
+  std::vector<double> c, x, x2, clogc;
+  std::vector<int64_t> nonzero;
+  explicit Moments(const StreamingHistogram& h)
+      : c(1, 0), x(1, 0), x2(1, 0), clogc(1, 0), nonzero(1, 0) {
     const auto& counts = h.counts();
     for (size_t j = 0; j < counts.size(); ++j) {
       double centre = h.lo() + (double(j) + 0.5) * h.width(), n = double(counts[j]);
       c.push_back(c.back() + n);
       x.push_back(x.back() + n * centre);
       x2.push_back(x2.back() + n * centre * centre);
+      clogc.push_back(clogc.back() + (n > 0 ? n * std::log(n) : 0.0));
+      nonzero.push_back(nonzero.back() + (n > 0));
     }
   }
 };
+
+double XLogX(double v) { return v > 0 ? v * std::log(v) : 0.0; }
 
 double MseCost(const StreamingHistogram& h, const Moments& m, Window w, int64_t levels) {
   const double bins = h.bins(), lo = h.lo(), width = h.width();
@@ -153,41 +160,61 @@ double MseCost(const StreamingHistogram& h, const Moments& m, Window w, int64_t 
 
 // KL(P || Q) of TensorRT's entropy calibration for the bins [i0, i1): P is the histogram with
 // the clipped counts added to the edge bins, Q its quantization into `levels` groups (clipped
-// counts excluded) spread back over the bins where P is non-zero.
-double KlDivergence(const std::vector<uint64_t>& counts, const Moments& m, int64_t i0,
-                    int64_t i1, int64_t levels, std::vector<double>* p, std::vector<double>* q) {
-  int64_t n = i1 - i0;
-  p->assign(size_t(n), 0);
-  q->assign(size_t(n), 0);
-  for (int64_t j = 0; j < n; ++j) (*p)[size_t(j)] = double(counts[size_t(i0 + j)]);
-  (*p)[0] += m.c[size_t(i0)];
-  (*p)[size_t(n - 1)] += m.c.back() - m.c[size_t(i1)];
-  for (int64_t g = 0; g < levels; ++g) {
-    int64_t b0 = g * n / levels, b1 = (g + 1) * n / levels;
-    double total = m.c[size_t(i0 + b1)] - m.c[size_t(i0 + b0)];
-    int64_t nonzero = 0;
-    for (int64_t j = b0; j < b1; ++j) nonzero += (*p)[size_t(j)] > 0;
-    for (int64_t j = b0; j < b1 && nonzero > 0; ++j) {
-      if ((*p)[size_t(j)] > 0) (*q)[size_t(j)] = total / double(nonzero);
+// counts excluded) spread evenly over the bins where P is non-zero. Q is constant over a
+// group's non-zero bins, so with S = total count
+//   KL = sum_j p_j log p_j / S - log S - sum_g P_g log q_g / S
+// and each group costs O(1) from the prefix sums: O(levels) per window, one log per group.
+double KlDivergence(const StreamingHistogram& h, const Moments& m, int64_t i0, int64_t i1,
+                    int64_t levels) {
+  const auto& counts = h.counts();
+  const int64_t n = i1 - i0;
+  const double below = m.c[size_t(i0)], above = m.c.back() - m.c[size_t(i1)];
+  const double total = m.c.back();
+  // The edge bins of P, with the clipped counts added (one bin when n == 1).
+  const double first = double(counts[size_t(i0)]), last = double(counts[size_t(i1 - 1)]);
+  double p_first = first + below + (n == 1 ? above : 0), p_last = last + above;
+  double plogp = m.clogc[size_t(i1)] - m.clogc[size_t(i0)] - XLogX(first) + XLogX(p_first);
+  if (n > 1) plogp += XLogX(p_last) - XLogX(last);
+  auto group = [&](int64_t g, double* t, double* p, int64_t* nonzero) {
+    int64_t b0 = i0 + g * n / levels, b1 = i0 + (g + 1) * n / levels;
+    *t = m.c[size_t(b1)] - m.c[size_t(b0)];
+    *p = *t;
+    *nonzero = m.nonzero[size_t(b1)] - m.nonzero[size_t(b0)];
+    if (b0 == i0 && b1 > b0) {
+      *p += below + (n == 1 ? above : 0);
+      *nonzero += first == 0 && p_first > 0;
     }
+    if (b1 == i1 && b1 > b0 && n > 1) {
+      *p += above;
+      *nonzero += last == 0 && p_last > 0;
+    }
+  };
+  double sum_q = 0;
+  for (int64_t g = 0; g < levels; ++g) {
+    double t, p;
+    int64_t nonzero;
+    group(g, &t, &p, &nonzero);
+    if (nonzero > 0) sum_q += t;
   }
-  double sum_p = 0, sum_q = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    sum_p += (*p)[size_t(j)];
-    sum_q += (*q)[size_t(j)];
+  if (sum_q <= 0 || total <= 0) return kInfinity;
+  double cross = 0;
+  for (int64_t g = 0; g < levels; ++g) {
+    double t, p;
+    int64_t nonzero;
+    group(g, &t, &p, &nonzero);
+    if (p <= 0) continue;
+    double q = (1 - kSmoothing) * t / double(nonzero) / sum_q + kSmoothing / double(n);
+    cross += p * std::log(q);
   }
-  if (sum_q <= 0 || sum_p <= 0) return kInfinity;
-  double kl = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    double pj = (*p)[size_t(j)] / sum_p;
-    if (pj <= 0) continue;
-    double qj = (1 - kSmoothing) * (*q)[size_t(j)] / sum_q + kSmoothing / double(n);
-    kl += pj * std::log(pj / qj);
-  }
-  return kl;
+  return plogp / total - std::log(total) - cross / total;
 }
 
 }  // namespace
+
+double WindowKlDivergence(const StreamingHistogram& h, int64_t i0, int64_t i1, int64_t levels) {
+  if (h.degenerate() || i0 < 0 || i1 > h.bins() || i1 <= i0 || levels < 1) return kInfinity;
+  return KlDivergence(h, Moments(h), i0, i1, levels);
+}
 
 int64_t SearchLevels(QuantType type, bool symmetric) {
   int64_t qmin = QuantMin(type), qmax = QuantMax(type);
@@ -206,10 +233,10 @@ TensorRange PercentileRange(const StreamingHistogram& h, double percentile) {
 TensorRange MseRange(const StreamingHistogram& h, int64_t levels) {
   if (h.empty() || h.degenerate() || levels < 2) return FullRange(h);
   Moments moments(h);
-  // Four candidate positions per bin and side; each costs O(1) from the prefix sums.
-  WindowGrid grid(h, 4 * int64_t(h.bins()));
+  // One candidate position per bin and side, coarse to fine; each costs O(1).
+  WindowGrid grid(h, int64_t(h.bins()));
   Window best;
-  if (!SearchWindow(grid, 1, [&](Window w) { return MseCost(h, moments, w, levels); }, &best)) {
+  if (!SearchWindow(grid, [&](Window w) { return MseCost(h, moments, w, levels); }, &best)) {
     return FullRange(h);
   }
   return ToDataRange(h, best);
@@ -219,7 +246,6 @@ TensorRange EntropyRange(const StreamingHistogram& h, int64_t levels) {
   if (h.empty() || h.degenerate() || levels < 2) return FullRange(h);
   Moments moments(h);
   const int64_t bins = h.bins();
-  std::vector<double> p, q;
   // +inf marks a window that cannot be judged: fewer bins than the levels it holds.
   auto cost = [&](Window w) {
     double span = GridSpan(w);
@@ -228,11 +254,11 @@ TensorRange EntropyRange(const StreamingHistogram& h, int64_t levels) {
     int64_t inside_levels =
         span > 0 ? std::max<int64_t>(1, std::llround(double(levels) * (w.hi - w.lo) / span)) : 1;
     if (i1 - i0 < inside_levels) return kInfinity;
-    return KlDivergence(h.counts(), moments, i0, i1, inside_levels, &p, &q);
+    return KlDivergence(h, moments, i0, i1, inside_levels);
   };
   WindowGrid grid(h, bins);
   Window best;
-  if (!SearchWindow(grid, std::max<int64_t>(1, bins / kCoarseCandidates), cost, &best)) {
+  if (!SearchWindow(grid, cost, &best)) {
     return FullRange(h);  // no window has a bin per level (16-bit targets)
   }
   return ToDataRange(h, best);
