@@ -10,6 +10,7 @@ namespace {
 
 constexpr int64_t kChunk = 512;  // indices computed per vectorized block before counting
 constexpr double kMinWidth = 1e-30;  // keeps 1 / width finite in float
+constexpr double kEdgeSlack = 1e-3;  // in bins: how far outside the range still counts as inside
 
 // kLanes independent accumulators so that GCC emits packed min/max without -ffast-math (with
 // 8 or 16 lanes it did not, and ran 4x slower). `probe` sums v * 0, which stays 0 unless
@@ -64,7 +65,7 @@ bool FiniteMinMax(const float* values, int64_t count, float* min, float* max) {
 }
 
 StreamingHistogram::StreamingHistogram(int bins, bool magnitude)
-    : bins_(std::max(bins, 1)), magnitude_(magnitude) {}
+    : bins_(std::max(bins, 2)), magnitude_(magnitude) {}
 
 double StreamingHistogram::domain_min() const {
   if (!magnitude_) return data_min_;
@@ -110,8 +111,11 @@ void StreamingHistogram::AddFinite(const float* values, int64_t count, float bat
       int64_t bin = std::clamp<int64_t>(int64_t((point_ - lo_) / width_), 0, bins_ - 1);
       counts_[size_t(bin)] += uint64_t(total_);
     }
-  } else if (need_lo < lo_ || need_hi > lo_ + bins_ * width_) {
-    Widen(need_lo, need_hi);
+  } else {
+    // Rounding in the bin arithmetic can put an extreme a hair outside the range; such values
+    // go to the edge bin. Widening for them would double the range on every batch.
+    double slack = width_ * kEdgeSlack;
+    if (need_lo < lo_ - slack || need_hi > lo_ + bins_ * width_ + slack) Widen(need_lo, need_hi);
   }
   total_ += count;
   if (magnitude_) {
@@ -127,21 +131,29 @@ void StreamingHistogram::Start(double lo, double hi) {
   width_ = std::max((hi - lo) / bins_, kMinWidth);
 }
 
-// New width k * width and new origin lo - t * k * width (t integer): old bin edges stay bin
-// edges, so every old bin falls whole into one new bin.
+// New width k * width and new origin lo - t * k * width, k and t integers: old bin edges stay
+// bin edges, so every old bin falls whole into one new bin. The new range need only cover the
+// data seen (old bins outside it are empty). k is the least factor that fits the data in
+// bins - 1 new bins (1 is a pure shift), so right after a widening the data spans at least
+// about half the bins, and that share only grows until the next one. t centres the data.
 void StreamingHistogram::Widen(double need_lo, double need_hi) {
-  need_lo = std::min(need_lo, lo_);
-  need_hi = std::max(need_hi, lo_ + bins_ * width_);
-  double k = std::max(2.0, std::ceil((need_hi - need_lo) / (bins_ * width_)));
+  const double bins = bins_;
+  double k = std::max(1.0, std::ceil((need_hi - need_lo) / ((bins - 1) * width_)));
   double t = 0;
-  for (;; k += 1) {
-    t = std::ceil((lo_ - need_lo) / (k * width_));
-    if (lo_ - t * k * width_ + bins_ * k * width_ >= need_hi) break;
+  for (;; k = std::max(k + 1, std::ceil(k * 1.001))) {
+    const double step = k * width_;
+    double t_min = std::ceil((lo_ - need_lo) / step);
+    double t_max = std::floor((lo_ + bins * step - need_hi) / step);
+    double centre = (lo_ - 0.5 * (need_lo + need_hi) + 0.5 * bins * step) / step;
+    t = std::clamp(std::round(centre), t_min, std::max(t_min, t_max));
+    double new_lo = lo_ - t * step;
+    if (t_min <= t_max && new_lo <= need_lo && new_lo + bins * step >= need_hi) break;
   }
   std::vector<uint64_t> merged(size_t(bins_), 0);
   for (int j = 0; j < bins_; ++j) {
-    size_t target = size_t(t + std::floor(j / k));
-    merged[std::min(target, size_t(bins_ - 1))] += counts_[size_t(j)];
+    if (counts_[size_t(j)] == 0) continue;
+    double target = t + std::floor(j / k);  // only rounding can put an occupied bin outside
+    merged[size_t(std::clamp(target, 0.0, bins - 1))] += counts_[size_t(j)];
   }
   counts_.swap(merged);
   lo_ -= t * k * width_;

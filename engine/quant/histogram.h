@@ -2,7 +2,8 @@
 // run on it. The histogram has a fixed number of bins and streams: its range starts at the
 // first batch's extent and, when a later value falls outside, widens by an integer factor so
 // old bins merge exactly into new ones. Memory never depends on the number of observations and
-// the data is seen once. Not thread-safe.
+// the data is seen once. The data seen always spans at least about half the bins. Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@ bool FiniteMinMax(const float* values, int64_t count, float* min, float* max);
 
 class StreamingHistogram {
  public:
-  // `magnitude`: bins |x| (for ranges symmetric about 0) instead of x.
+  // `magnitude`: bins |x| (for ranges symmetric about 0) instead of x. At least 2 bins.
   StreamingHistogram(int bins, bool magnitude);
 
   // Bins the finite values; non-finite ones are skipped.
@@ -40,7 +41,7 @@ class StreamingHistogram {
   double lo() const { return lo_; }
   double width() const { return width_; }
   const std::vector<uint64_t>& counts() const { return counts_; }
-  int64_t widenings() const { return widenings_; }
+  int64_t widenings() const { return widenings_; }  // re-binnings (widening or shifting)
 
  private:
   void AddFinite(const float* values, int64_t count, float batch_min, float batch_max);
@@ -62,9 +63,10 @@ class StreamingHistogram {
 // Clip-range searches. Each returns a range inside [data_min, data_max]; in magnitude mode the
 // threshold t becomes [-t, t] clipped to the data.
 //
-// Percentile: magnitude mode keeps `percentile`% of |x|; signed mode clips (100 - percentile)%
-// split evenly between the tails (as ONNX Runtime's percentile calibrator does). The cut point
-// is interpolated linearly inside its bin.
+// Percentile: magnitude mode keeps `percentile`% of |x|; signed mode keeps `percentile`% of
+// each tail, i.e. returns the (100 - p)th and pth percentiles, as CalibrationOptions states.
+// (ONNX Runtime instead splits the clipped share between the tails: its p equals our
+// (100 + p) / 2.) The cut point is interpolated linearly inside its bin.
 TensorRange PercentileRange(const StreamingHistogram& histogram, double percentile);
 
 // Number of quantization levels a clip window is spread over: the magnitude side for symmetric

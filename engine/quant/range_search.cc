@@ -227,7 +227,7 @@ TensorRange PercentileRange(const StreamingHistogram& h, double percentile) {
   if (h.empty()) return {};
   double clipped = std::clamp((100.0 - percentile) / 100.0, 0.0, 1.0);
   if (h.magnitude()) return ToDataRange(h, {0, Quantile(h, 1 - clipped)});
-  return ToDataRange(h, {Quantile(h, clipped / 2), Quantile(h, 1 - clipped / 2)});
+  return ToDataRange(h, {Quantile(h, clipped), Quantile(h, 1 - clipped)});
 }
 
 TensorRange MseRange(const StreamingHistogram& h, int64_t levels) {
