@@ -182,6 +182,16 @@ Status CheckStatePairs(const Model& model, const CalibrationOptions& options,
                              "}: '" + pair.input + "' is not an input of model graph '" +
                              model.graph.name + "'");
     }
+    bool produced = std::any_of(model.graph.nodes.begin(), model.graph.nodes.end(),
+                                [&](const auto& node) {
+                                  return std::count(node->outputs.begin(), node->outputs.end(),
+                                                    pair.output) > 0;
+                                });
+    if (!produced) {
+      return InvalidArgument("calibration state pair {" + pair.input + ", " + pair.output +
+                             "}: no node of model graph '" + model.graph.name + "' produces '" +
+                             pair.output + "'");
+    }
   }
   return OkStatus();
 }

@@ -413,6 +413,22 @@ TEST(CalibrateTest, SileroStateIsCarried) {
   EXPECT_NE(missing.status().message().find(path), std::string::npos);
 }
 
+TEST(CalibrateTest, BadStatePairsAreErrors) {
+  TempDir dir;
+  std::string path = dir.File("x.npz");
+  ASSERT_TRUE(WriteNpz(path, {{"x", Tensor::FromVector<float>({1, 2}, {1, 1})}},
+                       NpzCompression::kStored).ok());
+  CalibrationOptions options;
+  options.state_pairs = {{"state", "stateM"}};
+  auto ranges = Calibrate(StatefulModel(), {"out"}, path, options, nullptr, nullptr, nullptr);
+  ASSERT_FALSE(ranges.ok());
+  EXPECT_NE(ranges.status().message().find("stateM"), std::string::npos);
+  options.state_pairs = {{"stat", "stateN"}};
+  ranges = Calibrate(StatefulModel(), {"out"}, path, options, nullptr, nullptr, nullptr);
+  ASSERT_FALSE(ranges.ok());
+  EXPECT_NE(ranges.status().message().find("'stat'"), std::string::npos);
+}
+
 TEST(CalibrateTest, MissingInputIsAnErrorNamingTheFile) {
   TempDir dir;
   std::string path = dir.File("only_x.npz");
