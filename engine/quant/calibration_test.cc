@@ -322,7 +322,8 @@ TEST(CalibrateTest, CarriesStateBetweenRuns) {
   TempDir dir;
   std::string path = dir.File("x.npz");
   ASSERT_TRUE(WriteNpz(path, {{"x", Tensor::FromVector<float>({3, 2}, {1, 1, 1, 1, 1, 1})}},
-                       NpzCompression::kStored).ok());
+                       NpzCompression::kStored)
+                  .ok());
   Model model = StatefulModel();
   CalibrationOptions options;
   options.batch_size = 1;
@@ -345,10 +346,11 @@ TEST(CalibrateTest, CarriesStateBetweenRuns) {
 
   // A state in the data seeds the first run only.
   std::string seeded = dir.File("seeded.npz");
-  ASSERT_TRUE(WriteNpz(seeded, {{"x", Tensor::FromVector<float>({3, 2}, {1, 1, 1, 1, 1, 1})},
-                                {"state", Tensor::FromVector<float>({3, 2}, {10, 10, 50, 50,
-                                                                              50, 50})}},
-                       NpzCompression::kStored).ok());
+  ASSERT_TRUE(WriteNpz(seeded,
+                       {{"x", Tensor::FromVector<float>({3, 2}, {1, 1, 1, 1, 1, 1})},
+                        {"state", Tensor::FromVector<float>({3, 2}, {10, 10, 50, 50, 50, 50})}},
+                       NpzCompression::kStored)
+                  .ok());
   ranges = Calibrate(model, {"out"}, seeded, options, nullptr, nullptr, &stats);
   ASSERT_TRUE(ranges.ok()) << ranges.status().ToString();
   EXPECT_EQ(ranges->at("out").min, 11.0f);
@@ -378,16 +380,19 @@ void CollectOutputs(const Graph& graph, std::vector<std::string>* names) {
 
 // silero_vad_v5: `state` [2, N, 128] in, `stateN` out, If branches per sample rate.
 TEST(CalibrateTest, SileroStateIsCarried) {
-  std::string model_path = std::string(SHRINK_ASSETS_DIR) + "/models/silero_vad_v5/silero_vad_v5.onnx";
+  std::string model_path =
+      std::string(SHRINK_ASSETS_DIR) + "/models/silero_vad_v5/silero_vad_v5.onnx";
   if (!FileExists(model_path)) GTEST_SKIP() << "silero_vad_v5 not found at " << model_path;
   auto model = LoadModel(model_path);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   std::vector<float> audio = Uniform(6 * 512, -0.5f, 0.5f, 21);
   TempDir dir;
   std::string path = dir.File("audio.npz");
-  ASSERT_TRUE(WriteNpz(path, {{"input", Tensor::FromVector<float>({6, 512}, audio)},
-                              {"sr", Tensor::Scalar<int64_t>(16000)}},
-                       NpzCompression::kStored).ok());
+  ASSERT_TRUE(WriteNpz(path,
+                       {{"input", Tensor::FromVector<float>({6, 512}, audio)},
+                        {"sr", Tensor::Scalar<int64_t>(16000)}},
+                       NpzCompression::kStored)
+                  .ok());
   std::vector<std::string> tensors = {"input", "state"};
   CollectOutputs(model->graph, &tensors);
   CalibrationOptions options;
@@ -416,8 +421,9 @@ TEST(CalibrateTest, SileroStateIsCarried) {
 TEST(CalibrateTest, BadStatePairsAreErrors) {
   TempDir dir;
   std::string path = dir.File("x.npz");
-  ASSERT_TRUE(WriteNpz(path, {{"x", Tensor::FromVector<float>({1, 2}, {1, 1})}},
-                       NpzCompression::kStored).ok());
+  ASSERT_TRUE(
+      WriteNpz(path, {{"x", Tensor::FromVector<float>({1, 2}, {1, 1})}}, NpzCompression::kStored)
+          .ok());
   CalibrationOptions options;
   options.state_pairs = {{"state", "stateM"}};
   auto ranges = Calibrate(StatefulModel(), {"out"}, path, options, nullptr, nullptr, nullptr);
@@ -432,8 +438,9 @@ TEST(CalibrateTest, BadStatePairsAreErrors) {
 TEST(CalibrateTest, MissingInputIsAnErrorNamingTheFile) {
   TempDir dir;
   std::string path = dir.File("only_x.npz");
-  ASSERT_TRUE(WriteNpz(path, {{"x", Tensor::FromVector<float>({1, 2}, {1, 1})}},
-                       NpzCompression::kStored).ok());
+  ASSERT_TRUE(
+      WriteNpz(path, {{"x", Tensor::FromVector<float>({1, 2}, {1, 1})}}, NpzCompression::kStored)
+          .ok());
   auto ranges = Calibrate(StatefulModel(), {"out"}, path, {}, nullptr, nullptr, nullptr);
   ASSERT_FALSE(ranges.ok());
   EXPECT_NE(ranges.status().message().find(path), std::string::npos);

@@ -8,7 +8,7 @@
 namespace shrink::engine::quant {
 namespace {
 
-constexpr int64_t kChunk = 512;  // indices computed per vectorized block before counting
+constexpr int64_t kChunk = 512;      // indices computed per vectorized block before counting
 constexpr double kMinWidth = 1e-30;  // keeps 1 / width finite in float
 constexpr double kEdgeSlack = 1e-3;  // in bins: how far outside the range still counts as inside
 

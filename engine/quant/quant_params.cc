@@ -114,8 +114,8 @@ StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight,
   ASSIGN_OR_RETURN(result.zero_point, Tensor::Allocate(dtype, param_shape));
   const float* w = weight.data<float>();
   for (int64_t c = 0; c < layout.channels; ++c) {
-    AffineParams params = ComputeParams(ChannelRange(w, layout, c), options.type,
-                                        options.symmetric, options.reduce_range);
+    AffineParams params = ComputeParams(ChannelRange(w, layout, c), options.type, options.symmetric,
+                                        options.reduce_range);
     result.scale.data<float>()[c] = params.scale;
     StoreQuantized(&result.zero_point, c, params.zero_point);
     const float lo = float(qmin - params.zero_point), hi = float(qmax - params.zero_point);

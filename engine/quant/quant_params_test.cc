@@ -16,10 +16,10 @@ TEST(QuantTypesTest, RangesAndNames) {
     int32_t min, max;
   };
   const Case cases[] = {
-      {QuantType::kUint8, false, 0, 255},         {QuantType::kInt8, false, -128, 127},
-      {QuantType::kUint16, false, 0, 65535},      {QuantType::kInt16, false, -32768, 32767},
-      {QuantType::kUint8, true, 0, 127},          {QuantType::kInt8, true, -64, 63},
-      {QuantType::kUint16, true, 0, 32767},       {QuantType::kInt16, true, -16384, 16383},
+      {QuantType::kUint8, false, 0, 255},    {QuantType::kInt8, false, -128, 127},
+      {QuantType::kUint16, false, 0, 65535}, {QuantType::kInt16, false, -32768, 32767},
+      {QuantType::kUint8, true, 0, 127},     {QuantType::kInt8, true, -64, 63},
+      {QuantType::kUint16, true, 0, 32767},  {QuantType::kInt16, true, -16384, 16383},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(QuantTypeName(c.type)) + (c.reduce ? " reduced" : ""));
@@ -63,8 +63,13 @@ TEST(ComputeParamsTest, Table) {
       {"s8 asym zeros", {0, 0}, QuantType::kInt8, false, false, 1, -128},
       {"s8 sym zeros", {0, 0}, QuantType::kInt8, true, false, 1, 0},
       {"u8 sym zeros", {0, 0}, QuantType::kUint8, true, false, 1, 128},
-      {"subnormal range floors at FLT_MIN", {0, 1e-40f}, QuantType::kUint8, false, false,
-       double(FLT_MIN), 0},
+      {"subnormal range floors at FLT_MIN",
+       {0, 1e-40f},
+       QuantType::kUint8,
+       false,
+       false,
+       double(FLT_MIN),
+       0},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -121,8 +126,8 @@ TEST(QuantizeWeightTest, PerChannelAxis1) {
   ASSERT_EQ(q->scale.shape(), (Shape{2}));
   EXPECT_FLOAT_EQ(q->scale.data<float>()[0], 2.0f / 255);   // channel 0: [-1, 1]
   EXPECT_FLOAT_EQ(q->scale.data<float>()[1], 12.0f / 255);  // channel 1: [-8, 4]
-  EXPECT_EQ(q->zero_point.data<uint8_t>()[0], 127);  // 127.49999 in float
-  EXPECT_EQ(q->zero_point.data<uint8_t>()[1], 170);  // round(8 / (12 / 255)) = round(170)
+  EXPECT_EQ(q->zero_point.data<uint8_t>()[0], 127);         // 127.49999 in float
+  EXPECT_EQ(q->zero_point.data<uint8_t>()[1], 170);         // round(8 / (12 / 255)) = round(170)
   EXPECT_EQ(q->zero_point.dtype(), DataType::kUint8);
 }
 

@@ -15,7 +15,7 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 // quantized bin lost every count (the role of ORT's smooth_distribution).
 constexpr double kSmoothing = 1e-4;
 constexpr int64_t kCoarseStride = 32;  // candidate positions skipped by the first, coarse pass
-constexpr int kMaxRounds = 4;  // coordinate descent rounds (usually 2 suffice)
+constexpr int kMaxRounds = 4;          // coordinate descent rounds (usually 2 suffice)
 
 struct Window {
   double lo = 0, hi = 0;
@@ -28,7 +28,9 @@ struct Window {
 class WindowGrid {
  public:
   WindowGrid(const StreamingHistogram& h, int64_t steps)
-      : min_(h.domain_min()), max_(h.domain_max()), steps_(steps),
+      : min_(h.domain_min()),
+        max_(h.domain_max()),
+        steps_(steps),
         anchor_(std::clamp(0.0, min_, max_)) {}
   Window At(int64_t lo_n, int64_t hi_n) const {
     return {anchor_ - (anchor_ - min_) * double(lo_n) / double(steps_),
@@ -74,14 +76,14 @@ bool SearchWindow(const WindowGrid& grid, const Cost& cost, Window* best) {
   for (int round = 0; round < kMaxRounds; ++round) {
     bool moved = false;
     if (grid.hi_moves()) {
-      int64_t n = Scan(grid.steps(), [&](int64_t m) { return cost(grid.At(lo_n, m)); },
-                       &best_cost);
+      int64_t n = Scan(
+          grid.steps(), [&](int64_t m) { return cost(grid.At(lo_n, m)); }, &best_cost);
       moved |= n != hi_n;
       hi_n = n;
     }
     if (grid.lo_moves()) {
-      int64_t n = Scan(grid.steps(), [&](int64_t m) { return cost(grid.At(m, hi_n)); },
-                       &best_cost);
+      int64_t n = Scan(
+          grid.steps(), [&](int64_t m) { return cost(grid.At(m, hi_n)); }, &best_cost);
       moved |= n != lo_n;
       lo_n = n;
     }
@@ -236,7 +238,8 @@ TensorRange MseRange(const StreamingHistogram& h, int64_t levels) {
   // One candidate position per bin and side, coarse to fine; each costs O(1).
   WindowGrid grid(h, int64_t(h.bins()));
   Window best;
-  if (!SearchWindow(grid, [&](Window w) { return MseCost(h, moments, w, levels); }, &best)) {
+  if (!SearchWindow(
+          grid, [&](Window w) { return MseCost(h, moments, w, levels); }, &best)) {
     return FullRange(h);
   }
   return ToDataRange(h, best);

@@ -28,8 +28,8 @@ double Seconds(const std::function<Status()>& fn, int reps, Status* status) {
   for (int r = 0; r < reps && status->ok(); ++r) {
     auto start = std::chrono::steady_clock::now();
     *status = fn();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                              .count());
+    best = std::min(
+        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return best;
 }
@@ -63,8 +63,9 @@ StatusOr<std::vector<DataBatch>> LoadBatches(const std::string& path,
 
 int Run(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: shrink-calib-bench MODEL.onnx DATA.npz [--batch N] "
-                         "[--threads T] [--reps R]\n");
+    std::fprintf(stderr,
+                 "usage: shrink-calib-bench MODEL.onnx DATA.npz [--batch N] "
+                 "[--threads T] [--reps R]\n");
     return 2;
   }
   std::string model_path = argv[1], data_path = argv[2];
@@ -98,12 +99,12 @@ int Run(int argc, char** argv) {
     };
   };
   (void)(*ort)->Run((*batches)[0].inputs);  // warm-up
-  double ort_s = Seconds(run_all([&](const DataBatch& b) { return (*ort)->Run(b.inputs).status(); }),
-                         reps, &status);
+  double ort_s = Seconds(
+      run_all([&](const DataBatch& b) { return (*ort)->Run(b.inputs).status(); }), reps, &status);
   (void)(*executor)->Run((*batches)[0].inputs);
-  double plain_s = Seconds(
-      run_all([&](const DataBatch& b) { return (*executor)->Run(b.inputs).status(); }), reps,
-      &status);
+  double plain_s =
+      Seconds(run_all([&](const DataBatch& b) { return (*executor)->Run(b.inputs).status(); }),
+              reps, &status);
   if (!status.ok()) return std::fprintf(stderr, "%s\n", status.ToString().c_str()), 1;
   // The executor with an observer that only counts what it sees: the cost of observing itself.
   struct CountingObserver : TensorObserver {
@@ -119,8 +120,8 @@ int Run(int argc, char** argv) {
                               }),
                               reps, &status);
 
-  double create_s = Seconds([&]() { return Executor::Create(*model, executor_options).status(); },
-                            reps, &status);
+  double create_s =
+      Seconds([&]() { return Executor::Create(*model, executor_options).status(); }, reps, &status);
   double load_s = Seconds(
       [&]() { return LoadBatches(data_path, (*executor)->required_inputs(), batch).status(); },
       reps, &status);
@@ -153,8 +154,7 @@ int Run(int argc, char** argv) {
         reps, &status);
     if (!status.ok()) return std::fprintf(stderr, "%s\n", status.ToString().c_str()), 1;
     std::printf("  calibrate %-12s %9.4f s  %.2fx ORT  %.2fx executor  (%zu unobserved)\n",
-                quant::CalibratorName(method), s, s / ort_s, s / plain_s,
-                stats.unobserved.size());
+                quant::CalibratorName(method), s, s / ort_s, s / plain_s, stats.unobserved.size());
   }
   return 0;
 }
