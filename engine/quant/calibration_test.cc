@@ -263,6 +263,20 @@ TEST(CalibratorTest, OutliersAreClippedByHistogramCalibrators) {
   }
 }
 
+// ReLU output: half exact zeros, half |gaussian|. The zero spike must not drag the entropy
+// threshold into the bulk: on |gaussian| alone it lands past 4 sigma.
+TEST(CalibratorTest, EntropyIgnoresTheZeroSpike) {
+  std::vector<float> v = Gaussian(1000000, 13);
+  for (float& x : v) x = std::max(x, 0.0f);
+  for (bool symmetric : {false, true}) {
+    SCOPED_TRACE(symmetric ? "symmetric int8" : "asymmetric uint8");
+    QuantType type = symmetric ? QuantType::kInt8 : QuantType::kUint8;
+    TensorRange range = Collect(Options(Calibrator::kEntropy, symmetric, type), v);
+    EXPECT_GT(range.max, 3.0f);  // the 99.7th percentile of the non-zero half
+    EXPECT_EQ(range.min, 0.0f);
+  }
+}
+
 TEST(CalibratorTest, MseOnUniformKeepsFullRange) {
   std::vector<float> v = Uniform(1000000, 0, 1, 5);
   TensorRange range = Collect(Options(Calibrator::kMse), v);

@@ -78,9 +78,12 @@ int64_t SearchLevels(QuantType type, bool symmetric);
 // end), by coordinate descent: best upper end for the current lower one, then the reverse.
 //
 // Entropy (TensorRT style): the window whose quantization into its share of `levels` has the
-// least KL divergence from the clipped distribution. When a window holds more levels than bins
-// (16-bit targets with 2048 bins) the histogram cannot see rounding loss, only clipping, so
-// such windows are not candidates; with none left, the observed range is returned.
+// least KL divergence from the clipped distribution. The bin holding 0 first gets its
+// neighbours' count (if lower): exact zeros from ReLU or padding are exact on every grid and
+// would otherwise dominate the divergence, as pytorch-quantization also does. When a window holds
+// more levels than bins (16-bit targets with 2048 bins) the histogram cannot see rounding loss,
+// only clipping, so such windows are not candidates; with none left, the observed range is
+// returned.
 TensorRange EntropyRange(const StreamingHistogram& histogram, int64_t levels);
 
 // MSE: the window minimising clipping error plus rounding noise (step^2 / 12 per unclipped

@@ -129,9 +129,8 @@ double Quantile(const StreamingHistogram& h, double q) {
 struct Moments {
   std::vector<double> c, x, x2, clogc;
   std::vector<int64_t> nonzero;
-  explicit Moments(const StreamingHistogram& h)
+  Moments(const StreamingHistogram& h, const std::vector<uint64_t>& counts)
       : c(1, 0), x(1, 0), x2(1, 0), clogc(1, 0), nonzero(1, 0) {
-    const auto& counts = h.counts();
     for (size_t j = 0; j < counts.size(); ++j) {
       double centre = h.lo() + (double(j) + 0.5) * h.width(), n = double(counts[j]);
       c.push_back(c.back() + n);
@@ -166,9 +165,8 @@ double MseCost(const StreamingHistogram& h, const Moments& m, Window w, int64_t 
 // group's non-zero bins, so with S = total count
 //   KL = sum_j p_j log p_j / S - log S - sum_g P_g log q_g / S
 // and each group costs O(1) from the prefix sums: O(levels) per window, one log per group.
-double KlDivergence(const StreamingHistogram& h, const Moments& m, int64_t i0, int64_t i1,
+double KlDivergence(const std::vector<uint64_t>& counts, const Moments& m, int64_t i0, int64_t i1,
                     int64_t levels) {
-  const auto& counts = h.counts();
   const int64_t n = i1 - i0;
   const double below = m.c[size_t(i0)], above = m.c.back() - m.c[size_t(i1)];
   const double total = m.c.back();
@@ -211,11 +209,26 @@ double KlDivergence(const StreamingHistogram& h, const Moments& m, int64_t i0, i
   return plogp / total - std::log(total) - cross / total;
 }
 
+// Exact zeros (ReLU outputs, padding) pile into the bin holding 0. Every grid holds 0 exactly
+// (ComputeParams widens ranges to it), so they say nothing about where to clip, yet would
+// dominate P. Like NVIDIA's pytorch-quantization (bins[0] = bins[1]), the bin takes its
+// neighbours' count instead.
+std::vector<uint64_t> WithoutZeroSpike(const StreamingHistogram& h) {
+  std::vector<uint64_t> counts = h.counts();
+  double position = (0.0 - h.lo()) / h.width();
+  if (position < 0 || position >= h.bins() || h.bins() < 2) return counts;
+  size_t zero = size_t(position);
+  uint64_t left = zero > 0 ? counts[zero - 1] : counts[zero + 1];
+  uint64_t right = zero + 1 < counts.size() ? counts[zero + 1] : counts[zero - 1];
+  counts[zero] = std::min(counts[zero], (left + right) / 2);
+  return counts;
+}
+
 }  // namespace
 
 double WindowKlDivergence(const StreamingHistogram& h, int64_t i0, int64_t i1, int64_t levels) {
   if (h.degenerate() || i0 < 0 || i1 > h.bins() || i1 <= i0 || levels < 1) return kInfinity;
-  return KlDivergence(h, Moments(h), i0, i1, levels);
+  return KlDivergence(h.counts(), Moments(h, h.counts()), i0, i1, levels);
 }
 
 int64_t SearchLevels(QuantType type, bool symmetric) {
@@ -234,7 +247,7 @@ TensorRange PercentileRange(const StreamingHistogram& h, double percentile) {
 
 TensorRange MseRange(const StreamingHistogram& h, int64_t levels) {
   if (h.empty() || h.degenerate() || levels < 2) return FullRange(h);
-  Moments moments(h);
+  Moments moments(h, h.counts());
   // One candidate position per bin and side, coarse to fine; each costs O(1).
   WindowGrid grid(h, int64_t(h.bins()));
   Window best;
@@ -247,7 +260,8 @@ TensorRange MseRange(const StreamingHistogram& h, int64_t levels) {
 
 TensorRange EntropyRange(const StreamingHistogram& h, int64_t levels) {
   if (h.empty() || h.degenerate() || levels < 2) return FullRange(h);
-  Moments moments(h);
+  const std::vector<uint64_t> counts = WithoutZeroSpike(h);
+  Moments moments(h, counts);
   const int64_t bins = h.bins();
   // +inf marks a window that cannot be judged: fewer bins than the levels it holds.
   auto cost = [&](Window w) {
@@ -257,7 +271,7 @@ TensorRange EntropyRange(const StreamingHistogram& h, int64_t levels) {
     int64_t inside_levels =
         span > 0 ? std::max<int64_t>(1, std::llround(double(levels) * (w.hi - w.lo) / span)) : 1;
     if (i1 - i0 < inside_levels) return kInfinity;
-    return KlDivergence(h, moments, i0, i1, inside_levels);
+    return KlDivergence(counts, moments, i0, i1, inside_levels);
   };
   WindowGrid grid(h, bins);
   Window best;
