@@ -15,7 +15,7 @@ class RunCommandTest : public CliTest {
  protected:
   std::string CalibrationData() {
     std::string path = File("calib.npz");
-    EXPECT_TRUE(engine::WriteNpz(path, {{"input", Images(32)}}).ok());
+    EXPECT_TRUE(engine::WriteNpz(path, {{"input", Images(32)}}, engine::NpzCompression::kStored).ok());
     return path;
   }
 };
@@ -55,7 +55,8 @@ TEST_F(RunCommandTest, BadInputExitsOneNamingTheProblemAndLeavesNoOutput) {
                         R"({"steps": [{"quantize": {}}, {"float16": {}}]})")
                   .ok());
   ASSERT_TRUE(WriteFile(File("wrong.npz"), "").ok());
-  ASSERT_TRUE(engine::WriteNpz(File("misnamed.npz"), {{"pixels", Images(4)}}).ok());
+  ASSERT_TRUE(engine::WriteNpz(File("misnamed.npz"), {{"pixels", Images(4)}},
+                               engine::NpzCompression::kStored).ok());
   ASSERT_TRUE(WriteFile(File("corrupt.onnx"), "this is not a model").ok());
   const std::string out = " --out " + File("out.onnx");
   const BadRun cases[] = {

@@ -34,3 +34,7 @@ target_link_libraries(float16_ort_test PRIVATE shrink_ort_runner shrink_engine_t
                                                GTest::gtest_main)
 gtest_discover_tests(float16_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 # --- end float16 conversion ---
+# --- k/calib: calibration cost against ORT and plain runs ---
+add_executable(shrink-calib-bench bench/calib_bench.cc)
+target_link_libraries(shrink-calib-bench PRIVATE shrink_ort_runner)
+# --- end k/calib ---

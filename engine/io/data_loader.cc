@@ -48,8 +48,14 @@ StatusOr<Tensor> LabelsAsInt64(const Tensor& labels, const std::string& what) {
 }
 
 // Maps arrays onto model inputs by name; `labels` is taken aside.
+bool IsOptional(const std::string& name, const std::vector<std::string>& optional_inputs) {
+  return std::find(optional_inputs.begin(), optional_inputs.end(), name) !=
+         optional_inputs.end();
+}
+
 Status MatchArrays(std::vector<NamedTensor> arrays, const std::vector<ValueInfo>& model_inputs,
-                   const std::string& what, std::vector<NamedTensor>* inputs, Tensor* labels) {
+                   const std::vector<std::string>& optional_inputs, const std::string& what,
+                   std::vector<NamedTensor>* inputs, Tensor* labels) {
   std::map<std::string, Tensor> by_name;
   for (auto& array : arrays) by_name[array.name] = std::move(array.tensor);
   std::string expected;
@@ -57,6 +63,7 @@ Status MatchArrays(std::vector<NamedTensor> arrays, const std::vector<ValueInfo>
   for (const auto& input : model_inputs) {
     auto found = by_name.find(input.name);
     if (found == by_name.end()) {
+      if (IsOptional(input.name, optional_inputs)) continue;
       return InvalidArgument(what + " has no array named '" + input.name +
                              "' (the model's inputs: " + expected + ")");
     }
@@ -124,7 +131,10 @@ StatusOr<std::unique_ptr<DataReader>> OpenArrays(const std::string& what,
   std::vector<bool> batched(inputs.size(), false);
   int64_t samples = -1, fixed_batch = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const ValueType& type = model_inputs[i].type;
+    auto info = std::find_if(model_inputs.begin(), model_inputs.end(),
+                             [&](const ValueInfo& v) { return v.name == inputs[i].name; });
+    if (info == model_inputs.end()) continue;
+    const ValueType& type = info->type;
     const Tensor& array = inputs[i].tensor;
     if (!type.has_shape || type.dims.empty() || array.rank() != int(type.dims.size())) continue;
     const Dim& dim0 = type.dims[0];
@@ -163,8 +173,10 @@ StatusOr<std::unique_ptr<DataReader>> OpenArrays(const std::string& what,
 // A directory of .npz files: each file is fed as it is.
 class DirectoryReader : public DataReader {
  public:
-  DirectoryReader(std::vector<std::string> files, std::vector<ValueInfo> model_inputs)
-      : files_(std::move(files)), model_inputs_(std::move(model_inputs)) {}
+  DirectoryReader(std::vector<std::string> files, std::vector<ValueInfo> model_inputs,
+                  std::vector<std::string> optional_inputs)
+      : files_(std::move(files)), model_inputs_(std::move(model_inputs)),
+        optional_inputs_(std::move(optional_inputs)) {}
 
   StatusOr<bool> Next(DataBatch* out) override {
     if (index_ >= files_.size()) return false;
@@ -172,7 +184,8 @@ class DirectoryReader : public DataReader {
     ASSIGN_OR_RETURN(std::vector<NamedTensor> arrays, ReadNpz(path));
     out->inputs.clear();
     out->labels = Tensor();
-    RETURN_IF_ERROR(MatchArrays(std::move(arrays), model_inputs_, path, &out->inputs, &out->labels));
+    RETURN_IF_ERROR(MatchArrays(std::move(arrays), model_inputs_, optional_inputs_, path,
+                                &out->inputs, &out->labels));
     out->source = path;
     out->samples = out->labels.defined() && out->labels.rank() == 1 ? out->labels.dim(0) : 1;
     return true;
@@ -183,6 +196,7 @@ class DirectoryReader : public DataReader {
  private:
   std::vector<std::string> files_;
   std::vector<ValueInfo> model_inputs_;
+  std::vector<std::string> optional_inputs_;
   size_t index_ = 0;
 };
 
@@ -202,24 +216,30 @@ StatusOr<std::unique_ptr<DataReader>> DataReader::Open(const std::string& path,
     closedir(dir);
     if (files.empty()) return InvalidArgument("data directory " + path + " holds no .npz files");
     std::sort(files.begin(), files.end());
-    return std::unique_ptr<DataReader>(new DirectoryReader(std::move(files), model_inputs));
+    return std::unique_ptr<DataReader>(
+        new DirectoryReader(std::move(files), model_inputs, options.optional_inputs));
   }
   if (!FileExists(path)) return NotFound("data file " + path + " not found");
   std::vector<NamedTensor> inputs;
   Tensor labels;
   if (EndsWith(path, ".npy")) {
-    if (model_inputs.size() != 1) {
+    std::vector<const ValueInfo*> required;
+    for (const auto& input : model_inputs) {
+      if (!IsOptional(input.name, options.optional_inputs)) required.push_back(&input);
+    }
+    if (required.size() != 1) {
       std::string names;
-      for (const auto& input : model_inputs) names += (names.empty() ? "'" : ", '") + input.name + "'";
+      for (const auto* input : required) names += (names.empty() ? "'" : ", '") + input->name + "'";
       return InvalidArgument(path + ": a .npy file feeds a model with one input, but this model "
-                             "has " + std::to_string(model_inputs.size()) + " (" + names +
+                             "has " + std::to_string(required.size()) + " (" + names +
                              "); use a .npz with one array per input");
     }
     ASSIGN_OR_RETURN(Tensor tensor, ReadNpy(path));
-    inputs.push_back({model_inputs[0].name, std::move(tensor)});
+    inputs.push_back({required[0]->name, std::move(tensor)});
   } else if (EndsWith(path, ".npz")) {
     ASSIGN_OR_RETURN(std::vector<NamedTensor> arrays, ReadNpz(path));
-    RETURN_IF_ERROR(MatchArrays(std::move(arrays), model_inputs, path, &inputs, &labels));
+    RETURN_IF_ERROR(MatchArrays(std::move(arrays), model_inputs, options.optional_inputs, path,
+                                &inputs, &labels));
   } else {
     return InvalidArgument(path + ": data must be a .npy file, a .npz file or a directory of "
                            ".npz files");

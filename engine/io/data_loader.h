@@ -23,6 +23,9 @@ struct DataBatch {
 
 struct DataOptions {
   int64_t max_batch = 64;  // upper bound for models with a dynamic batch dimension
+  // Model inputs the data may leave out (e.g. the state of a stateful model, which the caller
+  // feeds itself). Batches then simply lack them; any other missing input is still an error.
+  std::vector<std::string> optional_inputs;
 };
 
 class DataReader {

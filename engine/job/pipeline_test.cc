@@ -22,7 +22,7 @@ class PipelineTest : public ::testing::Test {
     for (int64_t i = 0; i < images.size(); ++i) {
       images.data<float>()[i] = float((i * 37) % 256) / 255.0f;
     }
-    ASSERT_TRUE(WriteNpz(File("calib.npz"), {{"input", images}}).ok());
+    ASSERT_TRUE(WriteNpz(File("calib.npz"), {{"input", images}}, NpzCompression::kStored).ok());
   }
   void TearDown() override {
     if (!dir_.empty()) (void)RemoveAll(dir_);

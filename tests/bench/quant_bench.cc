@@ -49,7 +49,8 @@ StatusOr<std::string> MnistData(const QuantBenchOptions& options, const std::str
   ASSIGN_OR_RETURN(Tensor images, MnistImages(subset, 0, count, shape));
   std::vector<int64_t> labels(subset.labels.begin(), subset.labels.end());
   RETURN_IF_ERROR(engine::WriteNpz(
-      path, {{"input", images}, {"labels", Tensor::FromVector<int64_t>({count}, labels)}}));
+      path, {{"input", images}, {"labels", Tensor::FromVector<int64_t>({count}, labels)}},
+      engine::NpzCompression::kStored));
   return path;
 }
 
