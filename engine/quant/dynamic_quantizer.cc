@@ -1,0 +1,1 @@
+#include "engine/quant/qdq_quantizer.h"

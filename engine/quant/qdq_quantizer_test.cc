@@ -1,0 +1,593 @@
+#include "engine/quant/qdq_quantizer.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/ir/graph_utils.h"
+#include "engine/kernels/kernel_test_util.h"
+#include "engine/quant/op_quant_table.h"
+#include "engine/quant/qdq_test_util.h"
+#include "engine/quant/quant_params.h"
+
+namespace shrink::engine::quant {
+namespace {
+
+using engine::testing::AddTestNode;
+using engine::testing::EmptyModel;
+using engine::testing::FloatAttr;
+using engine::testing::GraphAttr;
+using engine::testing::IntAttr;
+using engine::testing::IntsAttr;
+using engine::testing::TensorInfo;
+using testing::LinearErrorBound;
+using testing::MaxAbs;
+using testing::MaxAbsDiff;
+using testing::MaxChannelL1;
+using testing::NodesOf;
+using testing::ObserveRanges;
+using testing::Producer;
+using testing::RandomTensor;
+using testing::RunModel;
+
+constexpr DataType kF32 = DataType::kFloat32;
+
+struct Fixture {
+  Model model;
+  std::vector<std::vector<NamedTensor>> feed_sets;
+  RangeMap ranges;
+};
+
+void Finish(Fixture* f) {
+  ASSERT_TRUE(ValidateGraph(f->model.graph).ok());
+  auto ranges = ObserveRanges(f->model, f->feed_sets);
+  ASSERT_TRUE(ranges.ok()) << ranges.status().ToString();
+  f->ranges = *ranges;
+}
+
+float Scale(const Fixture& f, const std::string& name, QuantType type = QuantType::kUint8,
+            bool symmetric = false) {
+  return ComputeParams(f.ranges.at(name), type, symmetric).scale;
+}
+
+// Max error of quantized vs float outputs over every feed set (output `index`).
+double MaxError(const Model& float_model, const Model& quantized, const Fixture& f, int index = 0) {
+  double worst = 0;
+  for (const auto& feeds : f.feed_sets) {
+    auto want = RunModel(float_model, feeds);
+    auto got = RunModel(quantized, feeds);
+    EXPECT_TRUE(want.ok() && got.ok()) << got.status().ToString();
+    if (!want.ok() || !got.ok()) return 1e30;
+    worst = std::max(worst, MaxAbsDiff((*want)[size_t(index)], (*got)[size_t(index)]));
+  }
+  return worst;
+}
+
+const NodeDecision* Decision(const QuantSummary& summary, const std::string& node) {
+  for (const auto& d : summary.decisions) {
+    if (d.node == node) return &d;
+  }
+  return nullptr;
+}
+
+// The DQ feeding `value` and the initializer behind it.
+struct DqView {
+  const Node* dq = nullptr;
+  const Tensor* values = nullptr;
+  const Tensor* scale = nullptr;
+  const Tensor* zero_point = nullptr;
+};
+DqView FindDq(const Graph& graph, const std::string& value, const Graph* owner = nullptr) {
+  const Graph& g = owner ? *owner : graph;
+  DqView view;
+  view.dq = Producer(g, value);
+  if (view.dq == nullptr || view.dq->op_type != "DequantizeLinear") return DqView{};
+  view.values = g.FindInitializer(view.dq->inputs[0]);
+  view.scale = g.FindInitializer(view.dq->inputs[1]);
+  view.zero_point = g.FindInitializer(view.dq->inputs[2]);
+  return view;
+}
+
+// X[1,2,8,8] -> Conv(pad 1) -> Relu -> MaxPool 2x2 -> Conv(pad 1) -> Add(conv2, pool) -> Y.
+Fixture ConvChain() {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {1, 2, 8, 8}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {1, 4, 4, 4}));
+  g.SetInitializer("W1", RandomTensor({4, 2, 3, 3}, 1, -0.5f, 0.5f));
+  g.SetInitializer("B1", RandomTensor({4}, 2, -0.2f, 0.2f));
+  g.SetInitializer("W2", RandomTensor({4, 4, 3, 3}, 3, -0.3f, 0.3f));
+  g.SetInitializer("B2", RandomTensor({4}, 4, -0.2f, 0.2f));
+  auto pads = IntsAttr("pads", {1, 1, 1, 1});
+  AddTestNode(&g, "Conv", {"X", "W1", "B1"}, {"c1"}, {pads})->name = "conv1";
+  AddTestNode(&g, "Relu", {"c1"}, {"r1"})->name = "relu1";
+  AddTestNode(&g, "MaxPool", {"r1"}, {"p1"},
+              {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})})->name = "pool";
+  AddTestNode(&g, "Conv", {"p1", "W2", "B2"}, {"c2"}, {pads})->name = "conv2";
+  AddTestNode(&g, "Add", {"c2", "p1"}, {"Y"})->name = "add";
+  for (uint32_t seed = 10; seed < 14; ++seed) {
+    f.feed_sets.push_back({{"X", RandomTensor({1, 2, 8, 8}, seed, -1, 1)}});
+  }
+  Finish(&f);
+  return f;
+}
+
+TEST(QdqQuantizerTest, ConvChainStructure) {
+  Fixture f = ConvChain();
+  Model q = engine::testing::EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  StaticQuantOptions options;
+  auto summary = QuantizeStatic(&q, f.ranges, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const Graph& g = q.graph;
+
+  EXPECT_TRUE(NodesOf(g, OpType::kRelu).empty()) << "Relu must be absorbed";
+  const Node* conv1 = Producer(g, "c1_float");
+  if (conv1 == nullptr) conv1 = NodesOf(g, OpType::kConv)[0];
+  ASSERT_EQ(conv1->name, "conv1");
+  // Input: Q(X) -> DQ -> conv1.
+  const Node* x_dq = Producer(g, conv1->inputs[0]);
+  ASSERT_NE(x_dq, nullptr);
+  EXPECT_EQ(x_dq->op, OpType::kDequantizeLinear);
+  const Node* x_q = Producer(g, x_dq->inputs[0]);
+  ASSERT_NE(x_q, nullptr);
+  EXPECT_EQ(x_q->op, OpType::kQuantizeLinear);
+  EXPECT_EQ(x_q->inputs[0], "X");
+  // Weight: int8 per-channel on axis 0.
+  DqView w1 = FindDq(g, conv1->inputs[1]);
+  ASSERT_NE(w1.values, nullptr);
+  EXPECT_EQ(w1.values->dtype(), DataType::kInt8);
+  EXPECT_EQ(w1.dq->GetInt("axis", -1), 0);
+  ASSERT_EQ(w1.scale->shape(), Shape({4}));
+  // Bias: int32, scale = s_x * s_w[c].
+  DqView b1 = FindDq(g, conv1->inputs[2]);
+  ASSERT_NE(b1.values, nullptr);
+  EXPECT_EQ(b1.values->dtype(), DataType::kInt32);
+  const float s_x = Scale(f, "X");
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_FLOAT_EQ(b1.scale->data<float>()[c], s_x * w1.scale->data<float>()[c]);
+  }
+  // Conv1's output goes straight into a Q with the Relu's range (zero point 0 for u8).
+  ASSERT_EQ(conv1->outputs.size(), 1u);
+  const Node* relu_q = nullptr;
+  for (const auto& node : g.nodes) {
+    if (node->op == OpType::kQuantizeLinear && node->inputs[0] == conv1->outputs[0]) {
+      relu_q = node.get();
+    }
+  }
+  ASSERT_NE(relu_q, nullptr);
+  EXPECT_EQ(g.FindInitializer(relu_q->inputs[2])->data<uint8_t>()[0], 0);
+  EXPECT_FLOAT_EQ(g.FindInitializer(relu_q->inputs[1])->data<float>()[0], Scale(f, "r1"));
+  // MaxPool shares its input's parameters.
+  const Node* pool = NodesOf(g, OpType::kMaxPool)[0];
+  const Node* pool_q = nullptr;
+  for (const auto& node : g.nodes) {
+    if (node->op == OpType::kQuantizeLinear && node->inputs[0] == pool->outputs[0]) {
+      pool_q = node.get();
+    }
+  }
+  ASSERT_NE(pool_q, nullptr);
+  EXPECT_FLOAT_EQ(g.FindInitializer(pool_q->inputs[1])->data<float>()[0], Scale(f, "r1"));
+  // The graph output keeps its name and comes from a DQ.
+  ASSERT_NE(Producer(g, "Y"), nullptr);
+  EXPECT_EQ(Producer(g, "Y")->op, OpType::kDequantizeLinear);
+
+  const NodeDecision* d = Decision(*summary, "conv1");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->action, NodeDecision::Action::kQuantized);
+  EXPECT_TRUE(d->per_channel);
+  EXPECT_EQ(d->weight_type, "int8");
+  EXPECT_EQ(Decision(*summary, "relu1")->action, NodeDecision::Action::kQuantized);
+  EXPECT_EQ(Decision(*summary, "pool")->action, NodeDecision::Action::kQuantized);
+  EXPECT_EQ(Decision(*summary, "add")->action, NodeDecision::Action::kQuantized);
+  EXPECT_GT(summary->scales.tensors, 5);
+  EXPECT_GT(summary->scales.min_scale, 0);
+  EXPECT_GE(summary->scales.max_scale, summary->scales.min_scale);
+}
+
+TEST(QdqQuantizerTest, ConvChainAccuracyWithinDerivedBound) {
+  for (bool per_channel : {true, false}) {
+    Fixture f = ConvChain();
+    Model q = EmptyModel(13);
+    q.graph = std::move(*f.model.graph.Clone());
+    StaticQuantOptions options;
+    options.per_channel = per_channel;
+    options.reduce_range = true;
+    ASSERT_TRUE(QuantizeStatic(&q, f.ranges, options).ok());
+    const Graph& g = f.model.graph;
+    auto weight_step = [&](const std::string& w) {
+      auto qw = QuantizeWeight(*g.FindInitializer(w), {QuantType::kInt8, per_channel ? 0 : -1,
+                                                       true, true});
+      double s = 0;
+      for (int64_t i = 0; i < qw->scale.size(); ++i) s = std::max<double>(s, qw->scale.data<float>()[i]);
+      return s;
+    };
+    double x_max = std::max(std::fabs(f.ranges["X"].min), std::fabs(f.ranges["X"].max));
+    double s_x = Scale(f, "X"), s_w1 = weight_step("W1"), s_r1 = Scale(f, "r1");
+    // Layer 1 (Relu and MaxPool are 1-Lipschitz and re-quantize on the same grid: exact).
+    double e1 = LinearErrorBound(MaxChannelL1(*g.FindInitializer("W1"), 0), 18, x_max, s_x / 2,
+                                 s_w1, s_x * s_w1, s_r1);
+    double p_max = std::max(std::fabs(f.ranges["p1"].min), std::fabs(f.ranges["p1"].max));
+    double s_w2 = weight_step("W2");
+    double e2 = LinearErrorBound(MaxChannelL1(*g.FindInitializer("W2"), 0), 36, p_max, e1, s_w2,
+                                 s_r1 * s_w2, Scale(f, "c2"));
+    double bound = e2 + e1 + Scale(f, "Y") / 2;
+    double error = MaxError(f.model, q, f);
+    EXPECT_LE(error, bound) << "per_channel=" << per_channel;
+    EXPECT_GT(error, 0);
+  }
+}
+
+// X[3,16] -> Gemm(W, C) -> Y with transB on or off.
+Fixture GemmFixture(bool trans_b) {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {3, 16}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {3, 8}));
+  g.SetInitializer("W", RandomTensor(trans_b ? Shape{8, 16} : Shape{16, 8}, 5, -0.4f, 0.4f));
+  g.SetInitializer("C", RandomTensor({8}, 6, -0.3f, 0.3f));
+  AddTestNode(&g, "Gemm", {"X", "W", "C"}, {"Y"}, {IntAttr("transB", trans_b ? 1 : 0)})->name =
+      "gemm";
+  for (uint32_t seed = 20; seed < 24; ++seed) {
+    f.feed_sets.push_back({{"X", RandomTensor({3, 16}, seed, -2, 1)}});
+  }
+  Finish(&f);
+  return f;
+}
+
+TEST(QdqQuantizerTest, GemmPerChannelAxisFollowsTransB) {
+  for (bool trans_b : {true, false}) {
+    Fixture f = GemmFixture(trans_b);
+    Model q = EmptyModel(13);
+    q.graph = std::move(*f.model.graph.Clone());
+    ASSERT_TRUE(QuantizeStatic(&q, f.ranges, {}).ok());
+    const Node* gemm = NodesOf(q.graph, OpType::kGemm)[0];
+    DqView w = FindDq(q.graph, gemm->inputs[1]);
+    ASSERT_NE(w.values, nullptr);
+    const int axis = trans_b ? 0 : 1;
+    EXPECT_EQ(w.dq->GetInt("axis", -1), axis);
+    EXPECT_EQ(w.scale->size(), 8);
+    DqView c = FindDq(q.graph, gemm->inputs[2]);
+    ASSERT_NE(c.values, nullptr);
+    EXPECT_EQ(c.values->dtype(), DataType::kInt32);
+    const float s_x = Scale(f, "X");
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_FLOAT_EQ(c.scale->data<float>()[i], s_x * w.scale->data<float>()[i]);
+    }
+    double s_w = 0;
+    for (int i = 0; i < 8; ++i) s_w = std::max<double>(s_w, w.scale->data<float>()[i]);
+    double x_max = std::max(std::fabs(f.ranges["X"].min), std::fabs(f.ranges["X"].max));
+    double bound = LinearErrorBound(MaxChannelL1(*f.model.graph.FindInitializer("W"), axis), 16,
+                                    x_max, s_x / 2, s_w, s_x * s_w, Scale(f, "Y"));
+    EXPECT_LE(MaxError(f.model, q, f), bound);
+  }
+}
+
+TEST(QdqQuantizerTest, MatMulWeightPerColumnAndTwoActivationMatMul) {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("A", kF32, {3, 16}));
+  g.inputs.push_back(TensorInfo("B", kF32, {16, 8}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {3, 8}));
+  g.outputs.push_back(TensorInfo("Z", kF32, {3, 8}));
+  g.SetInitializer("W", RandomTensor({16, 8}, 7, -0.5f, 0.5f));
+  AddTestNode(&g, "MatMul", {"A", "W"}, {"Y"})->name = "mm_weight";
+  AddTestNode(&g, "MatMul", {"A", "B"}, {"Z"})->name = "mm_act";
+  for (uint32_t seed = 30; seed < 33; ++seed) {
+    f.feed_sets.push_back({{"A", RandomTensor({3, 16}, seed, -1, 1)},
+                           {"B", RandomTensor({16, 8}, seed + 100, -1, 1)}});
+  }
+  Finish(&f);
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  auto summary = QuantizeStatic(&q, f.ranges, {});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  auto mms = NodesOf(q.graph, OpType::kMatMul);
+  ASSERT_EQ(mms.size(), 2u);
+  DqView w = FindDq(q.graph, mms[0]->inputs[1]);
+  ASSERT_NE(w.values, nullptr);
+  EXPECT_EQ(w.dq->GetInt("axis", -1), 1);
+  // Both inputs of the activation MatMul come from a Q->DQ pair (ORT fuses it to QLinearMatMul).
+  for (int i = 0; i < 2; ++i) {
+    const Node* dq = Producer(q.graph, mms[1]->inputs[size_t(i)]);
+    ASSERT_NE(dq, nullptr);
+    EXPECT_EQ(dq->op, OpType::kDequantizeLinear);
+    EXPECT_EQ(Producer(q.graph, dq->inputs[0])->op, OpType::kQuantizeLinear);
+  }
+  EXPECT_EQ(Decision(*summary, "mm_act")->action, NodeDecision::Action::kQuantized);
+  const double a_max = 1, s_a = Scale(f, "A"), s_b = Scale(f, "B");
+  double w_step = 0;
+  for (int64_t i = 0; i < w.scale->size(); ++i) w_step = std::max<double>(w_step, w.scale->data<float>()[i]);
+  double bound_y = LinearErrorBound(MaxChannelL1(*g.FindInitializer("W"), 1), 16, a_max, s_a / 2,
+                                    w_step, 0, Scale(f, "Y"));
+  EXPECT_LE(MaxError(f.model, q, f, 0), bound_y);
+  // B is an activation too: 16 * |b|max * s_a/2 + 16 * |a|max * s_b/2 + cross term.
+  double bound_z = LinearErrorBound(16 * 1.0, 16, a_max, s_a / 2, s_b, 0, Scale(f, "Z"));
+  EXPECT_LE(MaxError(f.model, q, f, 1), bound_z);
+}
+
+// Concat(X1, X2) -> Reshape -> Y: Concat gets its own range, Reshape shares it.
+TEST(QdqQuantizerTest, ConcatOwnRangeReshapeSharesIt) {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X1", kF32, {2, 4}));
+  g.inputs.push_back(TensorInfo("X2", kF32, {2, 4}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {4, 4}));
+  g.SetInitializer("shape", Tensor::FromVector<int64_t>({2}, {4, 4}));
+  AddTestNode(&g, "Concat", {"X1", "X2"}, {"cat"}, {IntAttr("axis", 1)})->name = "concat";
+  AddTestNode(&g, "Reshape", {"cat", "shape"}, {"Y"})->name = "reshape";
+  f.feed_sets.push_back({{"X1", RandomTensor({2, 4}, 40, -1, 1)},
+                         {"X2", RandomTensor({2, 4}, 41, -3, 2)}});
+  Finish(&f);
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  auto summary = QuantizeStatic(&q, f.ranges, {});
+  ASSERT_TRUE(summary.ok());
+  const Node* reshape = NodesOf(q.graph, OpType::kReshape)[0];
+  EXPECT_EQ(reshape->inputs[1], "shape") << "shape input must stay int64";
+  const Node* y_dq = Producer(q.graph, "Y");
+  ASSERT_EQ(y_dq->op, OpType::kDequantizeLinear);
+  EXPECT_FLOAT_EQ(q.graph.FindInitializer(y_dq->inputs[1])->data<float>()[0], Scale(f, "cat"));
+  EXPECT_EQ(Decision(*summary, "reshape")->action, NodeDecision::Action::kQuantized);
+  double bound = std::max(Scale(f, "X1"), Scale(f, "X2")) / 2 + Scale(f, "cat") / 2;
+  EXPECT_LE(MaxError(f.model, q, f), bound);
+}
+
+// If(cond) { MatMul(X, W_outer) } else { MatMul(X, W_inner) }: weights of the outer graph and of
+// the subgraph both get a DQ, and the branch's MatMul is quantized.
+TEST(QdqQuantizerTest, SubgraphWeightsInnerAndOuter) {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {2, 16}));
+  g.inputs.push_back(TensorInfo("cond", DataType::kBool, {}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {2, 8}));
+  g.SetInitializer("W_outer", RandomTensor({16, 8}, 50, -0.5f, 0.5f));
+  auto then_branch = std::make_shared<Graph>();
+  then_branch->name = "then";
+  AddTestNode(then_branch.get(), "MatMul", {"X", "W_outer"}, {"t_out"})->name = "mm_then";
+  then_branch->outputs.push_back(TensorInfo("t_out", kF32, {2, 8}));
+  auto else_branch = std::make_shared<Graph>();
+  else_branch->name = "else";
+  else_branch->SetInitializer("W_inner", RandomTensor({16, 8}, 51, -0.5f, 0.5f));
+  AddTestNode(else_branch.get(), "MatMul", {"X", "W_inner"}, {"e_out"})->name = "mm_else";
+  else_branch->outputs.push_back(TensorInfo("e_out", kF32, {2, 8}));
+  AddTestNode(&g, "If", {"cond"}, {"Y"},
+              {GraphAttr("then_branch", then_branch), GraphAttr("else_branch", else_branch)})
+      ->name = "if";
+  for (bool c : {true, false}) {
+    f.feed_sets.push_back({{"X", RandomTensor({2, 16}, 52, -1, 1)},
+                           {"cond", Tensor::Scalar<bool>(c)}});
+  }
+  Finish(&f);
+  ASSERT_TRUE(f.ranges.count("t_out") && f.ranges.count("e_out"));
+  auto wanted = TensorsToCalibrate(f.model, {});
+  ASSERT_TRUE(wanted.ok());
+  EXPECT_EQ(*wanted, (std::vector<std::string>{"X", "t_out", "e_out"}));
+
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  auto summary = QuantizeStatic(&q, f.ranges, {});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const Node* if_node = NodesOf(q.graph, OpType::kIf)[0];
+  const Graph& then_g = *if_node->GetGraph("then_branch");
+  const Graph& else_g = *if_node->GetGraph("else_branch");
+  // Outer weight: DQ in the outer graph, still named W_outer.
+  DqView outer = FindDq(q.graph, "W_outer");
+  ASSERT_NE(outer.values, nullptr);
+  EXPECT_EQ(outer.dq->GetInt("axis", -1), 1);
+  DqView inner = FindDq(else_g, "W_inner");
+  ASSERT_NE(inner.values, nullptr);
+  for (const Graph* branch : {&then_g, &else_g}) {
+    const Node* mm = NodesOf(*branch, OpType::kMatMul)[0];
+    const Node* x_dq = Producer(*branch, mm->inputs[0]);
+    ASSERT_NE(x_dq, nullptr);
+    EXPECT_EQ(x_dq->op, OpType::kDequantizeLinear);
+    EXPECT_EQ(Producer(*branch, branch->outputs[0].name)->op, OpType::kDequantizeLinear);
+  }
+  EXPECT_EQ(Decision(*summary, "mm_then")->graph, "if/then_branch");
+  EXPECT_EQ(Decision(*summary, "mm_else")->action, NodeDecision::Action::kQuantized);
+  EXPECT_TRUE(ValidateGraph(q.graph).ok());
+  const double s_x = Scale(f, "X");
+  for (int branch = 0; branch < 2; ++branch) {
+    const char* w_name = branch == 0 ? "W_outer" : "W_inner";
+    const Graph& w_graph = branch == 0 ? g : *f.model.graph.nodes[0]->GetGraph("else_branch");
+    const DqView& view = branch == 0 ? outer : inner;
+    double s_w = 0;
+    for (int64_t i = 0; i < view.scale->size(); ++i) s_w = std::max<double>(s_w, view.scale->data<float>()[i]);
+    double bound = LinearErrorBound(MaxChannelL1(*w_graph.FindInitializer(w_name), 1), 16, 1.0,
+                                    s_x / 2, s_w, 0, Scale(f, branch == 0 ? "t_out" : "e_out"));
+    Fixture one = {};
+    one.feed_sets = {f.feed_sets[size_t(branch)]};
+    EXPECT_LE(MaxError(f.model, q, one), bound) << w_name;
+  }
+}
+
+// Conv -> Clip(0, 6) -> Y: the Clip disappears; Relu stays when symmetric int8 cannot clamp.
+TEST(QdqQuantizerTest, ClipAbsorbedAndSymmetricReluKept) {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {1, 2, 6, 6}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {1, 3, 4, 4}));
+  g.outputs.push_back(TensorInfo("R", kF32, {1, 3, 4, 4}));
+  g.SetInitializer("W", RandomTensor({3, 2, 3, 3}, 60, -1.5f, 1.5f));
+  g.SetInitializer("lo", Tensor::Scalar<float>(0));
+  g.SetInitializer("hi", Tensor::Scalar<float>(6));
+  AddTestNode(&g, "Conv", {"X", "W"}, {"c"})->name = "conv";
+  AddTestNode(&g, "Clip", {"c", "lo", "hi"}, {"Y"})->name = "clip";
+  AddTestNode(&g, "Conv", {"X", "W"}, {"c2"})->name = "conv_relu";
+  AddTestNode(&g, "Relu", {"c2"}, {"R"})->name = "relu";
+  for (uint32_t seed = 61; seed < 64; ++seed) {
+    f.feed_sets.push_back({{"X", RandomTensor({1, 2, 6, 6}, seed, -1, 1)}});
+  }
+  Finish(&f);
+  ASSERT_GT(f.ranges["c"].max, 6) << "the fixture must exercise the upper clamp";
+  {
+    Model q = EmptyModel(13);
+    q.graph = std::move(*f.model.graph.Clone());
+    auto summary = QuantizeStatic(&q, f.ranges, {});
+    ASSERT_TRUE(summary.ok());
+    EXPECT_TRUE(NodesOf(q.graph, OpType::kClip).empty());
+    EXPECT_TRUE(NodesOf(q.graph, OpType::kRelu).empty());
+    const Node* y_dq = Producer(q.graph, "Y");
+    ASSERT_EQ(y_dq->op, OpType::kDequantizeLinear);
+    EXPECT_FLOAT_EQ(q.graph.FindInitializer(y_dq->inputs[1])->data<float>()[0], Scale(f, "Y"));
+    DqView w = FindDq(q.graph, "W");
+    double s_w = 0;
+    for (int64_t i = 0; i < w.scale->size(); ++i) s_w = std::max<double>(s_w, w.scale->data<float>()[i]);
+    double s_x = Scale(f, "X");
+    double bound = LinearErrorBound(MaxChannelL1(*g.FindInitializer("W"), 0), 18, 1.0, s_x / 2,
+                                    s_w, 0, Scale(f, "Y"));
+    EXPECT_LE(MaxError(f.model, q, f, 0), bound);
+  }
+  {
+    Model q = EmptyModel(13);
+    q.graph = std::move(*f.model.graph.Clone());
+    StaticQuantOptions options;
+    options.activation_type = QuantType::kInt8;
+    options.activation_symmetric = true;
+    auto summary = QuantizeStatic(&q, f.ranges, options);
+    ASSERT_TRUE(summary.ok());
+    EXPECT_EQ(NodesOf(q.graph, OpType::kRelu).size(), 1u) << "symmetric int8 cannot clamp at 0";
+    EXPECT_EQ(Decision(*summary, "relu")->action, NodeDecision::Action::kFloat);
+  }
+}
+
+// mm1 -> Sigmoid -> mm2 -> Add(bias) -> Y: Sigmoid excluded by op, mm2 by name, Add lacks a range.
+TEST(QdqQuantizerTest, ExcludedAndUncalibratedNodesStayFloat) {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {2, 8}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {2, 8}));
+  g.SetInitializer("W1", RandomTensor({8, 8}, 70, -1, 1));
+  g.SetInitializer("W2", RandomTensor({8, 8}, 71, -1, 1));
+  g.SetInitializer("b", RandomTensor({8}, 72, -1, 1));
+  AddTestNode(&g, "MatMul", {"X", "W1"}, {"m1"})->name = "mm1";
+  AddTestNode(&g, "Sigmoid", {"m1"}, {"s"})->name = "sig";
+  AddTestNode(&g, "MatMul", {"s", "W2"}, {"m2"})->name = "mm2";
+  AddTestNode(&g, "Add", {"m2", "b"}, {"Y"})->name = "add";
+  f.feed_sets.push_back({{"X", RandomTensor({2, 8}, 73, -1, 1)}});
+  Finish(&f);
+  f.ranges.erase("Y");
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  StaticQuantOptions options;
+  options.filter.exclude_ops = {"Sigmoid"};
+  options.filter.exclude_nodes = {"mm2"};
+  auto summary = QuantizeStatic(&q, f.ranges, options);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(Decision(*summary, "mm1")->action, NodeDecision::Action::kQuantized);
+  EXPECT_EQ(Decision(*summary, "sig")->action, NodeDecision::Action::kExcluded);
+  EXPECT_EQ(Decision(*summary, "mm2")->action, NodeDecision::Action::kExcluded);
+  const NodeDecision* add = Decision(*summary, "add");
+  EXPECT_EQ(add->action, NodeDecision::Action::kFloat);
+  EXPECT_NE(add->reason.find("no range"), std::string::npos) << add->reason;
+  EXPECT_TRUE(g.HasInitializer("W2"));
+  EXPECT_TRUE(q.graph.HasInitializer("W2")) << "excluded node keeps its float weight";
+  // mm1's output is quantized; the float Sigmoid reads its DQ output.
+  EXPECT_EQ(Producer(q.graph, "m1")->op, OpType::kDequantizeLinear);
+  EXPECT_LT(MaxError(f.model, q, f), 0.1);
+}
+
+TEST(QdqQuantizerTest, Int16ActivationsUseMicrosoftDomain) {
+  Fixture f = GemmFixture(true);
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  StaticQuantOptions options;
+  options.activation_type = QuantType::kInt16;
+  ASSERT_TRUE(QuantizeStatic(&q, f.ranges, options).ok());
+  EXPECT_EQ(q.OpsetVersion("com.microsoft"), 1);
+  const Node* y_dq = Producer(q.graph, "Y");
+  ASSERT_NE(y_dq, nullptr);
+  EXPECT_EQ(y_dq->op, OpType::kMsDequantizeLinear);
+  const Tensor* zp = q.graph.FindInitializer(y_dq->inputs[2]);
+  EXPECT_EQ(zp->dtype(), DataType::kInt16);
+  EXPECT_EQ(zp->data<int16_t>()[0], 0);
+  const Node* gemm = NodesOf(q.graph, OpType::kGemm)[0];
+  const Node* w_dq = Producer(q.graph, gemm->inputs[1]);
+  EXPECT_EQ(w_dq->op, OpType::kDequantizeLinear) << "int8 weights use the standard domain";
+  const float s_x = Scale(f, "X", QuantType::kInt16, true);
+  DqView w = FindDq(q.graph, gemm->inputs[1]);
+  double s_w = 0;
+  for (int64_t i = 0; i < w.scale->size(); ++i) s_w = std::max<double>(s_w, w.scale->data<float>()[i]);
+  double bound = LinearErrorBound(MaxChannelL1(*f.model.graph.FindInitializer("W"), 0), 16, 2.0,
+                                  s_x / 2, s_w, s_x * s_w, Scale(f, "Y", QuantType::kInt16, true));
+  EXPECT_LE(MaxError(f.model, q, f), bound);
+}
+
+TEST(QdqQuantizerTest, IntegerModelIo) {
+  Fixture f = GemmFixture(true);
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  StaticQuantOptions options;
+  options.quantize_model_io = true;
+  ASSERT_TRUE(QuantizeStatic(&q, f.ranges, options).ok());
+  EXPECT_EQ(q.graph.inputs[0].type.elem_type, DataType::kUint8);
+  EXPECT_EQ(q.graph.outputs[0].type.elem_type, DataType::kUint8);
+  EXPECT_TRUE(NodesOf(q.graph, OpType::kQuantizeLinear).size() == 1);  // only Gemm's output
+  bool documented = false;
+  for (const auto& [key, value] : q.metadata_props) {
+    documented |= key == "shrink.quantized_input.X" && value.find("zero_point=") != std::string::npos;
+  }
+  EXPECT_TRUE(documented);
+  AffineParams px = ComputeParams(f.ranges["X"], QuantType::kUint8, false);
+  AffineParams py = ComputeParams(f.ranges["Y"], QuantType::kUint8, false);
+  const Tensor& x = f.feed_sets[0][0].tensor;
+  Tensor xq(DataType::kUint8, x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) {
+    float v = std::nearbyint(x.data<float>()[i] / px.scale) + float(px.zero_point);
+    xq.data<uint8_t>()[i] = uint8_t(std::clamp(v, 0.0f, 255.0f));
+  }
+  auto got = RunModel(q, {{"X", xq}});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  auto want = RunModel(f.model, f.feed_sets[0]);
+  ASSERT_TRUE(want.ok());
+  Tensor y(kF32, (*got)[0].shape());
+  for (int64_t i = 0; i < y.size(); ++i) {
+    y.data<float>()[i] = float((*got)[0].data<uint8_t>()[i] - py.zero_point) * py.scale;
+  }
+  // Same derivation as GemmPerChannelAxisFollowsTransB, loosened to the widest weight step.
+  double bound = LinearErrorBound(MaxChannelL1(*f.model.graph.FindInitializer("W"), 0), 16, 2.0,
+                                  px.scale / 2, 0.4 / 127, px.scale * 0.4 / 127, py.scale);
+  EXPECT_LE(MaxAbsDiff((*want)[0], y), bound);
+}
+
+TEST(QdqQuantizerTest, RejectsOpsetBelow13) {
+  Fixture f = GemmFixture(true);
+  Model q = EmptyModel(12);
+  q.graph = std::move(*f.model.graph.Clone());
+  auto summary = QuantizeStatic(&q, f.ranges, {});
+  ASSERT_FALSE(summary.ok());
+  EXPECT_NE(summary.status().message().find("opset"), std::string::npos);
+}
+
+TEST(QdqQuantizerTest, TensorsToCalibrateListsWhatThePlanNeeds) {
+  Fixture f = ConvChain();
+  auto wanted = TensorsToCalibrate(f.model, {});
+  ASSERT_TRUE(wanted.ok());
+  EXPECT_EQ(*wanted, (std::vector<std::string>{"X", "c1", "r1", "p1", "c2", "Y"}));
+}
+
+TEST(OpQuantTableTest, AxesAndRules) {
+  Node gemm;
+  gemm.op = OpType::kGemm;
+  gemm.SetAttribute(IntAttr("transB", 1));
+  const OpQuantSpec* spec = FindOpQuantSpec(OpType::kGemm);
+  ASSERT_NE(spec, nullptr);
+  EXPECT_EQ(WeightChannelAxis(*spec, gemm, 2), 0);
+  gemm.SetAttribute(IntAttr("transB", 0));
+  EXPECT_EQ(WeightChannelAxis(*spec, gemm, 2), 1);
+  EXPECT_EQ(WeightChannelAxis(*FindOpQuantSpec(OpType::kMatMul), gemm, 3), 2);
+  EXPECT_EQ(WeightChannelAxis(*FindOpQuantSpec(OpType::kConvTranspose), gemm, 4), 1);
+  EXPECT_EQ(FindOpQuantSpec(OpType::kMaxPool)->output, OutputRule::kSharedWithInput);
+  EXPECT_EQ(FindOpQuantSpec(OpType::kConcat)->output, OutputRule::kOwnRange);
+  EXPECT_EQ(FindOpQuantSpec(OpType::kHardSigmoid), nullptr);
+  EXPECT_EQ(FindOpQuantSpec(OpType::kRelu), nullptr);
+}
+
+}  // namespace
+}  // namespace shrink::engine::quant
