@@ -103,6 +103,9 @@ StatusOr<std::unique_ptr<OrtRunner>> OrtRunner::Create(const std::string& model_
     session_options.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
     session_options.AddConfigEntry("session.intra_op.allow_spinning",
                                    options.allow_spinning ? "1" : "0");
+    if (!options.optimized_model_path.empty()) {
+      session_options.SetOptimizedModelFilePath(options.optimized_model_path.c_str());
+    }
     impl->session =
         std::make_unique<Ort::Session>(SharedEnv(), model_path.c_str(), session_options);
     Ort::AllocatorWithDefaultOptions allocator;

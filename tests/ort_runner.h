@@ -19,6 +19,9 @@ struct OrtRunnerOptions {
   int threads = 1;  // intra-op threads, including the calling thread (inter-op is 1)
   // ORT's pool threads spin after a run by default; kept on so ORT runs as it does by default.
   bool allow_spinning = true;
+  // When set, ORT writes the model after its graph optimizations here (shows which QDQ groups
+  // became QLinearConv/QGemm/...).
+  std::string optimized_model_path;
 };
 
 class OrtRunner {
