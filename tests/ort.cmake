@@ -18,3 +18,9 @@ target_link_libraries(shrink-bench PRIVATE shrink_ort_runner)
 # Our runtime against ORT on any model: shrink-ort-compare MODEL.onnx [--input DATA.npz]
 add_executable(shrink-ort-compare tools/ort_compare.cc)
 target_link_libraries(shrink-ort-compare PRIVATE shrink_ort_runner shrink_cli_lib)
+
+# --- k/qdq: quantizers judged by ORT (fixtures + shared MNIST models; prints accuracy/latency) ---
+add_executable(qdq_ort_test qdq_ort_test.cc)
+target_link_libraries(qdq_ort_test PRIVATE shrink_ort_runner shrink_engine_test_util GTest::gtest_main)
+gtest_discover_tests(qdq_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# --- end k/qdq ---

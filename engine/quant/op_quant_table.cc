@@ -119,18 +119,30 @@ std::vector<int> ActivationInputs(const OpQuantSpec& spec, const Node& node) {
   return all;
 }
 
-bool IsAbsorbableActivation(const Node& node, const Graph& graph, float* lo, float* hi) {
-  if (node.op == OpType::kRelu) {
-    *lo = 0;
-    *hi = kInf;
-    return true;
-  }
-  if (node.op != OpType::kClip) return false;
+bool IsAbsorbableActivation(const Node& node, const Graph& graph, const std::string& data,
+                            float* lo, float* hi) {
   *lo = -kInf;
   *hi = kInf;
-  if (node.HasInput(1) && !ScalarInitializer(graph, node.inputs[1], lo)) return false;
-  if (node.HasInput(2) && !ScalarInitializer(graph, node.inputs[2], hi)) return false;
-  return true;
+  if (node.inputs.empty() || node.outputs.size() != 1) return false;
+  switch (node.op) {
+    case OpType::kRelu:
+      *lo = 0;
+      return node.inputs[0] == data;
+    case OpType::kClip:
+      if (node.inputs[0] != data) return false;
+      if (node.HasInput(1) && !ScalarInitializer(graph, node.inputs[1], lo)) return false;
+      if (node.HasInput(2) && !ScalarInitializer(graph, node.inputs[2], hi)) return false;
+      return true;
+    case OpType::kMax:
+    case OpType::kMin: {
+      if (node.inputs.size() != 2) return false;
+      const std::string& other = node.inputs[0] == data ? node.inputs[1] : node.inputs[0];
+      if (other == data || (node.inputs[0] != data && node.inputs[1] != data)) return false;
+      return ScalarInitializer(graph, other, node.op == OpType::kMax ? lo : hi);
+    }
+    default:
+      return false;
+  }
 }
 
 }  // namespace shrink::engine::quant

@@ -46,9 +46,10 @@ int WeightChannelAxis(const OpQuantSpec& spec, const Node& node, int weight_rank
 // Inputs of `node` quantized as activations under `spec` (not counting the weight slot).
 std::vector<int> ActivationInputs(const OpQuantSpec& spec, const Node& node);
 
-// Relu, or Clip with constant min/max, that can disappear into the QuantizeLinear of its
-// producer's output: QuantizeLinear saturates, so when the output's representable range lies
-// inside [lo, hi] the clamp is exact. Fills lo/hi (+-inf when open).
-bool IsAbsorbableActivation(const Node& node, const Graph& graph, float* lo, float* hi);
+// Relu, Clip with constant min/max, or Max/Min of `data` and a scalar constant: a clamp to
+// [lo, hi] (+-inf when open) that can disappear into the QuantizeLinear of `data`, because
+// QuantizeLinear saturates (see qdq_quantizer.cc for when that is exact).
+bool IsAbsorbableActivation(const Node& node, const Graph& graph, const std::string& data,
+                            float* lo, float* hi);
 
 }  // namespace shrink::engine::quant

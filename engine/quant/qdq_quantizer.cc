@@ -240,17 +240,18 @@ Node* StaticQuantizer::FindAbsorbable(const ScopeChain& scopes, const GraphIndex
   if (consumers.size() != 1) return nullptr;
   Node* act = consumers[0];
   float lo = 0, hi = 0;
-  if (act->inputs.empty() || act->inputs[0] != out || act->outputs.size() != 1) return nullptr;
   if (options_.filter.Excluded(*act)) return nullptr;
-  if (!IsAbsorbableActivation(*act, *scopes.back(), &lo, &hi)) return nullptr;
+  if (!IsAbsorbableActivation(*act, *scopes.back(), out, &lo, &hi)) return nullptr;
   if (!ranges_.count(act->outputs[0])) return nullptr;
-  // Exact only when QuantizeLinear's saturation performs the clamp: the representable range
-  // must lie within [lo, hi].
+  // QuantizeLinear saturates, so Q(x) == Q(clamp(x, lo, hi)) for every x exactly when Q(lo) is
+  // already qmin and Q(hi) qmax, i.e. when lo < rep_min + s/2 and hi > rep_max - s/2 (rep_* are
+  // the ends of the representable range). A margin of 0.05 s keeps clear of rounding ties.
   AffineParams p = ActivationParams(act->outputs[0]);
   double rep_min = double(QuantMin(act_type_) - p.zero_point) * p.scale;
   double rep_max = double(QuantMax(act_type_) - p.zero_point) * p.scale;
-  double tol = 1e-6 * std::max(1.0, std::fabs(rep_max));
-  if (rep_min < double(lo) - tol || rep_max > double(hi) + tol) return nullptr;
+  if (double(lo) >= rep_min + 0.45 * p.scale || double(hi) <= rep_max - 0.45 * p.scale) {
+    return nullptr;
+  }
   return act;
 }
 
@@ -506,7 +507,7 @@ void StaticQuantizer::RemoveUnusedInitializers() {
 }
 
 // Tensors the plan may ask a range for: activation inputs and outputs of table ops, outputs of
-// Relu/Clip (absorption), in graph order.
+// Relu/Clip/Max/Min (absorption), in graph order.
 void CollectCalibrationTensors(const ScopeChain& scopes, const StaticQuantOptions& options,
                                std::set<std::string>* wanted, std::vector<std::string>* order) {
   Graph* graph = scopes.back();
@@ -526,7 +527,8 @@ void CollectCalibrationTensors(const ScopeChain& scopes, const StaticQuantOption
   std::set<std::string> inputs_wanted;
   for (Node* node : nodes) {
     if (options.filter.Excluded(*node)) continue;
-    if (node->op == OpType::kRelu || node->op == OpType::kClip) {
+    if (node->op == OpType::kRelu || node->op == OpType::kClip || node->op == OpType::kMax ||
+        node->op == OpType::kMin) {
       for (const auto& out : node->outputs) want(out);
     }
     const OpQuantSpec* spec = FindOpQuantSpec(node->op);

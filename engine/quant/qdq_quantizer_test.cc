@@ -376,6 +376,34 @@ TEST(QdqQuantizerTest, ExcludedAndUncalibratedNodesStayFloat) {
   EXPECT_LT(MaxError(f.model, q, f), 0.1);
 }
 
+TEST(QdqQuantizerTest, MaxWithScalarFloorAbsorbedAfterLeakyRelu) {
+  Fixture f = LeakyMaxFixture();
+  ASSERT_LT(f.ranges["l1"].min, -0.4f) << "the fixture must exercise the floor";
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  auto summary = QuantizeStatic(&q, f.ranges, {});
+  ASSERT_TRUE(summary.ok());
+  EXPECT_TRUE(NodesOf(q.graph, OpType::kMax).empty());
+  EXPECT_EQ(Decision(*summary, "leaky")->action, NodeDecision::Action::kQuantized);
+  EXPECT_EQ(Decision(*summary, "max")->action, NodeDecision::Action::kQuantized);
+  // LeakyRelu is 1-Lipschitz; the floor is exact. Layer 1 then layer 2 (1x1, fan-in 4).
+  const Graph& g = f.model.graph;
+  auto step = [&](const std::string& w) {
+    DqView view = FindDq(q.graph, w);
+    double s = 0;
+    for (int64_t i = 0; i < view.scale->size(); ++i) s = std::max<double>(s, view.scale->data<float>()[i]);
+    return s;
+  };
+  double s_x = Scale(f, "X"), s_w1 = step("W1"), s_w2 = step("W2");
+  double e1 = LinearErrorBound(MaxChannelL1(*g.FindInitializer("W1"), 0), 27, 2.0, s_x / 2, s_w1,
+                               0, Scale(f, "c1"));
+  double e_leaky = e1 + Scale(f, "m1") / 2;
+  double m_max = std::max(std::fabs(f.ranges["m1"].min), std::fabs(f.ranges["m1"].max));
+  double bound = LinearErrorBound(MaxChannelL1(*g.FindInitializer("W2"), 0), 4, m_max, e_leaky,
+                                  s_w2, 0, Scale(f, "Y"));
+  EXPECT_LE(MaxError(f.model, q, f), bound);
+}
+
 TEST(QdqQuantizerTest, Int16ActivationsUseMicrosoftDomain) {
   Fixture f = GemmFixture(true);
   Model q = EmptyModel(13);

@@ -168,4 +168,26 @@ inline Fixture ClipReluFixture() {
   return f;
 }
 
+// X -> Conv -> LeakyRelu -> Max(x, -0.4) -> Conv -> Y (the Max is a clamp the Q can absorb).
+inline Fixture LeakyMaxFixture() {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {1, 3, 6, 6}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {1, 4, 6, 6}));
+  g.SetInitializer("W1", RandomTensor({4, 3, 3, 3}, 80, -0.8f, 0.8f));
+  g.SetInitializer("W2", RandomTensor({4, 4, 1, 1}, 81, -0.8f, 0.8f));
+  g.SetInitializer("floor", Tensor::FromVector<float>({1, 1, 1, 1}, {-0.4f}));
+  AddTestNode(&g, "Conv", {"X", "W1"}, {"c1"}, {IntsAttr("pads", {1, 1, 1, 1})})->name = "conv1";
+  AddTestNode(&g, "LeakyRelu", {"c1"}, {"l1"}, {engine::testing::FloatAttr("alpha", 0.2f)})
+      ->name = "leaky";
+  AddTestNode(&g, "Max", {"l1", "floor"}, {"m1"})->name = "max";
+  AddTestNode(&g, "Conv", {"m1", "W2"}, {"Y"})->name = "conv2";
+  for (uint32_t seed = 82; seed < 85; ++seed) {
+    f.feed_sets.push_back({{"X", RandomTensor({1, 3, 6, 6}, seed, -2, 2)}});
+  }
+  Finish(&f);
+  return f;
+}
+
 }  // namespace shrink::engine::quant::testing
