@@ -294,17 +294,6 @@ StatusOr<std::string> DynamicQuantizer::RewriteRecurrent(const ScopeChain& scope
   return std::string();
 }
 
-void CollectModelReads(const Graph& graph, std::set<std::string>* reads) {
-  for (const auto& node : graph.nodes) {
-    for (const std::string& name : NodeReads(*node)) reads->insert(name);
-    for (const auto& attr : node->attributes) {
-      if (attr.g) CollectModelReads(*attr.g, reads);
-      for (const auto& g : attr.graphs) CollectModelReads(*g, reads);
-    }
-  }
-  for (const auto& output : graph.outputs) reads->insert(output.name);
-}
-
 void DynamicQuantizer::RemoveUnusedFloatWeights() {
   std::set<std::string> reads;
   CollectModelReads(model_->graph, &reads);

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "engine/ir/graph_utils.h"
 #include "engine/ir/op_types.h"
 
 namespace shrink::engine::quant {
@@ -87,6 +88,39 @@ std::unique_ptr<Node> MakeQuantizeNode(bool dequantize, DataType qtype, const st
     node->SetAttribute(attr);
   }
   return node;
+}
+
+bool IsFloatValue(const ScopeChain& scopes, const std::string& name) {
+  for (size_t i = scopes.size(); i-- > 0;) {
+    if (const Tensor* t = scopes[i]->FindInitializer(name)) return t->dtype() == DataType::kFloat32;
+    const ValueInfo* info = scopes[i]->FindValueInfo(name);
+    if (info != nullptr && info->type.is_tensor() &&
+        info->type.elem_type != DataType::kUndefined) {
+      return info->type.elem_type == DataType::kFloat32;
+    }
+  }
+  return true;
+}
+
+void CollectModelReads(const Graph& graph, std::set<std::string>* reads) {
+  for (const auto& node : graph.nodes) {
+    for (const std::string& name : NodeReads(*node)) reads->insert(name);
+    for (const auto& attr : node->attributes) {
+      if (attr.g) CollectModelReads(*attr.g, reads);
+      for (const auto& g : attr.graphs) CollectModelReads(*g, reads);
+    }
+  }
+  for (const auto& output : graph.outputs) reads->insert(output.name);
+}
+
+Status CheckStaticOpset(const Model& model) {
+  int64_t opset = model.OpsetVersion("");
+  if (opset < 13) {
+    return FailedPrecondition("static QDQ quantization needs opset >= 13 (per-axis scales); the "
+                              "model has opset " + std::to_string(opset) +
+                              ": run the opset upgrade first");
+  }
+  return OkStatus();
 }
 
 }  // namespace shrink::engine::quant

@@ -45,4 +45,14 @@ std::unique_ptr<Node> MakeQuantizeNode(bool dequantize, DataType qtype, const st
 
 bool Is16Bit(DataType type);
 
+// False only when `name` has a known type (initializer or value info, innermost scope first)
+// that is not float32.
+bool IsFloatValue(const ScopeChain& scopes, const std::string& name);
+
+// Every name read anywhere in the graph and its subgraphs (node inputs, graph outputs).
+void CollectModelReads(const Graph& graph, std::set<std::string>* reads);
+
+// Static QDQ needs opset >= 13 (per-axis scales): a FailedPrecondition naming the opset if not.
+Status CheckStaticOpset(const Model& model);
+
 }  // namespace shrink::engine::quant

@@ -36,19 +36,6 @@ std::string NodeLabel(const Node& node, int index) {
   return node.name.empty() ? node.op_type + "#" + std::to_string(index) : node.name;
 }
 
-// False only when a type is known and is not float32.
-bool IsFloatValue(const ScopeChain& scopes, const std::string& name) {
-  for (size_t i = scopes.size(); i-- > 0;) {
-    if (const Tensor* t = scopes[i]->FindInitializer(name)) return t->dtype() == DataType::kFloat32;
-    const ValueInfo* info = scopes[i]->FindValueInfo(name);
-    if (info != nullptr && info->type.is_tensor() &&
-        info->type.elem_type != DataType::kUndefined) {
-      return info->type.elem_type == DataType::kFloat32;
-    }
-  }
-  return true;
-}
-
 Tensor ZeroPoint(DataType type, int32_t value) {
   Tensor t(type, {});
   switch (type) {
@@ -93,6 +80,12 @@ class StaticQuantizer {
   Status PlanOwnRange(const ScopeChain& scopes, const GraphIndex& index, Node* node,
                       const OpQuantSpec& spec, GraphPlan* plan, NodeDecision* decision);
   void PlanShared(const ScopeChain& scopes, Node* node, GraphPlan* plan, NodeDecision* decision);
+  // Why `node` cannot be quantized ("" when it can); fills the inputs to quantize as
+  // activations and whether it has a constant weight.
+  std::string OwnRangeBlocker(const ScopeChain& scopes, const Node& node, const OpQuantSpec& spec,
+                              std::vector<int>* acts, bool* has_weight) const;
+  Status CommitWeight(const ScopeChain& scopes, Node* node, const OpQuantSpec& spec,
+                      NodeDecision* decision);
   Node* FindAbsorbable(const ScopeChain& scopes, const GraphIndex& index, const Node& node);
   StatusOr<const WeightInfo*> QuantizeInitializer(const ScopeChain& scopes,
                                                   const std::string& name,
@@ -255,60 +248,57 @@ Node* StaticQuantizer::FindAbsorbable(const ScopeChain& scopes, const GraphIndex
   return act;
 }
 
+std::string StaticQuantizer::OwnRangeBlocker(const ScopeChain& scopes, const Node& node,
+                                             const OpQuantSpec& spec, std::vector<int>* acts,
+                                             bool* has_weight) const {
+  *acts = ActivationInputs(spec, node);
+  *has_weight = false;
+  if (spec.weight_input >= 0) {
+    if (!node.HasInput(spec.weight_input)) return "no weight input";
+    const std::string& w = node.inputs[size_t(spec.weight_input)];
+    if (weights_.count(w) || FindInitializerOwner(scopes, w) != nullptr) {
+      if (!IsFloatValue(scopes, w)) return "weight is not float32";
+      *has_weight = true;
+    } else if (spec.weight_may_be_activation) {
+      acts->push_back(spec.weight_input);  // MatMul of two activations: ORT fuses it too
+    } else {
+      return "weight '" + w + "' is not a constant initializer";
+    }
+  }
+  for (int i : *acts) {
+    if (!node.HasInput(i)) continue;
+    const std::string& name = node.inputs[size_t(i)];
+    if (Quantized(scopes, name) || weights_.count(name)) continue;
+    if (!IsFloatValue(scopes, name)) return "input '" + name + "' is not float32";
+    if (FindInitializerOwner(scopes, name) == nullptr && !ranges_.count(name)) {
+      return "no range for input '" + name + "'";
+    }
+  }
+  if (node.outputs.empty() || !IsFloatValue(scopes, node.outputs[0])) {
+    return "output is not float32";
+  }
+  return "";
+}
+
 Status StaticQuantizer::PlanOwnRange(const ScopeChain& scopes, const GraphIndex& index,
                                      Node* node, const OpQuantSpec& spec, GraphPlan* plan,
                                      NodeDecision* decision) {
-  std::vector<int> acts = ActivationInputs(spec, *node);
+  std::vector<int> acts;
   bool has_weight = false;
-  if (spec.weight_input >= 0) {
-    if (!node->HasInput(spec.weight_input)) {
-      decision->reason = "no weight input";
-      return OkStatus();
-    }
-    const std::string& w = node->inputs[size_t(spec.weight_input)];
-    if (weights_.count(w) || FindInitializerOwner(scopes, w) != nullptr) {
-      if (!IsFloatValue(scopes, w)) {
-        decision->reason = "weight is not float32";
-        return OkStatus();
-      }
-      has_weight = true;
-    } else if (spec.weight_may_be_activation) {
-      acts.push_back(spec.weight_input);
-    } else {
-      decision->reason = "weight '" + w + "' is not a constant initializer";
-      return OkStatus();
-    }
-  }
-  for (int i : acts) {
-    if (!node->HasInput(i)) continue;
-    const std::string& name = node->inputs[size_t(i)];
-    if (Quantized(scopes, name) || weights_.count(name)) continue;
-    if (!IsFloatValue(scopes, name)) {
-      decision->reason = "input '" + name + "' is not float32";
-      return OkStatus();
-    }
-    if (FindInitializerOwner(scopes, name) == nullptr && !ranges_.count(name)) {
-      decision->reason = "no range for input '" + name + "'";
-      return OkStatus();
-    }
-  }
-  if (node->outputs.empty() || !IsFloatValue(scopes, node->outputs[0])) {
-    decision->reason = "output is not float32";
-    return OkStatus();
-  }
+  decision->reason = OwnRangeBlocker(scopes, *node, spec, &acts, &has_weight);
+  if (!decision->reason.empty()) return OkStatus();
   Node* absorbed = FindAbsorbable(scopes, index, *node);
   const std::string& out = absorbed ? absorbed->outputs[0] : node->outputs[0];
   if (!ranges_.count(out)) {
     decision->reason = "no range for output '" + out + "'";
     return OkStatus();
   }
-
-  // Commit: activation inputs, weight, bias, output.
   for (int i : acts) {
     if (!node->HasInput(i)) continue;
     const std::string& name = node->inputs[size_t(i)];
     if (Quantized(scopes, name) || weights_.count(name)) continue;
     if (FindInitializerOwner(scopes, name) != nullptr) {
+      // A constant in an activation slot (Add/Mul/Concat operand): activation type, static.
       QuantizeWeightOptions constant{act_type_, -1, act_symmetric_, false};
       RETURN_IF_ERROR(QuantizeInitializer(scopes, name, constant).status());
       continue;
@@ -316,30 +306,34 @@ Status StaticQuantizer::PlanOwnRange(const ScopeChain& scopes, const GraphIndex&
     Register(scopes, name, ActivationParams(name));
     plan->tensors.push_back(name);
   }
-  if (has_weight) {
-    const std::string& w = node->inputs[size_t(spec.weight_input)];
-    const Tensor* tensor = weights_.count(w) ? nullptr
-                                              : FindInitializerOwner(scopes, w)->FindInitializer(w);
-    int axis = -1;
-    if (options_.per_channel && tensor != nullptr) {
-      axis = WeightChannelAxis(spec, *node, tensor->rank());
-    }
-    QuantizeWeightOptions wopts{options_.weight_type, axis, true, options_.reduce_range};
-    ASSIGN_OR_RETURN(const WeightInfo* info, QuantizeInitializer(scopes, w, wopts));
-    decision->per_channel = info->axis >= 0;
-    decision->weight_type = QuantTypeName(options_.weight_type);
-    const AffineParams* input = Quantized(scopes, node->inputs[0]);
-    bool unit_beta = node->op != OpType::kGemm || node->GetFloat("beta", 1.0f) == 1.0f;
-    if (spec.bias_input >= 0 && node->HasInput(spec.bias_input) && input != nullptr &&
-        unit_beta) {
-      RETURN_IF_ERROR(QuantizeBiasInput(scopes, node, spec.bias_input, input->scale, *info));
-    }
-  }
+  if (has_weight) RETURN_IF_ERROR(CommitWeight(scopes, node, spec, decision));
   Register(scopes, out, ActivationParams(out));
   plan->tensors.push_back(out);
   if (absorbed != nullptr) plan->absorbed.emplace_back(node, absorbed);
   decision->action = NodeDecision::Action::kQuantized;
   decision->activation_type = QuantTypeName(act_type_);
+  return OkStatus();
+}
+
+Status StaticQuantizer::CommitWeight(const ScopeChain& scopes, Node* node, const OpQuantSpec& spec,
+                                     NodeDecision* decision) {
+  const std::string& w = node->inputs[size_t(spec.weight_input)];
+  const Tensor* tensor =
+      weights_.count(w) ? nullptr : FindInitializerOwner(scopes, w)->FindInitializer(w);
+  int axis = -1;
+  if (options_.per_channel && tensor != nullptr) {
+    axis = WeightChannelAxis(spec, *node, tensor->rank());
+  }
+  QuantizeWeightOptions wopts{options_.weight_type, axis, true, options_.reduce_range};
+  ASSIGN_OR_RETURN(const WeightInfo* info, QuantizeInitializer(scopes, w, wopts));
+  decision->per_channel = info->axis >= 0;
+  decision->weight_type = QuantTypeName(options_.weight_type);
+  const AffineParams* input = Quantized(scopes, node->inputs[0]);
+  // Gemm computes beta * C: an int32 bias at s_in * s_w only stands for C when beta is 1.
+  bool unit_beta = node->op != OpType::kGemm || node->GetFloat("beta", 1.0f) == 1.0f;
+  if (spec.bias_input >= 0 && node->HasInput(spec.bias_input) && input != nullptr && unit_beta) {
+    RETURN_IF_ERROR(QuantizeBiasInput(scopes, node, spec.bias_input, input->scale, *info));
+  }
   return OkStatus();
 }
 
@@ -487,107 +481,19 @@ void StaticQuantizer::MakeModelIoInteger() {
   }
 }
 
-void CollectReads(const Graph& graph, std::set<std::string>* reads) {
-  for (const auto& node : graph.nodes) {
-    for (const std::string& name : NodeReads(*node)) reads->insert(name);
-    for (const auto& attr : node->attributes) {
-      if (attr.g) CollectReads(*attr.g, reads);
-      for (const auto& g : attr.graphs) CollectReads(*g, reads);
-    }
-  }
-  for (const auto& output : graph.outputs) reads->insert(output.name);
-}
-
 void StaticQuantizer::RemoveUnusedInitializers() {
   std::set<std::string> reads;
-  CollectReads(model_->graph, &reads);
+  CollectModelReads(model_->graph, &reads);
   for (auto& [graph, name] : replaced_) {
     if (!reads.count(name)) graph->RemoveInitializer(name);
   }
 }
 
-// Tensors the plan may ask a range for: activation inputs and outputs of table ops, outputs of
-// Relu/Clip/Max/Min (absorption), in graph order.
-void CollectCalibrationTensors(const ScopeChain& scopes, const StaticQuantOptions& options,
-                               std::set<std::string>* wanted, std::vector<std::string>* order) {
-  Graph* graph = scopes.back();
-  auto want = [&](const std::string& name) {
-    if (name.empty() || FindInitializerOwner(scopes, name) != nullptr) return;
-    if (!IsFloatValue(scopes, name)) return;
-    if (wanted->insert(name).second) order->push_back(name);
-  };
-  std::vector<std::string> node_order;
-  auto sorted = TopologicalOrder(*graph);
-  std::vector<Node*> nodes;
-  if (sorted.ok()) {
-    nodes = *sorted;
-  } else {
-    for (auto& node : graph->nodes) nodes.push_back(node.get());
-  }
-  std::set<std::string> inputs_wanted;
-  for (Node* node : nodes) {
-    if (options.filter.Excluded(*node)) continue;
-    if (node->op == OpType::kRelu || node->op == OpType::kClip || node->op == OpType::kMax ||
-        node->op == OpType::kMin) {
-      for (const auto& out : node->outputs) want(out);
-    }
-    const OpQuantSpec* spec = FindOpQuantSpec(node->op);
-    if (spec == nullptr || spec->output == OutputRule::kSharedWithInput) continue;
-    std::vector<int> acts = ActivationInputs(*spec, *node);
-    if (spec->weight_may_be_activation) acts.push_back(spec->weight_input);
-    for (int i : acts) {
-      if (node->HasInput(i)) want(node->inputs[size_t(i)]);
-    }
-    for (const auto& out : node->outputs) want(out);
-  }
-  for (Node* node : nodes) {
-    for (Attribute& attr : node->attributes) {
-      std::vector<Graph*> subgraphs;
-      if (attr.g) subgraphs.push_back(attr.g.get());
-      for (auto& g : attr.graphs) subgraphs.push_back(g.get());
-      for (Graph* sub : subgraphs) {
-        ScopeChain inner = scopes;
-        inner.push_back(sub);
-        CollectCalibrationTensors(inner, options, wanted, order);
-      }
-    }
-  }
-}
-
-Status CheckOpset(const Model& model) {
-  int64_t opset = model.OpsetVersion("");
-  if (opset < 13) {
-    return FailedPrecondition("static QDQ quantization needs opset >= 13 (per-axis scales); the "
-                              "model has opset " + std::to_string(opset) +
-                              ": run the opset upgrade first");
-  }
-  return OkStatus();
-}
-
 }  // namespace
-
-StatusOr<std::vector<std::string>> TensorsToCalibrate(const Model& model,
-                                                      const StaticQuantOptions& options) {
-  RETURN_IF_ERROR(CheckOpset(model));
-  std::set<std::string> wanted;
-  std::vector<std::string> order;
-  // The scope chain needs mutable pointers; nothing below writes through them.
-  ScopeChain scopes{const_cast<Graph*>(&model.graph)};
-  CollectCalibrationTensors(scopes, options, &wanted, &order);
-  // Graph inputs first, as the contract promises graph order.
-  std::vector<std::string> result;
-  for (const auto& input : model.graph.inputs) {
-    if (wanted.count(input.name)) result.push_back(input.name);
-  }
-  for (const auto& name : order) {
-    if (std::find(result.begin(), result.end(), name) == result.end()) result.push_back(name);
-  }
-  return result;
-}
 
 StatusOr<QuantSummary> QuantizeStatic(Model* model, const RangeMap& ranges,
                                       const StaticQuantOptions& options) {
-  RETURN_IF_ERROR(CheckOpset(*model));
+  RETURN_IF_ERROR(CheckStaticOpset(*model));
   if (options.weight_type != QuantType::kInt8 && options.weight_type != QuantType::kUint8) {
     return InvalidArgument("static QDQ weights must be int8 or uint8");
   }

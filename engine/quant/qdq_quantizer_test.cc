@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/io/onnx_export.h"
 #include "engine/ir/graph_utils.h"
 #include "engine/kernels/kernel_test_util.h"
 #include "engine/quant/op_quant_table.h"
@@ -412,6 +413,9 @@ TEST(QdqQuantizerTest, Int16ActivationsUseMicrosoftDomain) {
   options.activation_type = QuantType::kInt16;
   ASSERT_TRUE(QuantizeStatic(&q, f.ranges, options).ok());
   EXPECT_EQ(q.OpsetVersion("com.microsoft"), 1);
+  Status checked = CheckModelWithOnnx(q);
+  EXPECT_TRUE(checked.ok()) << "opset <= 17 tools must still check the 16x8 model: "
+                            << checked.ToString();
   const Node* y_dq = Producer(q.graph, "Y");
   ASSERT_NE(y_dq, nullptr);
   EXPECT_EQ(y_dq->op, OpType::kMsDequantizeLinear);
