@@ -105,6 +105,7 @@ const NamedFixture kFixtures[] = {
     {"gemm", &GemmNoTransB},                     {"matmul_weight_and_activations", &qt::MatMulFixture},
     {"concat_reshape", &qt::ConcatReshapeFixture}, {"if_subgraph_weights", &qt::IfFixture},
     {"conv_clip_relu", &qt::ClipReluFixture},      {"conv_leakyrelu_max", &qt::LeakyMaxFixture},
+    {"grouped_conv_transpose", &qt::ConvTransposeFixture},
 };
 
 TEST(QdqOrtTest, StaticFixturesMatchOrtWithinOneOutputStep) {

@@ -155,6 +155,7 @@ StatusOr<std::string> DynamicQuantizer::RewriteMatMul(const ScopeChain& scopes, 
                                                       NodeDecision* d) {
   const bool gemm = node->op == OpType::kGemm;
   if (!node->HasInput(1)) return std::string("no B input");
+  if (!IsFloatValue(scopes, node->inputs[0])) return std::string("A is not float32");
   Graph* owner = FindInitializerOwner(scopes, node->inputs[1]);
   if (owner == nullptr) return std::string("B is not a constant initializer");
   Tensor b = *owner->FindInitializer(node->inputs[1]);
@@ -207,6 +208,7 @@ StatusOr<std::string> DynamicQuantizer::RewriteConv(const ScopeChain& scopes, No
   if (owner == nullptr) return std::string("weight is not a constant initializer");
   const Tensor w = *owner->FindInitializer(node->inputs[1]);
   if (w.dtype() != DataType::kFloat32 || w.rank() < 3) return std::string("weight is not float32");
+  if (!IsFloatValue(scopes, node->inputs[0])) return std::string("input is not float32");
   Tensor bias;
   if (node->HasInput(2)) {
     Graph* b_owner = FindInitializerOwner(scopes, node->inputs[2]);

@@ -405,6 +405,32 @@ TEST(QdqQuantizerTest, MaxWithScalarFloorAbsorbedAfterLeakyRelu) {
   EXPECT_LE(MaxError(f.model, q, f), bound);
 }
 
+// Grouped ConvTranspose: W [C, M/g, k, k] is quantized per axis 1 (one scale per output channel
+// of a group, shared by the groups); the bias then has more channels than weight scales and
+// stays float.
+TEST(QdqQuantizerTest, GroupedConvTransposeWeightsOnAxis1) {
+  Fixture f = ConvTransposeFixture();
+  Model q = EmptyModel(13);
+  q.graph = std::move(*f.model.graph.Clone());
+  auto summary = QuantizeStatic(&q, f.ranges, {});
+  ASSERT_TRUE(summary.ok());
+  const Node* deconv = NodesOf(q.graph, OpType::kConvTranspose)[0];
+  DqView w = FindDq(q.graph, deconv->inputs[1]);
+  ASSERT_NE(w.values, nullptr);
+  EXPECT_EQ(w.dq->GetInt("axis", -1), 1);
+  EXPECT_EQ(w.scale->size(), 3);
+  EXPECT_EQ(deconv->inputs[2], "B");
+  double s_w = 0;
+  for (int64_t i = 0; i < w.scale->size(); ++i) s_w = std::max<double>(s_w, w.scale->data<float>()[i]);
+  // Each output sums at most ceil(3/2)^2 taps of each of the 2 input channels of its group.
+  const Tensor& wf = *f.model.graph.FindInitializer("W");
+  double l1 = 0;
+  for (int64_t i = 0; i < wf.size(); ++i) l1 = std::max(l1, std::fabs(double(wf.data<float>()[i])));
+  double s_x = Scale(f, "X");
+  double bound = LinearErrorBound(l1 * 8, 8, 1.0, s_x / 2, s_w, 0, Scale(f, "Y"));
+  EXPECT_LE(MaxError(f.model, q, f), bound);
+}
+
 TEST(QdqQuantizerTest, Int16ActivationsUseMicrosoftDomain) {
   Fixture f = GemmFixture(true);
   Model q = EmptyModel(13);

@@ -190,4 +190,23 @@ inline Fixture LeakyMaxFixture() {
   return f;
 }
 
+// X[1,4,5,5] -> ConvTranspose(group 2, stride 2, W [4, 3, 3, 3], B [6]) -> Y[1,6,11,11].
+inline Fixture ConvTransposeFixture() {
+  Fixture f;
+  f.model = EmptyModel(13);
+  Graph& g = f.model.graph;
+  g.inputs.push_back(TensorInfo("X", kF32, {1, 4, 5, 5}));
+  g.outputs.push_back(TensorInfo("Y", kF32, {1, 6, 11, 11}));
+  g.SetInitializer("W", RandomTensor({4, 3, 3, 3}, 90, -0.5f, 0.5f));
+  g.SetInitializer("B", RandomTensor({6}, 91, -0.5f, 0.5f));
+  AddTestNode(&g, "ConvTranspose", {"X", "W", "B"}, {"Y"},
+              {IntAttr("group", 2), IntsAttr("strides", {2, 2})})
+      ->name = "deconv";
+  for (uint32_t seed = 92; seed < 94; ++seed) {
+    f.feed_sets.push_back({{"X", RandomTensor({1, 4, 5, 5}, seed, -1, 1)}});
+  }
+  Finish(&f);
+  return f;
+}
+
 }  // namespace shrink::engine::quant::testing
