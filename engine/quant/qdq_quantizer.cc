@@ -189,7 +189,12 @@ Status StaticQuantizer::PlanNode(const ScopeChain& scopes, const GraphIndex& ind
   decision->action = NodeDecision::Action::kFloat;
   const OpQuantSpec* spec = FindOpQuantSpec(node->op);
   if (spec == nullptr) {
-    decision->reason = "op not in the QDQ table";
+    float lo, hi;
+    bool clamp = !node->inputs.empty() &&
+                 IsAbsorbableActivation(*node, *scopes.back(), node->inputs[0], &lo, &hi);
+    decision->reason = clamp ? "not absorbed: its producer is not quantized, has other "
+                               "consumers, or the clamp is not exact at these parameters"
+                             : "op not in the QDQ table";
     return OkStatus();
   }
   if (options_.filter.Excluded(*node)) {
@@ -419,9 +424,13 @@ void StaticQuantizer::InsertActivationQdq(Graph* graph, const std::string& name)
     q_input = names_.Value(name + "_float");
     producer->outputs[size_t(slot)] = q_input;
   } else {
-    // A graph input or an outer-scope value: readers in this graph move to the DQ output.
+    // A graph input or an outer-scope value: readers in this graph move to the DQ output;
+    // graph outputs keep reading the value itself so that the graph's interface is unchanged.
     dq_output = names_.Value(name + "_dequantized");
     ReplaceAllUses(graph, name, dq_output);
+    for (ValueInfo& output : graph->outputs) {
+      if (output.name == dq_output) output.name = name;
+    }
   }
   graph->AddNode(MakeQuantizeNode(false, qtype_, q_input, sn, zn, qn, -1,
                                   names_.NodeName(name + "_QuantizeLinear")));
