@@ -260,6 +260,13 @@ TEST_P(QdqOrtMnistTest, StaticAndDynamicMatchOrtAndKeepAccuracy) {
     std::string text;
     for (const auto& [op, count] : ops) text += " " + op + "x" + std::to_string(count);
     std::printf("[qdq] %-10s ORT optimized static model:%s\n", param.name, text.c_str());
+    // Every Conv/Gemm must have become an integer kernel (QLinearConv, QGemm): a float one left
+    // means the QDQ placement did not match ORT's selectors.
+    for (const char* op : {"Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul"}) {
+      EXPECT_EQ(ops.count(op), 0u) << op << " left in float by ORT";
+    }
+  } else {
+    ADD_FAILURE() << "ORT did not write its optimized model: " << optimized.status().ToString();
   }
 
   // ORT latency, 2 threads: int8 static vs fp32 (a printout, not an assertion).
@@ -336,6 +343,7 @@ TEST(QdqOrtDevModels, OwwEmbeddingFusesAndRunsFaster) {
   if (optimized.ok()) {
     for (const auto& node : optimized->graph.nodes) ops[node->op_type] += 1;
   }
+  EXPECT_EQ(ops.count("Conv"), 0u) << "a Conv was not fused into QLinearConv";
   std::string text;
   for (const auto& [op, count] : ops) text += " " + op + "x" + std::to_string(count);
   std::printf("[qdq] oww_embedding: %d/%d nodes quantized, max |ours-ort| %.4g (step %.4g); ORT 2 "

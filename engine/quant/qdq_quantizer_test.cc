@@ -513,6 +513,29 @@ TEST(QdqQuantizerTest, TensorsToCalibrateListsWhatThePlanNeeds) {
   EXPECT_EQ(*wanted, (std::vector<std::string>{"X", "c1", "r1", "p1", "c2", "Y"}));
 }
 
+TEST(NodeFilterTest, IncludeThenExclude) {
+  Node conv;
+  conv.name = "c1";
+  conv.op_type = "Conv";
+  struct Case {
+    NodeFilter filter;
+    bool excluded;
+  };
+  const Case cases[] = {
+      {{}, false},
+      {{{"c1"}, {}, {}, {}}, false},
+      {{{"other"}, {}, {}, {}}, true},
+      {{{}, {"Conv"}, {}, {}}, false},
+      {{{"other"}, {"Conv"}, {}, {}}, false},  // included by op
+      {{{}, {"MatMul"}, {}, {}}, true},
+      {{{}, {}, {"c1"}, {}}, true},
+      {{{}, {"Conv"}, {}, {"Conv"}}, true},   // exclusion wins
+  };
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    EXPECT_EQ(cases[i].filter.Excluded(conv), cases[i].excluded) << "case " << i;
+  }
+}
+
 TEST(OpQuantTableTest, AxesAndRules) {
   Node gemm;
   gemm.op = OpType::kGemm;
