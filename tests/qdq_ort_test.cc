@@ -33,7 +33,8 @@ using engine::Tensor;
 namespace quant = engine::quant;
 namespace qt = engine::quant::testing;
 
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) ASSERT_OK_AND_ASSIGN_IMPL(SHRINK_CONCAT(r_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL(SHRINK_CONCAT(r_, __LINE__), lhs, expr)
 #define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)   \
   auto tmp = (expr);                                \
   ASSERT_TRUE(tmp.ok()) << tmp.status().ToString(); \
@@ -101,10 +102,14 @@ qt::Fixture GemmTransB() { return qt::GemmFixture(true); }
 qt::Fixture GemmNoTransB() { return qt::GemmFixture(false); }
 
 const NamedFixture kFixtures[] = {
-    {"conv_relu_pool_conv_add", &qt::ConvChain}, {"gemm_transb", &GemmTransB},
-    {"gemm", &GemmNoTransB},                     {"matmul_weight_and_activations", &qt::MatMulFixture},
-    {"concat_reshape", &qt::ConcatReshapeFixture}, {"if_subgraph_weights", &qt::IfFixture},
-    {"conv_clip_relu", &qt::ClipReluFixture},      {"conv_leakyrelu_max", &qt::LeakyMaxFixture},
+    {"conv_relu_pool_conv_add", &qt::ConvChain},
+    {"gemm_transb", &GemmTransB},
+    {"gemm", &GemmNoTransB},
+    {"matmul_weight_and_activations", &qt::MatMulFixture},
+    {"concat_reshape", &qt::ConcatReshapeFixture},
+    {"if_subgraph_weights", &qt::IfFixture},
+    {"conv_clip_relu", &qt::ClipReluFixture},
+    {"conv_leakyrelu_max", &qt::LeakyMaxFixture},
     {"grouped_conv_transpose", &qt::ConvTransposeFixture},
 };
 
@@ -140,7 +145,8 @@ StatusOr<Tensor> MnistTrainImages(int64_t n, const Shape& shape) {
   if (!file.read(bytes.data(), std::streamsize(bytes.size()))) return DataLoss(path);
   if (uint8_t(bytes[2]) != 0x08 || uint8_t(bytes[3]) != 0x03) return DataLoss(path + ": not IDX3");
   Tensor t(engine::DataType::kFloat32, shape);
-  for (int64_t i = 0; i < n * 784; ++i) t.data<float>()[i] = float(uint8_t(bytes[size_t(16 + i)])) / 255.0f;
+  for (int64_t i = 0; i < n * 784; ++i)
+    t.data<float>()[i] = float(uint8_t(bytes[size_t(16 + i)])) / 255.0f;
   return t;
 }
 
@@ -160,7 +166,8 @@ double MedianOrtSeconds(OrtRunner* ort, const std::vector<NamedTensor>& feeds, i
   for (int i = 0; i < runs; ++i) {
     auto start = std::chrono::steady_clock::now();
     (void)ort->Run(feeds);
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
@@ -181,7 +188,8 @@ class QdqOrtMnistTest : public ::testing::TestWithParam<LabeledModel> {
   }
   void SetUp() override {
     path_ = SharedModelsDir() + "/" + GetParam().name + ".onnx";
-    if (!std::ifstream(path_) || !std::ifstream(AssetKitRoot() + "/data/mnist/t10k-images-idx3-ubyte")) {
+    if (!std::ifstream(path_) ||
+        !std::ifstream(AssetKitRoot() + "/data/mnist/t10k-images-idx3-ubyte")) {
       GTEST_SKIP() << "needs " << path_ << " and the MNIST IDX files of the asset kit";
     }
   }
@@ -244,13 +252,14 @@ TEST_P(QdqOrtMnistTest, StaticAndDynamicMatchOrtAndKeepAccuracy) {
   const double logit_scale = qt::MaxAbs(float_out[0]);
   EXPECT_LE(dynamic_diff[0], 0.01 * logit_scale) << "dynamic: ORT vs ours";
 
-  std::printf("[qdq] %-10s float %d | static int8 (%d nodes quantized) ours %d ort %d, "
-              "max |ours-ort| %.4g (output step %.4g) | dynamic ours %d ort %d, max |ours-ort| "
-              "%.4g (|logits| max %.3g)\n",
-              param.name, float_correct, quantized_nodes, CountCorrect(static_ours[0], eval.labels),
-              CountCorrect(static_theirs[0], eval.labels), static_diff[0], step,
-              CountCorrect(dynamic_ours[0], eval.labels),
-              CountCorrect(dynamic_theirs[0], eval.labels), dynamic_diff[0], logit_scale);
+  std::printf(
+      "[qdq] %-10s float %d | static int8 (%d nodes quantized) ours %d ort %d, "
+      "max |ours-ort| %.4g (output step %.4g) | dynamic ours %d ort %d, max |ours-ort| "
+      "%.4g (|logits| max %.3g)\n",
+      param.name, float_correct, quantized_nodes, CountCorrect(static_ours[0], eval.labels),
+      CountCorrect(static_theirs[0], eval.labels), static_diff[0], step,
+      CountCorrect(dynamic_ours[0], eval.labels), CountCorrect(dynamic_theirs[0], eval.labels),
+      dynamic_diff[0], logit_scale);
 
   // What ORT fused: op histogram of its optimized model.
   auto optimized = engine::LoadModel(ort_options.optimized_model_path);
@@ -282,10 +291,11 @@ TEST_P(QdqOrtMnistTest, StaticAndDynamicMatchOrtAndKeepAccuracy) {
     double fp32 = MedianOrtSeconds(fp32_timed.get(), batch_feeds, runs);
     double int8 = MedianOrtSeconds(int8_timed.get(), batch_feeds, runs);
     double dyn = MedianOrtSeconds(dyn_timed.get(), batch_feeds, runs);
-    std::printf("[qdq] %-10s ORT 2 threads batch %3lld: fp32 %.1f us, static int8 %.1f us "
-                "(%.2fx), dynamic %.1f us (%.2fx)\n",
-                param.name, static_cast<long long>(batch), fp32 * 1e6, int8 * 1e6, int8 / fp32,
-                dyn * 1e6, dyn / fp32);
+    std::printf(
+        "[qdq] %-10s ORT 2 threads batch %3lld: fp32 %.1f us, static int8 %.1f us "
+        "(%.2fx), dynamic %.1f us (%.2fx)\n",
+        param.name, static_cast<long long>(batch), fp32 * 1e6, int8 * 1e6, int8 / fp32, dyn * 1e6,
+        dyn / fp32);
   }
 }
 
@@ -346,9 +356,10 @@ TEST(QdqOrtDevModels, OwwEmbeddingFusesAndRunsFaster) {
   EXPECT_EQ(ops.count("Conv"), 0u) << "a Conv was not fused into QLinearConv";
   std::string text;
   for (const auto& [op, count] : ops) text += " " + op + "x" + std::to_string(count);
-  std::printf("[qdq] oww_embedding: %d/%d nodes quantized, max |ours-ort| %.4g (step %.4g); ORT 2 "
-              "threads fp32 %.1f us, static int8 %.1f us (%.2fx)\n[qdq] ORT optimized:%s\n",
-              quantized, total, diff[0], step, fp32 * 1e6, int8 * 1e6, int8 / fp32, text.c_str());
+  std::printf(
+      "[qdq] oww_embedding: %d/%d nodes quantized, max |ours-ort| %.4g (step %.4g); ORT 2 "
+      "threads fp32 %.1f us, static int8 %.1f us (%.2fx)\n[qdq] ORT optimized:%s\n",
+      quantized, total, diff[0], step, fp32 * 1e6, int8 * 1e6, int8 / fp32, text.c_str());
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ Tensor Transpose2D(const Tensor& w) {
   const int64_t rows = w.dim(0), cols = w.dim(1);
   Tensor out(DataType::kFloat32, {cols, rows});
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out.data<float>()[c * rows + r] = w.data<float>()[r * cols + c];
+    for (int64_t c = 0; c < cols; ++c)
+      out.data<float>()[c * rows + r] = w.data<float>()[r * cols + c];
   }
   return out;
 }
@@ -87,8 +88,7 @@ class DynamicQuantizer {
 
 StatusOr<QuantizedWeight> DynamicQuantizer::Quantize(const Tensor& weight, int axis,
                                                      QuantType type) {
-  QuantizeWeightOptions wopts{type, options_.per_channel ? axis : -1, true,
-                              options_.reduce_range};
+  QuantizeWeightOptions wopts{type, options_.per_channel ? axis : -1, true, options_.reduce_range};
   ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, wopts));
   summary_.scales.tensors += 1;
   summary_.scales.saturating_weights += q.saturated;
@@ -165,6 +165,7 @@ StatusOr<std::string> DynamicQuantizer::RewriteMatMul(const ScopeChain& scopes, 
     if (node->GetInt("transA", 0) != 0) return std::string("Gemm with transA=1 stays float");
     alpha = node->GetFloat("alpha", 1.0f);
     beta = node->GetFloat("beta", 1.0f);
+    if (!(alpha > 0)) return std::string("Gemm with alpha <= 0 stays float (b_scale must be > 0)");
     if (node->GetInt("transB", 0) != 0) b = Transpose2D(b);
   }
   const int64_t n = b.dim(1);
@@ -182,13 +183,16 @@ StatusOr<std::string> DynamicQuantizer::RewriteMatMul(const ScopeChain& scopes, 
     replaced_.emplace_back(c_owner, node->inputs[2]);
   }
   ASSIGN_OR_RETURN(QuantizedWeight q, Quantize(b, 1, options_.weight_type));
-  for (int64_t i = 0; i < q.scale.size(); ++i) q.scale.data<float>()[i] *= alpha;
+  if (alpha != 1.0f) {
+    q.scale = q.scale.Clone();  // own the buffer before writing
+    for (int64_t i = 0; i < q.scale.size(); ++i) q.scale.data<float>()[i] *= alpha;
+  }
   Graph* graph = scopes.back();
   const std::string& base = node->inputs[1];
-  std::vector<std::string> inputs = {node->inputs[0], AddConstant(graph, base + "_quantized", q.values),
-                                     AddConstant(graph, base + "_scale", q.scale),
-                                     AddConstant(graph, base + "_zero_point",
-                                                 ScalarLike(q.zero_point))};
+  std::vector<std::string> inputs = {
+      node->inputs[0], AddConstant(graph, base + "_quantized", q.values),
+      AddConstant(graph, base + "_scale", q.scale),
+      AddConstant(graph, base + "_zero_point", ScalarLike(q.zero_point))};
   if (bias.defined()) inputs.push_back(AddConstant(graph, node->inputs[2] + "_bias", bias));
   replaced_.emplace_back(owner, node->inputs[1]);
   auto fused = MakeNode("DynamicQuantizeMatMul", "com.microsoft", inputs, {node->outputs[0]},
@@ -226,8 +230,9 @@ StatusOr<std::string> DynamicQuantizer::RewriteConv(const ScopeChain& scopes, No
 
   std::string xq = names_.Value(x + "_quantized"), xs = names_.Value(x + "_scale");
   std::string xz = names_.Value(x + "_zero_point");
-  Add(graph, node, MakeNode("DynamicQuantizeLinear", "", {x}, {xq, xs, xz},
-                            names_.NodeName(node->name + "_DynamicQuantizeLinear")));
+  Add(graph, node,
+      MakeNode("DynamicQuantizeLinear", "", {x}, {xq, xs, xz},
+               names_.NodeName(node->name + "_DynamicQuantizeLinear")));
   std::string wq = AddConstant(graph, node->inputs[1] + "_quantized", q.values);
   std::string wz = AddConstant(graph, node->inputs[1] + "_zero_point", ScalarLike(q.zero_point));
   std::string acc = names_.Value(y + "_int32");
@@ -246,7 +251,8 @@ StatusOr<std::string> DynamicQuantizer::RewriteConv(const ScopeChain& scopes, No
   }
   std::string ws = AddConstant(graph, node->inputs[1] + "_scale", w_scale);
   std::string combined = names_.Value(y + "_scale");
-  Add(graph, node, MakeNode("Mul", "", {xs, ws}, {combined}, names_.NodeName(node->name + "_Scale")));
+  Add(graph, node,
+      MakeNode("Mul", "", {xs, ws}, {combined}, names_.NodeName(node->name + "_Scale")));
   std::string scaled = bias.defined() ? names_.Value(y + "_unbiased") : y;
   Add(graph, node,
       MakeNode("Mul", "", {accf, combined}, {scaled}, names_.NodeName(node->name + "_Rescale")));
@@ -277,14 +283,15 @@ StatusOr<std::string> DynamicQuantizer::RewriteRecurrent(const ScopeChain& scope
     if (w.dtype() != DataType::kFloat32 || w.rank() != 3) continue;
     // Axis 1 = the gate rows [num_directions, gates * hidden, input]: one scale per row
     // (per-axis DequantizeLinear needs opset 13).
-    ASSIGN_OR_RETURN(QuantizedWeight q, Quantize(w, model_->OpsetVersion("") >= 13 ? 1 : -1,
-                                                  options_.weight_type));
+    ASSIGN_OR_RETURN(QuantizedWeight q,
+                     Quantize(w, model_->OpsetVersion("") >= 13 ? 1 : -1, options_.weight_type));
     std::string qn = AddConstant(graph, name + "_quantized", q.values);
     std::string sn = AddConstant(graph, name + "_scale", q.scale);
     std::string zn = AddConstant(graph, name + "_zero_point", q.zero_point);
     std::string dn = names_.Value(name + "_dequantized");
-    Add(graph, node, MakeQuantizeNode(true, q.values.dtype(), qn, sn, zn, dn, q.axis,
-                                      names_.NodeName(name + "_DequantizeLinear")));
+    Add(graph, node,
+        MakeQuantizeNode(true, q.values.dtype(), qn, sn, zn, dn, q.axis,
+                         names_.NodeName(name + "_DequantizeLinear")));
     node->inputs[size_t(index)] = dn;
     replaced_.emplace_back(owner, name);
     d->per_channel = q.axis >= 0;
@@ -308,8 +315,10 @@ void DynamicQuantizer::RemoveUnusedFloatWeights() {
 
 StatusOr<QuantSummary> QuantizeDynamic(Model* model, const DynamicQuantOptions& options) {
   if (model->OpsetVersion("") < 11) {
-    return FailedPrecondition("dynamic quantization needs opset >= 11 (DynamicQuantizeLinear); "
-                              "the model has opset " + std::to_string(model->OpsetVersion("")));
+    return FailedPrecondition(
+        "dynamic quantization needs opset >= 11 (DynamicQuantizeLinear); "
+        "the model has opset " +
+        std::to_string(model->OpsetVersion("")));
   }
   if (options.weight_type != QuantType::kInt8 && options.weight_type != QuantType::kUint8) {
     return InvalidArgument("dynamic quantization weights must be int8 or uint8");

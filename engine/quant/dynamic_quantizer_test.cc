@@ -30,8 +30,7 @@ Model CloneModel(const Model& model) {
   return copy;
 }
 
-double WeightStep(const Tensor& w, int axis, bool per_channel,
-                  QuantType type = QuantType::kInt8) {
+double WeightStep(const Tensor& w, int axis, bool per_channel, QuantType type = QuantType::kInt8) {
   auto q = QuantizeWeight(w, {type, per_channel ? axis : -1, true, false});
   double s = 0;
   for (int64_t i = 0; i < q->scale.size(); ++i) s = std::max<double>(s, q->scale.data<float>()[i]);
@@ -69,9 +68,9 @@ TEST_P(DynamicMatMulTest, BecomesDynamicQuantizeMatMulWithinBound) {
   g.SetInitializer("W", w);
   g.SetInitializer("C", RandomTensor({16}, 2, -1, 1));
   if (c.gemm) {
-    AddTestNode(&g, "Gemm", {"X", "W", "C"}, {"Y"},
-                {IntAttr("transB", c.trans_b), FloatAttr("alpha", c.alpha),
-                 FloatAttr("beta", c.beta)});
+    AddTestNode(
+        &g, "Gemm", {"X", "W", "C"}, {"Y"},
+        {IntAttr("transB", c.trans_b), FloatAttr("alpha", c.alpha), FloatAttr("beta", c.beta)});
   } else {
     AddTestNode(&g, "MatMul", {"X", "W"}, {"Y"});
   }
@@ -94,18 +93,18 @@ TEST_P(DynamicMatMulTest, BecomesDynamicQuantizeMatMulWithinBound) {
   ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
   const int axis = c.trans_b ? 0 : 1;
   double s_w = c.alpha * WeightStep(w, axis, c.per_channel);
-  double bound = LinearErrorBound(c.alpha * MaxChannelL1(w, axis), 32, 2.0, DynamicStep(x) / 2,
-                                  s_w, 0, 0);
+  double bound =
+      LinearErrorBound(c.alpha * MaxChannelL1(w, axis), 32, 2.0, DynamicStep(x) / 2, s_w, 0, 0);
   EXPECT_LE(MaxAbsDiff((*want)[0], (*got)[0]), bound);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, DynamicMatMulTest,
-    ::testing::Values(GemmCase{"matmul", false, false, 1, 1, true},
-                      GemmCase{"matmul_per_tensor", false, false, 1, 1, false},
-                      GemmCase{"gemm_transb", true, true, 1, 1, true},
-                      GemmCase{"gemm_alpha_beta", true, false, 0.5f, 2.0f, true}),
-    [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Cases, DynamicMatMulTest,
+                         ::testing::Values(GemmCase{"matmul", false, false, 1, 1, true},
+                                           GemmCase{"matmul_per_tensor", false, false, 1, 1, false},
+                                           GemmCase{"gemm_transb", true, true, 1, 1, true},
+                                           GemmCase{"gemm_alpha_beta", true, false, 0.5f, 2.0f,
+                                                    true}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DynamicQuantizerTest, ConvBecomesConvIntegerWithRescaleWithinBound) {
   Model model = EmptyModel(13);
@@ -162,8 +161,8 @@ TEST(DynamicQuantizerTest, GruWeightOnlyMatchesDequantizedWeights) {
     Tensor deq(kF32, tensor.shape());
     const int64_t rows = tensor.dim(1), cols = tensor.dim(2);
     for (int64_t i = 0; i < tensor.size(); ++i) {
-      deq.data<float>()[i] = float(qw->values.data<int8_t>()[i]) *
-                             qw->scale.data<float>()[(i / cols) % rows];
+      deq.data<float>()[i] =
+          float(qw->values.data<int8_t>()[i]) * qw->scale.data<float>()[(i / cols) % rows];
     }
     reference.graph.SetInitializer(name, deq);
   }

@@ -18,7 +18,6 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 std::vector<OpQuantSpec> BuildTable() {
-  using R = OutputRule;
   using W = WeightAxis;
   std::vector<OpQuantSpec> t;
   auto own = [&](OpType op, std::vector<int> acts, bool fuses) {
@@ -27,13 +26,12 @@ std::vector<OpQuantSpec> BuildTable() {
     s.activation_inputs = std::move(acts);
     s.ort_fuses = fuses;
     t.push_back(s);
-    return &t.back();
   };
   auto shared = [&](OpType op, bool allows_16bit = true) {
     OpQuantSpec s;
     s.op = op;
     s.activation_inputs = {0};
-    s.output = R::kSharedWithInput;
+    s.output = OutputRule::kSharedWithInput;
     s.ort_fuses = true;
     s.allows_16bit = allows_16bit;
     t.push_back(s);
@@ -72,7 +70,6 @@ std::vector<OpQuantSpec> BuildTable() {
   }
   shared(OpType::kMaxPool, /*allows_16bit=*/false);
   shared(OpType::kResize, /*allows_16bit=*/false);
-  (void)R::kOwnRange;
   return t;
 }
 
@@ -99,13 +96,17 @@ const OpQuantSpec* FindOpQuantSpec(OpType op) {
 
 int WeightChannelAxis(const OpQuantSpec& spec, const Node& node, int weight_rank) {
   switch (spec.weight_axis) {
-    case WeightAxis::kNone: return -1;
-    case WeightAxis::kAxis0: return weight_rank >= 1 ? 0 : -1;
-    case WeightAxis::kAxis1: return weight_rank >= 2 ? 1 : -1;
+    case WeightAxis::kNone:
+      return -1;
+    case WeightAxis::kAxis0:
+      return weight_rank >= 1 ? 0 : -1;
+    case WeightAxis::kAxis1:
+      return weight_rank >= 2 ? 1 : -1;
     case WeightAxis::kGemmB:
       if (weight_rank != 2) return -1;
       return node.GetInt("transB", 0) != 0 ? 0 : 1;
-    case WeightAxis::kLast: return weight_rank >= 2 ? weight_rank - 1 : -1;
+    case WeightAxis::kLast:
+      return weight_rank >= 2 ? weight_rank - 1 : -1;
   }
   return -1;
 }

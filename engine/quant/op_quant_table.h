@@ -17,24 +17,24 @@ enum class OutputRule {
 };
 
 enum class WeightAxis {
-  kNone,        // op has no weight
-  kAxis0,       // Conv W [M, C/g, k...]: output channels
-  kAxis1,       // ConvTranspose W [C, M/g, k...]: output channels (shared across groups)
-  kGemmB,       // Gemm: 0 when transB=1 ([N,K]), else 1 ([K,N])
-  kLast,        // MatMul B [..., K, N]: N
+  kNone,   // op has no weight
+  kAxis0,  // Conv W [M, C/g, k...]: output channels
+  kAxis1,  // ConvTranspose W [C, M/g, k...]: output channels (shared across groups)
+  kGemmB,  // Gemm: 0 when transB=1 ([N,K]), else 1 ([K,N])
+  kLast,   // MatMul B [..., K, N]: N
 };
 
 struct OpQuantSpec {
   OpType op = OpType::kUnknown;
-  std::vector<int> activation_inputs;  // inputs quantized as activations
-  bool all_inputs_activations = false; // variadic (Concat)
-  int weight_input = -1;               // -1: none
+  std::vector<int> activation_inputs;   // inputs quantized as activations
+  bool all_inputs_activations = false;  // variadic (Concat)
+  int weight_input = -1;                // -1: none
   WeightAxis weight_axis = WeightAxis::kNone;
   bool weight_may_be_activation = false;  // MatMul of two activations: both quantized
-  int bias_input = -1;                 // int32 bias with scale s_in * s_w
+  int bias_input = -1;                    // int32 bias with scale s_in * s_w
   OutputRule output = OutputRule::kOwnRange;
-  bool ort_fuses = false;              // ORT CPU replaces the QDQ group with an integer kernel
-  bool allows_16bit = true;            // ORT: no 16-bit MaxPool/Resize
+  bool ort_fuses = false;    // ORT CPU replaces the QDQ group with an integer kernel
+  bool allows_16bit = true;  // ORT: no 16-bit MaxPool/Resize
 };
 
 // The table entry for an op, or null when the op stays float.

@@ -8,8 +8,7 @@
 namespace shrink::engine::quant {
 namespace {
 
-void CollectNames(const Graph& graph, std::set<std::string>* values,
-                  std::set<std::string>* nodes) {
+void CollectNames(const Graph& graph, std::set<std::string>* values, std::set<std::string>* nodes) {
   for (const auto& v : graph.inputs) values->insert(v.name);
   for (const auto& v : graph.outputs) values->insert(v.name);
   for (const auto& v : graph.value_info) values->insert(v.name);
@@ -94,8 +93,7 @@ bool IsFloatValue(const ScopeChain& scopes, const std::string& name) {
   for (size_t i = scopes.size(); i-- > 0;) {
     if (const Tensor* t = scopes[i]->FindInitializer(name)) return t->dtype() == DataType::kFloat32;
     const ValueInfo* info = scopes[i]->FindValueInfo(name);
-    if (info != nullptr && info->type.is_tensor() &&
-        info->type.elem_type != DataType::kUndefined) {
+    if (info != nullptr && info->type.is_tensor() && info->type.elem_type != DataType::kUndefined) {
       return info->type.elem_type == DataType::kFloat32;
     }
   }
@@ -116,9 +114,10 @@ void CollectModelReads(const Graph& graph, std::set<std::string>* reads) {
 Status CheckStaticOpset(const Model& model) {
   int64_t opset = model.OpsetVersion("");
   if (opset < 13) {
-    return FailedPrecondition("static QDQ quantization needs opset >= 13 (per-axis scales); the "
-                              "model has opset " + std::to_string(opset) +
-                              ": run the opset upgrade first");
+    return FailedPrecondition(
+        "static QDQ quantization needs opset >= 13 (per-axis scales); the "
+        "model has opset " +
+        std::to_string(opset) + ": run the opset upgrade first");
   }
   return OkStatus();
 }

@@ -39,10 +39,18 @@ std::string NodeLabel(const Node& node, int index) {
 Tensor ZeroPoint(DataType type, int32_t value) {
   Tensor t(type, {});
   switch (type) {
-    case DataType::kUint8: t.data<uint8_t>()[0] = uint8_t(value); break;
-    case DataType::kInt8: t.data<int8_t>()[0] = int8_t(value); break;
-    case DataType::kUint16: t.data<uint16_t>()[0] = uint16_t(value); break;
-    default: t.data<int16_t>()[0] = int16_t(value); break;
+    case DataType::kUint8:
+      t.data<uint8_t>()[0] = uint8_t(value);
+      break;
+    case DataType::kInt8:
+      t.data<int8_t>()[0] = int8_t(value);
+      break;
+    case DataType::kUint16:
+      t.data<uint16_t>()[0] = uint16_t(value);
+      break;
+    default:
+      t.data<int16_t>()[0] = int16_t(value);
+      break;
   }
   return t;
 }
@@ -64,6 +72,15 @@ class StaticQuantizer {
     if (used_ms_domain_ && model_->OpsetVersion("com.microsoft") == 0) {
       model_->opset_imports.push_back({"com.microsoft", 1});
     }
+    int uncalibrated = 0;
+    for (const NodeDecision& d : summary_.decisions) {
+      uncalibrated += d.reason.rfind("no range", 0) == 0;
+    }
+    if (uncalibrated > 0) {
+      summary_.warnings.push_back(std::to_string(uncalibrated) +
+                                  " quantizable nodes stay float for lack of calibration ranges "
+                                  "(e.g. an If branch the calibration data never took)");
+    }
     return OkStatus();
   }
   QuantSummary& summary() { return summary_; }
@@ -75,8 +92,8 @@ class StaticQuantizer {
   };
 
   Status QuantizeGraph(ScopeChain scopes, const std::string& path);
-  Status PlanNode(const ScopeChain& scopes, const GraphIndex& index, Node* node,
-                  GraphPlan* plan, NodeDecision* decision);
+  Status PlanNode(const ScopeChain& scopes, const GraphIndex& index, Node* node, GraphPlan* plan,
+                  NodeDecision* decision);
   Status PlanOwnRange(const ScopeChain& scopes, const GraphIndex& index, Node* node,
                       const OpQuantSpec& spec, GraphPlan* plan, NodeDecision* decision);
   void PlanShared(const ScopeChain& scopes, Node* node, GraphPlan* plan, NodeDecision* decision);
@@ -87,8 +104,7 @@ class StaticQuantizer {
   Status CommitWeight(const ScopeChain& scopes, Node* node, const OpQuantSpec& spec,
                       NodeDecision* decision);
   Node* FindAbsorbable(const ScopeChain& scopes, const GraphIndex& index, const Node& node);
-  StatusOr<const WeightInfo*> QuantizeInitializer(const ScopeChain& scopes,
-                                                  const std::string& name,
+  StatusOr<const WeightInfo*> QuantizeInitializer(const ScopeChain& scopes, const std::string& name,
                                                   const QuantizeWeightOptions& options);
   Status QuantizeBiasInput(const ScopeChain& scopes, Node* node, int index, float input_scale,
                            const WeightInfo& weight);
@@ -129,8 +145,8 @@ class StaticQuantizer {
     const Graph* graph = nullptr;
   };
   std::unordered_map<std::string, ActParams> act_params_;
-  std::unordered_map<std::string, WeightInfo> weights_;       // quantized constants
-  std::vector<std::pair<Graph*, std::string>> replaced_;       // float biases maybe unused now
+  std::unordered_map<std::string, WeightInfo> weights_;   // quantized constants
+  std::vector<std::pair<Graph*, std::string>> replaced_;  // float biases maybe unused now
 };
 
 Status StaticQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path) {
@@ -285,8 +301,8 @@ std::string StaticQuantizer::OwnRangeBlocker(const ScopeChain& scopes, const Nod
   return "";
 }
 
-Status StaticQuantizer::PlanOwnRange(const ScopeChain& scopes, const GraphIndex& index,
-                                     Node* node, const OpQuantSpec& spec, GraphPlan* plan,
+Status StaticQuantizer::PlanOwnRange(const ScopeChain& scopes, const GraphIndex& index, Node* node,
+                                     const OpQuantSpec& spec, GraphPlan* plan,
                                      NodeDecision* decision) {
   std::vector<int> acts;
   bool has_weight = false;

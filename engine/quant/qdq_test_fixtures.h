@@ -52,7 +52,8 @@ inline Fixture ConvChain() {
   AddTestNode(&g, "Conv", {"X", "W1", "B1"}, {"c1"}, {pads})->name = "conv1";
   AddTestNode(&g, "Relu", {"c1"}, {"r1"})->name = "relu1";
   AddTestNode(&g, "MaxPool", {"r1"}, {"p1"},
-              {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})})->name = "pool";
+              {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})})
+      ->name = "pool";
   AddTestNode(&g, "Conv", {"p1", "W2", "B2"}, {"c2"}, {pads})->name = "conv2";
   AddTestNode(&g, "Add", {"c2", "p1"}, {"Y"})->name = "add";
   for (uint32_t seed = 10; seed < 14; ++seed) {
@@ -110,8 +111,8 @@ inline Fixture ConcatReshapeFixture() {
   g.SetInitializer("shape", Tensor::FromVector<int64_t>({2}, {4, 4}));
   AddTestNode(&g, "Concat", {"X1", "X2"}, {"cat"}, {IntAttr("axis", 1)})->name = "concat";
   AddTestNode(&g, "Reshape", {"cat", "shape"}, {"Y"})->name = "reshape";
-  f.feed_sets.push_back({{"X1", RandomTensor({2, 4}, 40, -1, 1)},
-                         {"X2", RandomTensor({2, 4}, 41, -3, 2)}});
+  f.feed_sets.push_back(
+      {{"X1", RandomTensor({2, 4}, 40, -1, 1)}, {"X2", RandomTensor({2, 4}, 41, -3, 2)}});
   Finish(&f);
   return f;
 }
@@ -139,8 +140,8 @@ inline Fixture IfFixture() {
               {GraphAttr("then_branch", then_branch), GraphAttr("else_branch", else_branch)})
       ->name = "if";
   for (bool c : {true, false}) {
-    f.feed_sets.push_back({{"X", RandomTensor({2, 16}, 52, -1, 1)},
-                           {"cond", Tensor::Scalar<bool>(c)}});
+    f.feed_sets.push_back(
+        {{"X", RandomTensor({2, 16}, 52, -1, 1)}, {"cond", Tensor::Scalar<bool>(c)}});
   }
   Finish(&f);
   return f;
@@ -179,8 +180,8 @@ inline Fixture LeakyMaxFixture() {
   g.SetInitializer("W2", RandomTensor({4, 4, 1, 1}, 81, -0.8f, 0.8f));
   g.SetInitializer("floor", Tensor::FromVector<float>({1, 1, 1, 1}, {-0.4f}));
   AddTestNode(&g, "Conv", {"X", "W1"}, {"c1"}, {IntsAttr("pads", {1, 1, 1, 1})})->name = "conv1";
-  AddTestNode(&g, "LeakyRelu", {"c1"}, {"l1"}, {engine::testing::FloatAttr("alpha", 0.2f)})
-      ->name = "leaky";
+  AddTestNode(&g, "LeakyRelu", {"c1"}, {"l1"}, {engine::testing::FloatAttr("alpha", 0.2f)})->name =
+      "leaky";
   AddTestNode(&g, "Max", {"l1", "floor"}, {"m1"})->name = "max";
   AddTestNode(&g, "Conv", {"m1", "W2"}, {"Y"})->name = "conv2";
   for (uint32_t seed = 82; seed < 85; ++seed) {

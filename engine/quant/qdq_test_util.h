@@ -24,8 +24,8 @@ class RangeObserver : public TensorObserver {
   }
   void Observe(const std::string& name, const Tensor& value) {
     if (value.dtype() != DataType::kFloat32 || value.size() == 0) return;
-    auto [it, inserted] = ranges_->try_emplace(name, TensorRange{value.data<float>()[0],
-                                                                 value.data<float>()[0]});
+    auto [it, inserted] =
+        ranges_->try_emplace(name, TensorRange{value.data<float>()[0], value.data<float>()[0]});
     for (int64_t i = 0; i < value.size(); ++i) {
       it->second.min = std::min(it->second.min, value.data<float>()[i]);
       it->second.max = std::max(it->second.max, value.data<float>()[i]);
@@ -90,9 +90,17 @@ inline double MaxAbsDiff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+// Largest element of a float tensor (e.g. the coarsest per-channel scale).
+inline double MaxValue(const Tensor& t) {
+  double best = 0;
+  for (int64_t i = 0; i < t.size(); ++i) best = std::max(best, double(t.data<float>()[i]));
+  return best;
+}
+
 inline double MaxAbs(const Tensor& t) {
   double worst = 0;
-  for (int64_t i = 0; i < t.size(); ++i) worst = std::max(worst, std::fabs(double(t.data<float>()[i])));
+  for (int64_t i = 0; i < t.size(); ++i)
+    worst = std::max(worst, std::fabs(double(t.data<float>()[i])));
   return worst;
 }
 
@@ -100,10 +108,10 @@ inline double MaxAbs(const Tensor& t) {
 // rounding included), W rounded with step s_w (largest channel), b with step s_b, y with s_out:
 // |dy| <= A dx + K x_max s_w/2 + K dx s_w/2 + s_b/2 + s_out/2, where A is the largest L1 norm of
 // an output channel's weights, K the fan-in and x_max = max |x| of the float input.
-inline double LinearErrorBound(double row_l1, int64_t fan_in, double x_max, double dx,
-                               double s_w, double s_b, double s_out) {
-  return row_l1 * dx + double(fan_in) * x_max * s_w / 2 + double(fan_in) * dx * s_w / 2 +
-         s_b / 2 + s_out / 2;
+inline double LinearErrorBound(double row_l1, int64_t fan_in, double x_max, double dx, double s_w,
+                               double s_b, double s_out) {
+  return row_l1 * dx + double(fan_in) * x_max * s_w / 2 + double(fan_in) * dx * s_w / 2 + s_b / 2 +
+         s_out / 2;
 }
 
 // Largest L1 norm over the slices of `w` along `axis` (one output channel each).
@@ -115,7 +123,8 @@ inline double MaxChannelL1(const Tensor& w, int axis) {
   for (int64_t c = 0; c < channels; ++c) {
     double sum = 0;
     for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t i = 0; i < inner; ++i) sum += std::fabs(w.data<float>()[(o * channels + c) * inner + i]);
+      for (int64_t i = 0; i < inner; ++i)
+        sum += std::fabs(w.data<float>()[(o * channels + c) * inner + i]);
     }
     best = std::max(best, sum);
   }

@@ -12,10 +12,14 @@ namespace shrink::engine::quant {
 
 DataType ToDataType(QuantType type) {
   switch (type) {
-    case QuantType::kUint8: return DataType::kUint8;
-    case QuantType::kInt8: return DataType::kInt8;
-    case QuantType::kUint16: return DataType::kUint16;
-    case QuantType::kInt16: return DataType::kInt16;
+    case QuantType::kUint8:
+      return DataType::kUint8;
+    case QuantType::kInt8:
+      return DataType::kInt8;
+    case QuantType::kUint16:
+      return DataType::kUint16;
+    case QuantType::kInt16:
+      return DataType::kInt16;
   }
   return DataType::kUndefined;
 }
@@ -41,18 +45,20 @@ int32_t QuantMax(QuantType type, bool reduce_range) {
 
 const char* ActionName(NodeDecision::Action action) {
   switch (action) {
-    case NodeDecision::Action::kQuantized: return "quantized";
-    case NodeDecision::Action::kConverted: return "converted";
-    case NodeDecision::Action::kFloat: return "float";
-    case NodeDecision::Action::kExcluded: return "excluded";
+    case NodeDecision::Action::kQuantized:
+      return "quantized";
+    case NodeDecision::Action::kConverted:
+      return "converted";
+    case NodeDecision::Action::kFloat:
+      return "float";
+    case NodeDecision::Action::kExcluded:
+      return "excluded";
   }
   return "?";
 }
 
 namespace {
-float ClampScale(float scale) {
-  return std::max(scale, std::numeric_limits<float>::min());
-}
+float ClampScale(float scale) { return std::max(scale, std::numeric_limits<float>::min()); }
 bool IsSigned(QuantType type) { return type == QuantType::kInt8 || type == QuantType::kInt16; }
 }  // namespace
 
@@ -111,21 +117,37 @@ StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight,
         double q = std::nearbyint(double(w[idx]) / p.scale) + p.zero_point;
         if (q < qmin || q > qmax) ++out.saturated;
         int32_t qi = int32_t(std::clamp<double>(q, qmin, qmax));
-        out.max_abs_error =
-            std::max(out.max_abs_error, std::fabs(double(w[idx]) - double(qi - p.zero_point) * p.scale));
+        out.max_abs_error = std::max(
+            out.max_abs_error, std::fabs(double(w[idx]) - double(qi - p.zero_point) * p.scale));
         switch (qtype) {
-          case DataType::kUint8: out.values.data<uint8_t>()[idx] = uint8_t(qi); break;
-          case DataType::kInt8: out.values.data<int8_t>()[idx] = int8_t(qi); break;
-          case DataType::kUint16: out.values.data<uint16_t>()[idx] = uint16_t(qi); break;
-          default: out.values.data<int16_t>()[idx] = int16_t(qi); break;
+          case DataType::kUint8:
+            out.values.data<uint8_t>()[idx] = uint8_t(qi);
+            break;
+          case DataType::kInt8:
+            out.values.data<int8_t>()[idx] = int8_t(qi);
+            break;
+          case DataType::kUint16:
+            out.values.data<uint16_t>()[idx] = uint16_t(qi);
+            break;
+          default:
+            out.values.data<int16_t>()[idx] = int16_t(qi);
+            break;
         }
       }
     }
     switch (qtype) {
-      case DataType::kUint8: out.zero_point.data<uint8_t>()[c] = uint8_t(p.zero_point); break;
-      case DataType::kInt8: out.zero_point.data<int8_t>()[c] = int8_t(p.zero_point); break;
-      case DataType::kUint16: out.zero_point.data<uint16_t>()[c] = uint16_t(p.zero_point); break;
-      default: out.zero_point.data<int16_t>()[c] = int16_t(p.zero_point); break;
+      case DataType::kUint8:
+        out.zero_point.data<uint8_t>()[c] = uint8_t(p.zero_point);
+        break;
+      case DataType::kInt8:
+        out.zero_point.data<int8_t>()[c] = int8_t(p.zero_point);
+        break;
+      case DataType::kUint16:
+        out.zero_point.data<uint16_t>()[c] = uint16_t(p.zero_point);
+        break;
+      default:
+        out.zero_point.data<int16_t>()[c] = int16_t(p.zero_point);
+        break;
     }
   }
   return out;
