@@ -38,3 +38,8 @@ gtest_discover_tests(float16_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 90
 add_executable(shrink-calib-bench bench/calib_bench.cc)
 target_link_libraries(shrink-calib-bench PRIVATE shrink_ort_runner)
 # --- end k/calib ---
+# --- k/qdq: quantizers judged by ORT (fixtures + shared MNIST models; prints accuracy/latency) ---
+add_executable(qdq_ort_test qdq_ort_test.cc)
+target_link_libraries(qdq_ort_test PRIVATE shrink_ort_runner shrink_engine_test_util GTest::gtest_main)
+gtest_discover_tests(qdq_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# --- end k/qdq ---
