@@ -7,6 +7,7 @@
 #include "client/ort_validation.h"
 #include "client/progress.h"
 #include "common/file_util.h"
+#include "engine/ort/ort_runner.h"
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
 
@@ -111,13 +112,14 @@ int RunCommand(const std::vector<std::string>& args) {
   };
   if (!flags->Has("no-ort-check")) {
     hooks.validate_output = MakeOrtValidator(job.calibration_data, recipe->threads());
+    hooks.validator_version = ort::OrtVersion();
   }
   auto report = engine::RunJob(job, hooks);
   if (!report.ok()) {
     progress.Finish("failed");
     return ReportError(report.status());
   }
-  progress.Finish("done");
+  progress.Finish("wrote " + job.output_path);
   const std::string json = engine::ReportToJson(*report);
   if (flags->Has("report")) {
     Status written = WriteFile(flags->Get("report"), json);

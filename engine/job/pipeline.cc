@@ -243,6 +243,7 @@ Status JobRun::Validate() {
     return Internal("the written model failed validation: " + note.status().message());
   }
   report_.mutable_validation()->set_ort_loaded(true);
+  report_.mutable_validation()->set_ort_version(hooks_.validator_version);
   report_.mutable_validation()->set_ort_message(*note);
   return OkStatus();
 }

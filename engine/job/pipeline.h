@@ -33,6 +33,7 @@ struct JobHooks {
   JobProgressFn progress;
   const std::atomic<bool>* cancel = nullptr;
   OutputValidator validate_output;  // optional
+  std::string validator_version;    // e.g. ONNX Runtime's version, for the report
   std::string shrink_version;
 };
 

@@ -1,0 +1,169 @@
+#include "engine/quant/weight_only.h"
+
+#include <set>
+
+#include "engine/ir/graph_utils.h"
+#include "engine/quant/op_quant_table.h"
+#include "engine/quant/qdq_graph_edit.h"
+#include "engine/quant/quant_params.h"
+
+namespace shrink::engine::quant {
+namespace {
+
+struct WeightSlot {
+  int input;
+  int axis;  // per-channel axis, -1 = per-tensor
+};
+
+// The constant inputs of `node` that are weights, with their per-channel axes. The QDQ op table
+// gives Conv/ConvTranspose/MatMul/Gemm; recurrent weights are [directions, gates*hidden, x] (one
+// scale per gate row) and a Gather over a table is an embedding (one scale per row).
+std::vector<WeightSlot> WeightSlots(const Node& node, int weight_rank_1, int weight_rank_2) {
+  switch (node.op) {
+    case OpType::kLSTM:
+    case OpType::kGRU:
+    case OpType::kRNN:
+      return {{1, weight_rank_1 == 3 ? 1 : -1}, {2, weight_rank_2 == 3 ? 1 : -1}};
+    case OpType::kGather:
+      return {{0, node.GetInt("axis", 0) == 0 && weight_rank_1 >= 2 ? 0 : -1}};
+    default:
+      break;
+  }
+  const OpQuantSpec* spec = FindOpQuantSpec(node.op);
+  if (spec == nullptr || spec->weight_input < 0) return {};
+  int rank = spec->weight_input == 1 ? weight_rank_1 : weight_rank_2;
+  return {{spec->weight_input, WeightChannelAxis(*spec, node, rank)}};
+}
+
+class WeightOnlyQuantizer {
+ public:
+  WeightOnlyQuantizer(Model* model, const DynamicQuantOptions& options)
+      : model_(model), options_(options), names_(*model) {}
+
+  Status Run() {
+    RETURN_IF_ERROR(QuantizeGraph({&model_->graph}, ""));
+    std::set<std::string> reads;
+    CollectModelReads(model_->graph, &reads);
+    for (auto& [graph, name] : replaced_) {
+      if (!reads.count(name)) graph->RemoveInitializer(name);
+    }
+    return ValidateGraph(model_->graph);
+  }
+  QuantSummary& summary() { return summary_; }
+
+ private:
+  Status QuantizeGraph(ScopeChain scopes, const std::string& path);
+  // Returns why the node keeps float weights ("" when at least one weight was quantized).
+  StatusOr<std::string> QuantizeNode(const ScopeChain& scopes, Node* node, NodeDecision* d);
+  int RankOf(const ScopeChain& scopes, const Node& node, int input) const;
+
+  Model* model_;
+  const DynamicQuantOptions& options_;
+  NameGenerator names_;
+  QuantSummary summary_;
+  bool have_scale_ = false;
+  std::vector<std::pair<Graph*, std::string>> replaced_;
+};
+
+int WeightOnlyQuantizer::RankOf(const ScopeChain& scopes, const Node& node, int input) const {
+  if (!node.HasInput(input)) return -1;
+  Graph* owner = FindInitializerOwner(scopes, node.inputs[size_t(input)]);
+  return owner ? owner->FindInitializer(node.inputs[size_t(input)])->rank() : -1;
+}
+
+StatusOr<std::string> WeightOnlyQuantizer::QuantizeNode(const ScopeChain& scopes, Node* node,
+                                                        NodeDecision* d) {
+  Graph* graph = scopes.back();
+  bool any = false;
+  for (const WeightSlot& slot : WeightSlots(*node, RankOf(scopes, *node, 1), RankOf(scopes, *node, 2))) {
+    if (!node->HasInput(slot.input)) continue;
+    const std::string name = node->inputs[size_t(slot.input)];
+    Graph* owner = FindInitializerOwner(scopes, name);
+    if (owner == nullptr) continue;
+    const Tensor weight = *owner->FindInitializer(name);
+    if (weight.dtype() != DataType::kFloat32 || weight.size() < 16) continue;
+    QuantizeWeightOptions wopts{options_.weight_type, options_.per_channel ? slot.axis : -1, true,
+                                options_.reduce_range};
+    ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, wopts));
+    summary_.scales.tensors += 1;
+    summary_.scales.saturating_weights += q.saturated;
+    for (int64_t i = 0; i < q.scale.size(); ++i) {
+      double s = q.scale.data<float>()[i];
+      if (!have_scale_ || s < summary_.scales.min_scale) summary_.scales.min_scale = s;
+      if (!have_scale_ || s > summary_.scales.max_scale) summary_.scales.max_scale = s;
+      have_scale_ = true;
+    }
+    std::string values = names_.Value(name + "_quantized");
+    std::string scale = names_.Value(name + "_scale");
+    std::string zero_point = names_.Value(name + "_zero_point");
+    graph->SetInitializer(values, q.values);
+    graph->SetInitializer(scale, q.scale);
+    graph->SetInitializer(zero_point, q.zero_point);
+    std::string dequantized = names_.Value(name + "_dequantized");
+    InsertNode(graph,
+               MakeQuantizeNode(true, q.values.dtype(), values, scale, zero_point, dequantized,
+                                q.axis, names_.NodeName(name + "_DequantizeLinear")),
+               node);
+    node->inputs[size_t(slot.input)] = dequantized;
+    replaced_.emplace_back(owner, name);
+    d->per_channel = d->per_channel || q.axis >= 0;
+    any = true;
+  }
+  return any ? std::string() : std::string("no constant float32 weight");
+}
+
+Status WeightOnlyQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path) {
+  Graph* graph = scopes.back();
+  ASSIGN_OR_RETURN(std::vector<Node*> order, TopologicalOrder(*graph));
+  for (size_t i = 0; i < order.size(); ++i) {
+    Node* node = order[i];
+    if (WeightSlots(*node, 2, 2).empty()) continue;  // not an op with weights
+    NodeDecision d;
+    d.node = node->name.empty() ? node->op_type + "#" + std::to_string(i) : node->name;
+    d.op_type = node->domain.empty() ? node->op_type : node->domain + "." + node->op_type;
+    d.graph = path;
+    std::string reason = "excluded by the node filter";
+    if (options_.filter.Excluded(*node)) {
+      d.action = NodeDecision::Action::kExcluded;
+    } else {
+      ASSIGN_OR_RETURN(reason, QuantizeNode(scopes, node, &d));
+      d.action = reason.empty() ? NodeDecision::Action::kQuantized : NodeDecision::Action::kFloat;
+    }
+    if (reason.empty()) {
+      d.weight_type = QuantTypeName(options_.weight_type);
+      d.reason = "weight-only: activations stay float";
+    } else {
+      d.reason = reason;
+    }
+    summary_.decisions.push_back(d);
+  }
+  for (const auto& node : graph->nodes) {
+    for (Attribute& attr : node->attributes) {
+      std::vector<Graph*> subgraphs;
+      if (attr.g) subgraphs.push_back(attr.g.get());
+      for (auto& g : attr.graphs) subgraphs.push_back(g.get());
+      for (Graph* sub : subgraphs) {
+        ScopeChain inner = scopes;
+        inner.push_back(sub);
+        RETURN_IF_ERROR(QuantizeGraph(inner, (path.empty() ? "" : path + "/") + node->name + "/" +
+                                                 attr.name));
+      }
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<QuantSummary> QuantizeWeightsOnly(Model* model, const DynamicQuantOptions& options) {
+  if (model->OpsetVersion("") < 13) {
+    return FailedPrecondition("weight-only quantization needs opset >= 13 (per-axis "
+                              "DequantizeLinear); the model has opset " +
+                              std::to_string(model->OpsetVersion("")));
+  }
+  WeightOnlyQuantizer quantizer(model, options);
+  RETURN_IF_ERROR(quantizer.Run());
+  return std::move(quantizer.summary());
+}
+
+}  // namespace shrink::engine::quant
