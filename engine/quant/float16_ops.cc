@@ -130,6 +130,7 @@ constexpr OrtFloat16Row kOrtFloat16Table[] = {
     {OpType::kRange, 11, 17},
     {OpType::kReshape, 7, 17},
     {OpType::kRound, 11, 17},
+    {OpType::kScatter, 9, 10},
     {OpType::kScatterElements, 11, 17},
     {OpType::kScatterND, 11, 17},
     {OpType::kShape, 7, 17},
