@@ -7,8 +7,23 @@
 namespace shrink::cli {
 namespace {
 
+// Zeros for inputs the data leaves out (stateful models), unknown dims set to the batch size.
+Status AddMissingInputs(const std::vector<engine::ValueInfo>& inputs, int64_t batch,
+                        std::vector<engine::NamedTensor>* feeds) {
+  for (const engine::ValueInfo& input : inputs) {
+    bool fed = false;
+    for (const auto& feed : *feeds) fed = fed || feed.name == input.name;
+    if (fed) continue;
+    engine::Shape shape;
+    for (const engine::Dim& dim : input.type.dims) shape.push_back(dim.known() ? dim.value : batch);
+    ASSIGN_OR_RETURN(engine::Tensor zeros, engine::Tensor::Allocate(input.type.elem_type, shape));
+    feeds->push_back({input.name, zeros});
+  }
+  return OkStatus();
+}
+
 StatusOr<std::string> LoadAndRun(const std::string& model_path, const std::string& data_path,
-                                 int threads) {
+                                 int threads, const std::vector<std::string>& state_inputs) {
   ort::OrtRunnerOptions options;
   options.threads = threads > 0 ? threads : 1;
   ASSIGN_OR_RETURN(auto runner, ort::OrtRunner::Create(model_path, options));
@@ -19,7 +34,9 @@ StatusOr<std::string> LoadAndRun(const std::string& model_path, const std::strin
   for (const engine::ValueInfo& input : model.graph.inputs) {
     if (!model.graph.HasInitializer(input.name)) inputs.push_back(input);
   }
-  auto reader = engine::DataReader::Open(data_path, inputs, {});
+  engine::DataOptions data_options;
+  data_options.optional_inputs = state_inputs;
+  auto reader = engine::DataReader::Open(data_path, inputs, data_options);
   engine::DataBatch batch;
   if (!reader.ok()) return loaded + " (not run: " + reader.status().message() + ")";
   ASSIGN_OR_RETURN(bool has_batch, (*reader)->Next(&batch));
@@ -33,6 +50,7 @@ StatusOr<std::string> LoadAndRun(const std::string& model_path, const std::strin
       }
     }
   }
+  RETURN_IF_ERROR(AddMissingInputs(inputs, batch.samples, &batch.inputs));
   auto outputs = runner->Run(batch.inputs);
   if (!outputs.ok()) return outputs.status();
   return loaded + " and ran " + batch.source;
@@ -40,9 +58,10 @@ StatusOr<std::string> LoadAndRun(const std::string& model_path, const std::strin
 
 }  // namespace
 
-engine::OutputValidator MakeOrtValidator(const std::string& data_path, int threads) {
-  return [data_path, threads](const std::string& model_path) {
-    return LoadAndRun(model_path, data_path, threads);
+engine::OutputValidator MakeOrtValidator(const std::string& data_path, int threads,
+                                         const std::vector<std::string>& state_inputs) {
+  return [data_path, threads, state_inputs](const std::string& model_path) {
+    return LoadAndRun(model_path, data_path, threads, state_inputs);
   };
 }
 

@@ -16,6 +16,10 @@ add_executable(shrink-bench bench/shrink_bench.cc bench/quant_bench.cc bench/qua
   bench/quant_bench_util.cc)
 target_link_libraries(shrink-bench PRIVATE shrink_ort_runner shrink_cli_lib)
 
+# Where quantization error enters: per-tensor SQNR of a float model against its optimized form.
+add_executable(shrink-quant-diff tools/quant_diff.cc)
+target_link_libraries(shrink-quant-diff PRIVATE shrink_engine)
+
 # Our runtime against ORT on any model: shrink-ort-compare MODEL.onnx [--input DATA.npz]
 add_executable(shrink-ort-compare tools/ort_compare.cc)
 target_link_libraries(shrink-ort-compare PRIVATE shrink_ort_runner shrink_cli_lib)

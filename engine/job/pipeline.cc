@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <cstdio>
 
 #include "common/file_util.h"
@@ -72,6 +73,7 @@ class JobRun {
   Status Prepare();
   Status Calibrate(const v1::QuantizeStep& step);
   Status Quantize();
+  Status QuantizeRecurrentWeights(quant::DynamicQuantOptions options, quant::QuantSummary* summary);
   Status Export();
   Status Validate();
   Status Publish();
@@ -189,6 +191,32 @@ Status JobRun::Calibrate(const v1::QuantizeStep& step) {
   return OkStatus();
 }
 
+// ORT has no integer recurrent kernels in QDQ form: after static quantization, LSTM/GRU/RNN
+// weights are still stored int8 (behind DequantizeLinear), so "int8" means int8 weights
+// everywhere. Their decisions replace the static quantizer's "stays float" ones.
+Status JobRun::QuantizeRecurrentWeights(quant::DynamicQuantOptions options,
+                                        quant::QuantSummary* summary) {
+  const std::set<std::string> recurrent = {"LSTM", "GRU", "RNN"};
+  std::set<std::string> include;
+  for (const std::string& op : recurrent) {
+    if (options.filter.include_ops.empty() || options.filter.include_ops.count(op)) {
+      include.insert(op);
+    }
+  }
+  if (include.empty()) return OkStatus();
+  options.filter.include_ops = include;
+  ASSIGN_OR_RETURN(quant::QuantSummary weights, quant::QuantizeWeightsOnly(&model_, options));
+  for (const quant::NodeDecision& decision : weights.decisions) {
+    if (decision.action != quant::NodeDecision::Action::kQuantized) continue;
+    for (quant::NodeDecision& existing : summary->decisions) {
+      if (existing.node == decision.node && existing.graph == decision.graph) existing = decision;
+    }
+  }
+  summary->scales.tensors += weights.scales.tensors;
+  summary->scales.saturating_weights += weights.scales.saturating_weights;
+  return OkStatus();
+}
+
 Status JobRun::Quantize() {
   quant::QuantSummary summary;
   for (const v1::Step& step : recipe_.steps()) {
@@ -212,7 +240,12 @@ Status JobRun::Quantize() {
     } else if (q.activations() == v1::FLOAT) {
       ASSIGN_OR_RETURN(summary, quant::QuantizeWeightsOnly(&model_, dynamic));
     } else {
-      ASSIGN_OR_RETURN(summary, quant::QuantizeStatic(&model_, ranges_, StaticOptions(q)));
+      quant::StaticQuantOptions options = StaticOptions(q);
+      for (const v1::StatePair& pair : recipe_.data().state_pairs()) {
+        options.float_outputs.insert(pair.output());
+      }
+      ASSIGN_OR_RETURN(summary, quant::QuantizeStatic(&model_, ranges_, options));
+      RETURN_IF_ERROR(QuantizeRecurrentWeights(dynamic, &summary));
     }
     if (q.reduce_range()) {
       summary.warnings.push_back(

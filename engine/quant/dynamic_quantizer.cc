@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "engine/ir/graph_utils.h"
+#include "engine/quant/op_quant_table.h"
 #include "engine/quant/qdq_graph_edit.h"
 #include "engine/quant/qdq_quantizer.h"
 #include "engine/quant/quant_params.h"
@@ -104,6 +105,7 @@ StatusOr<QuantizedWeight> DynamicQuantizer::Quantize(const Tensor& weight, int a
 Status DynamicQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path) {
   Graph* graph = scopes.back();
   ASSIGN_OR_RETURN(std::vector<Node*> order, TopologicalOrder(*graph));
+  const std::set<std::string> critical = PrecisionCriticalValues(*graph, GraphIndex(*graph));
   for (size_t i = 0; i < order.size(); ++i) {
     Node* node = order[i];
     NodeDecision d;
@@ -118,6 +120,9 @@ Status DynamicQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& pat
     if (handled && options_.filter.Excluded(*node)) {
       d.action = NodeDecision::Action::kExcluded;
       reason = "excluded by the node filter";
+    } else if (handled && !node->outputs.empty() && critical.count(node->outputs[0])) {
+      reason = "its output reaches a Log, Sqrt, Reciprocal or divisor through value-preserving "
+               "ops: small values need float precision";
     } else if (node->op == OpType::kMatMul || node->op == OpType::kGemm) {
       ASSIGN_OR_RETURN(reason, RewriteMatMul(scopes, node, &d));
     } else if (node->op == OpType::kConv) {

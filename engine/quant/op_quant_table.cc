@@ -146,4 +146,61 @@ bool IsAbsorbableActivation(const Node& node, const Graph& graph, const std::str
   }
 }
 
+std::set<std::string> PrecisionCriticalValues(const Graph& graph, const GraphIndex& index) {
+  std::vector<std::string> pending;
+  for (const auto& node : graph.nodes) {
+    const bool compresses = node->op == OpType::kLog || node->op == OpType::kSqrt ||
+                            node->op == OpType::kReciprocal;
+    if (compresses && node->HasInput(0)) pending.push_back(node->inputs[0]);
+    if (node->op == OpType::kDiv && node->HasInput(1) && !graph.HasInitializer(node->inputs[1])) {
+      pending.push_back(node->inputs[1]);
+    }
+  }
+  std::set<std::string> critical;
+  while (!pending.empty()) {
+    std::string value = pending.back();
+    pending.pop_back();
+    if (!critical.insert(value).second) continue;
+    const Node* producer = index.Producer(value);
+    if (producer == nullptr || HasFlag(producer->op, kReduction)) continue;
+    for (const std::string& input : producer->inputs) {
+      if (!input.empty() && !graph.HasInitializer(input)) pending.push_back(input);
+    }
+  }
+  return critical;
+}
+
+std::set<std::string> CarriedToOutputs(const Graph& graph, const GraphIndex& index,
+                                       const std::set<std::string>& outputs) {
+  std::vector<std::string> pending(outputs.begin(), outputs.end());
+  std::set<std::string> carried;
+  while (!pending.empty()) {
+    std::string value = pending.back();
+    pending.pop_back();
+    if (!carried.insert(value).second) continue;
+    const Node* producer = index.Producer(value);
+    if (producer == nullptr) continue;
+    switch (producer->op) {
+      case OpType::kConcat:
+      case OpType::kReshape:
+      case OpType::kSqueeze:
+      case OpType::kUnsqueeze:
+      case OpType::kFlatten:
+      case OpType::kTranspose:
+      case OpType::kIdentity:
+      case OpType::kSlice:
+        if (producer->HasInput(0) && !graph.HasInitializer(producer->inputs[0])) {
+          for (const std::string& input : producer->inputs) {
+            if (!input.empty() && !graph.HasInitializer(input)) pending.push_back(input);
+            if (producer->op != OpType::kConcat) break;  // only the data input
+          }
+        }
+        break;
+      default:
+        break;  // the value is computed here: the producer itself stays float
+    }
+  }
+  return carried;
+}
+
 }  // namespace shrink::engine::quant

@@ -4,9 +4,12 @@
 // float. The table follows what ONNX Runtime's CPU QDQ transformer fuses into integer kernels.
 #pragma once
 
+#include <set>
+#include <string>
 #include <vector>
 
 #include "engine/ir/graph.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/quant/quant_types.h"
 
 namespace shrink::engine::quant {
@@ -51,5 +54,18 @@ std::vector<int> ActivationInputs(const OpQuantSpec& spec, const Node& node);
 // QuantizeLinear saturates (see qdq_quantizer.cc for when that is exact).
 bool IsAbsorbableActivation(const Node& node, const Graph& graph, const std::string& data,
                             float* lo, float* hi);
+
+// Values whose small magnitudes matter as much as their large ones: the inputs of Log, Sqrt and
+// Reciprocal and a Div's non-constant divisor, and everything feeding them through ops other
+// than reductions (an audio front end: power spectrum -> mel filter -> log). A linear int8 grid
+// sized for the largest value wipes out the small ones, so these values stay float. Stopping at
+// reductions keeps a decomposed LayerNorm (Sqrt of a ReduceMean) from pulling in the network.
+std::set<std::string> PrecisionCriticalValues(const Graph& graph, const GraphIndex& index);
+
+// `outputs` (values of `graph`) and the values that reach them only through data-movement ops
+// (Concat, Reshape, Squeeze, Unsqueeze, Flatten, Transpose, Slice, Identity, If): quantizing
+// any of them quantizes the outputs themselves.
+std::set<std::string> CarriedToOutputs(const Graph& graph, const GraphIndex& index,
+                                       const std::set<std::string>& outputs);
 
 }  // namespace shrink::engine::quant

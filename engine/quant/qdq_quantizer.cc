@@ -66,7 +66,7 @@ class StaticQuantizer {
   }
 
   Status Run() {
-    RETURN_IF_ERROR(QuantizeGraph({&model_->graph}, ""));
+    RETURN_IF_ERROR(QuantizeGraph({&model_->graph}, "", options_.float_outputs));
     if (options_.quantize_model_io) MakeModelIoInteger();
     RemoveUnusedInitializers();
     if (used_ms_domain_ && model_->OpsetVersion("com.microsoft") == 0) {
@@ -91,7 +91,9 @@ class StaticQuantizer {
     std::vector<std::pair<Node*, Node*>> absorbed;  // (producer, activation)
   };
 
-  Status QuantizeGraph(ScopeChain scopes, const std::string& path);
+  // `float_outputs`: outputs of this graph level that must stay float (see StaticQuantOptions).
+  Status QuantizeGraph(ScopeChain scopes, const std::string& path,
+                       const std::set<std::string>& float_outputs);
   Status PlanNode(const ScopeChain& scopes, const GraphIndex& index, Node* node, GraphPlan* plan,
                   NodeDecision* decision);
   Status PlanOwnRange(const ScopeChain& scopes, const GraphIndex& index, Node* node,
@@ -112,6 +114,8 @@ class StaticQuantizer {
   void MakeModelIoInteger();
   void RemoveUnusedInitializers();
   void NoteScale(float scale);
+  std::set<std::string> critical_;  // PrecisionCriticalValues of the level being planned
+  std::set<std::string> carried_;   // values carried to float outputs at that level
 
   const AffineParams* Quantized(const ScopeChain& scopes, const std::string& name) const {
     auto found = act_params_.find(name);
@@ -149,12 +153,15 @@ class StaticQuantizer {
   std::vector<std::pair<Graph*, std::string>> replaced_;  // float biases maybe unused now
 };
 
-Status StaticQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path) {
+Status StaticQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path,
+                                      const std::set<std::string>& float_outputs) {
   Graph* graph = scopes.back();
   ASSIGN_OR_RETURN(std::vector<Node*> order, TopologicalOrder(*graph));
   GraphPlan plan;
   {
     GraphIndex index(*graph);
+    critical_ = PrecisionCriticalValues(*graph, index);
+    carried_ = CarriedToOutputs(*graph, index, float_outputs);
     std::set<const Node*> absorbed;
     for (size_t i = 0; i < order.size(); ++i) {
       Node* node = order[i];
@@ -182,6 +189,7 @@ Status StaticQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path
   for (const std::string& name : plan.tensors) InsertActivationQdq(graph, name);
   RETURN_IF_ERROR(SortTopologically(graph));
 
+  const std::set<std::string> carried_at_level = carried_;
   std::vector<Node*> snapshot;
   for (const auto& node : graph->nodes) snapshot.push_back(node.get());
   for (Node* node : snapshot) {
@@ -193,7 +201,14 @@ Status StaticQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path
         ScopeChain inner = scopes;
         inner.push_back(sub);
         std::string owner = (path.empty() ? "" : path + "/") + node->name + "/" + attr.name;
-        RETURN_IF_ERROR(QuantizeGraph(inner, owner));
+        // An If whose output must stay float passes that on to the same output of each branch.
+        std::set<std::string> branch_float;
+        for (size_t k = 0; node->op == OpType::kIf && k < node->outputs.size(); ++k) {
+          if (carried_at_level.count(node->outputs[k]) && k < sub->outputs.size()) {
+            branch_float.insert(sub->outputs[k].name);
+          }
+        }
+        RETURN_IF_ERROR(QuantizeGraph(inner, owner, branch_float));
       }
     }
   }
@@ -221,6 +236,18 @@ Status StaticQuantizer::PlanNode(const ScopeChain& scopes, const GraphIndex& ind
   if (Is16Bit(qtype_) && !spec->allows_16bit) {
     decision->reason = "no 16-bit form of this op";
     return OkStatus();
+  }
+  for (const std::string& out : node->outputs) {
+    if (carried_.count(out)) {
+      decision->reason = "its output is model state fed back into the next run (statePairs): "
+                         "quantizing it would accumulate error run after run";
+      return OkStatus();
+    }
+    if (critical_.count(out)) {
+      decision->reason = "its output reaches a Log, Sqrt, Reciprocal or divisor through "
+                         "value-preserving ops: small values need float precision";
+      return OkStatus();
+    }
   }
   if (spec->output == OutputRule::kSharedWithInput) {
     PlanShared(scopes, node, plan, decision);

@@ -32,6 +32,10 @@ struct StaticQuantOptions {
   bool reduce_range = false;       // 7-bit weights (CPUs without VNNI)
   bool quantize_model_io = false;  // integer model inputs/outputs instead of float
   NodeFilter filter;
+  // Main-graph outputs that must stay float, with the data-movement ops (Concat, Reshape, ...,
+  // If branches) that produce them: the state outputs of a stateful model, which are fed back
+  // and would accumulate quantization error run after run.
+  std::set<std::string> float_outputs;
 };
 
 // Tensors whose ranges QuantizeStatic will need, in graph order (graph inputs and node outputs,

@@ -27,7 +27,7 @@ using engine::Tensor;
 
 const char kUsage[] =
     "usage: shrink-bench quant [mnist] [dev] [speed] [memory] [--threads N] [--runs R]\n"
-    "                          [--dev-data DIR] [--work DIR]\n"
+    "                          [--dev-data DIR] [--work DIR] [--recipe R.json ...]\n"
     "  No section = all. --dev-data: what scripts/make-dev-data.sh made\n"
     "  (default ~/.cache/shrink-data). Models come from shared/models and the asset kit.\n";
 
@@ -116,6 +116,8 @@ int QuantMain(int argc, char** argv) {
       options.runs = std::atoi(next().c_str());
     } else if (arg == "--dev-data") {
       options.dev_data = next();
+    } else if (arg == "--recipe") {
+      options.recipes.push_back(next());
     } else if (arg == "--work") {
       options.work = next();
     } else if (arg == "mnist" || arg == "dev" || arg == "speed" || arg == "memory") {

@@ -16,6 +16,7 @@ struct QuantBenchOptions {
   std::string dev_data;       // scripts/make-dev-data.sh output
   std::string work;           // scratch directory
   std::string shrink_binary;  // `shrink`, next to shrink-bench
+  std::vector<std::string> recipes;  // --recipe: dev-set variants instead of the presets
 };
 
 // MNIST images [0, count) of "train" or "t10k" with labels as a DATA .npz in the work dir,

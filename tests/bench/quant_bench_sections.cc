@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
+#include "engine/job/recipe.h"
 #include "tests/bench/quant_bench.h"
 #include "tests/bench/quant_bench_util.h"
 #include "tests/ort_runner.h"
@@ -53,6 +54,25 @@ std::string RecipeFor(const std::string& preset, const std::vector<StatePair>& s
   return json + "}";
 }
 
+struct Variant {
+  std::string label;
+  std::string recipe_json;
+};
+
+// The presets compared on the dev set, or the recipe files given with --recipe.
+std::vector<Variant> Variants(const QuantBenchOptions& options) {
+  std::vector<Variant> variants;
+  for (const std::string& path : options.recipes) {
+    auto json = ReadFile(path);
+    if (json.ok()) variants.push_back({BaseName(path), *json});
+  }
+  if (!variants.empty()) return variants;
+  for (const char* preset : {"int8", "int8-dynamic", "float16", "int16x8"}) {
+    variants.push_back({preset, std::string("{\"preset\": \"") + preset + "\"}"});
+  }
+  return variants;
+}
+
 double MinSqnr(const Evaluation& reference, const Evaluation& optimized, std::string* worst) {
   double lowest = INFINITY;
   for (size_t i = 0; i < reference.outputs.size() && i < optimized.outputs.size(); ++i) {
@@ -75,11 +95,19 @@ Status DevModel(const QuantBenchOptions& options, const KitModel& model) {
   }
   const std::vector<StatePair> state = StatePairsFor(model.name);
   ASSIGN_OR_RETURN(Evaluation reference, EvaluateInOrt(model.path, eval, state, options.threads));
-  for (const char* preset : {"int8", "int8-dynamic", "float16", "int16x8"}) {
-    std::string out = JoinPath(options.work, model.name + "." + preset + ".onnx");
-    bool calibrated = std::string(preset) == "int8" || std::string(preset) == "int16x8";
-    auto report = OptimizeModel({model.path, RecipeFor(preset, calibrated ? state : std::vector<StatePair>{}, 0),
-                                 calibrated ? calib : "", out, options.threads});
+  for (const Variant& variant : Variants(options)) {
+    const char* preset = variant.label.c_str();
+    std::string out = JoinPath(options.work, model.name + "." + variant.label + ".onnx");
+    ASSIGN_OR_RETURN(v1::Recipe recipe, engine::ParseRecipeJson(variant.recipe_json, variant.label));
+    ASSIGN_OR_RETURN(v1::Recipe expanded, engine::ExpandRecipe(recipe));
+    const bool calibrated = engine::NeedsCalibrationData(expanded);
+    for (const StatePair& pair : calibrated ? state : std::vector<StatePair>{}) {
+      v1::StatePair* added = recipe.mutable_data()->add_state_pairs();
+      added->set_input(pair.input);
+      added->set_output(pair.output);
+    }
+    auto report = OptimizeModel({model.path, engine::RecipeToJson(recipe), calibrated ? calib : "",
+                                 out, options.threads});
     if (!report.ok()) {
       std::printf("%-20s %-13s FAILED: %s\n", model.name.c_str(), preset,
                   report.status().ToString().c_str());

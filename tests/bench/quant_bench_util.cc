@@ -59,7 +59,11 @@ StatusOr<v1::Report> OptimizeModel(const JobRequest& request) {
   ASSIGN_OR_RETURN(spec.recipe, engine::ParseRecipeJson(request.recipe_json, "bench recipe"));
   spec.recipe.set_threads(request.threads);
   engine::JobHooks hooks;
-  hooks.validate_output = cli::MakeOrtValidator(request.calib, request.threads);
+  std::vector<std::string> state_inputs;
+  for (const v1::StatePair& pair : spec.recipe.data().state_pairs()) {
+    state_inputs.push_back(pair.input());
+  }
+  hooks.validate_output = cli::MakeOrtValidator(request.calib, request.threads, state_inputs);
   return engine::RunJob(spec, hooks);
 }
 
