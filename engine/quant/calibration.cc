@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 #include "common/thread_pool.h"
 #include "engine/quant/histogram.h"
@@ -15,16 +16,42 @@ namespace {
 class MinMaxCollector : public RangeCollector {
  public:
   void Observe(const float* values, int64_t count) override {
-    float lo = 0, hi = 0;
-    if (!FiniteMinMax(values, count, &lo, &hi)) return;
-    range_.min = empty_ ? lo : std::min(range_.min, lo);
-    range_.max = empty_ ? hi : std::max(range_.max, hi);
-    empty_ = false;
+    // Large tensors are scanned by the runtime's threads (the observer runs inside Run, where
+    // the executor's pool is bound); each chunk keeps its own finite min/max.
+    const ThreadPool* pool = ThreadPool::Current();
+    constexpr int64_t kChunk = int64_t(1) << 16;
+    if (pool == nullptr || pool->num_threads() < 2 || count < 4 * kChunk) {
+      Merge(values, count);
+      return;
+    }
+    const int64_t chunks = (count + kChunk - 1) / kChunk;
+    std::vector<float> lows(size_t(chunks), 0), highs(size_t(chunks), 0);
+    std::vector<char> found(size_t(chunks), 0);
+    pool->ParallelFor(chunks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        const int64_t offset = c * kChunk;
+        found[size_t(c)] = FiniteMinMax(values + offset, std::min(kChunk, count - offset),
+                                        &lows[size_t(c)], &highs[size_t(c)]);
+      }
+    });
+    for (int64_t c = 0; c < chunks; ++c) {
+      if (found[size_t(c)]) Update(lows[size_t(c)], highs[size_t(c)]);
+    }
   }
   bool empty() const override { return empty_; }
   TensorRange Compute() const override { return range_; }
 
  private:
+  void Merge(const float* values, int64_t count) {
+    float lo = 0, hi = 0;
+    if (FiniteMinMax(values, count, &lo, &hi)) Update(lo, hi);
+  }
+  void Update(float lo, float hi) {
+    range_.min = empty_ ? lo : std::min(range_.min, lo);
+    range_.max = empty_ ? hi : std::max(range_.max, hi);
+    empty_ = false;
+  }
+
   TensorRange range_;
   bool empty_ = true;
 };

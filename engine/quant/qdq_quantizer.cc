@@ -237,6 +237,15 @@ Status StaticQuantizer::PlanNode(const ScopeChain& scopes, const GraphIndex& ind
     decision->reason = "no 16-bit form of this op";
     return OkStatus();
   }
+  // A quantized reader would put a Q/DQ on its input for every reader, so reading a value that
+  // must stay float keeps the node float too.
+  for (const std::string& in : node->inputs) {
+    if (carried_.count(in) || critical_.count(in)) {
+      decision->reason = "reads '" + in + "', which must stay float (model state fed back, or " +
+                         "a value that reaches a Log, Sqrt, Reciprocal or divisor)";
+      return OkStatus();
+    }
+  }
   for (const std::string& out : node->outputs) {
     if (carried_.count(out)) {
       decision->reason = "its output is model state fed back into the next run (statePairs): "

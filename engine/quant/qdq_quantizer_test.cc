@@ -48,13 +48,6 @@ double MaxError(const Model& float_model, const Model& quantized, const Fixture&
   return worst;
 }
 
-const NodeDecision* Decision(const QuantSummary& summary, const std::string& node) {
-  for (const auto& d : summary.decisions) {
-    if (d.node == node) return &d;
-  }
-  return nullptr;
-}
-
 // The DQ feeding `value` and the initializer behind it.
 struct DqView {
   const Node* dq = nullptr;

@@ -82,6 +82,14 @@ inline std::vector<const Node*> NodesOf(const Graph& graph, OpType op) {
   return found;
 }
 
+// The decision recorded for a node, or null.
+inline const NodeDecision* Decision(const QuantSummary& summary, const std::string& node) {
+  for (const auto& d : summary.decisions) {
+    if (d.node == node) return &d;
+  }
+  return nullptr;
+}
+
 inline double MaxAbsDiff(const Tensor& a, const Tensor& b) {
   double worst = 0;
   for (int64_t i = 0; i < a.size() && i < b.size(); ++i) {
