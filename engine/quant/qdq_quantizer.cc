@@ -132,6 +132,14 @@ class StaticQuantizer {
   AffineParams ActivationParams(const std::string& name) const {
     return ComputeParams(ranges_.at(name), act_type_, act_symmetric_);
   }
+  // ORT's QLinearSoftmax assumes the output grid of [0, 1] that ORT's own quantizer writes
+  // (quantization/operators/softmax.py): 1/256 from the type's minimum, or 1/128 about the
+  // middle when symmetric. Other parameters load but give wrong probabilities in ORT.
+  AffineParams SoftmaxOutputParams() const {
+    const bool is_signed = act_type_ == QuantType::kInt8;
+    if (act_symmetric_) return {1.0f / 128, is_signed ? 0 : 128};
+    return {1.0f / 256, is_signed ? -128 : 0};
+  }
 
   Model* model_;
   const RangeMap& ranges_;
@@ -364,7 +372,9 @@ Status StaticQuantizer::PlanOwnRange(const ScopeChain& scopes, const GraphIndex&
     plan->tensors.push_back(name);
   }
   if (has_weight) RETURN_IF_ERROR(CommitWeight(scopes, node, spec, decision));
-  Register(scopes, out, ActivationParams(out));
+  Register(scopes, out, node->op == OpType::kSoftmax && !Is16Bit(qtype_)
+                            ? SoftmaxOutputParams()
+                            : ActivationParams(out));
   plan->tensors.push_back(out);
   if (absorbed != nullptr) plan->absorbed.emplace_back(node, absorbed);
   decision->action = NodeDecision::Action::kQuantized;
