@@ -7,9 +7,9 @@
 #include "client/ort_validation.h"
 #include "client/progress.h"
 #include "common/file_util.h"
-#include "engine/ort/ort_runner.h"
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
+#include "engine/ort/ort_runner.h"
 
 namespace shrink::cli {
 namespace {

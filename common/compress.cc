@@ -21,13 +21,13 @@ StatusOr<std::string> ZstdDecompress(std::string_view compressed, uint64_t max_b
   if (size == ZSTD_CONTENTSIZE_ERROR) return InvalidArgument("not a zstd frame");
   if (size == ZSTD_CONTENTSIZE_UNKNOWN || size > max_bytes) {
     return InvalidArgument("zstd frame size unknown or over " + std::to_string(max_bytes) +
-                                " bytes");
+                           " bytes");
   }
   std::string out(size, '\0');
   size_t got = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(got) || got != size) {
     return InvalidArgument(std::string("zstd decompression failed: ") +
-                                (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame"));
+                           (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame"));
   }
   return out;
 }

@@ -15,7 +15,8 @@ class RunCommandTest : public CliTest {
  protected:
   std::string CalibrationData() {
     std::string path = File("calib.npz");
-    EXPECT_TRUE(engine::WriteNpz(path, {{"input", Images(32)}}, engine::NpzCompression::kStored).ok());
+    EXPECT_TRUE(
+        engine::WriteNpz(path, {{"input", Images(32)}}, engine::NpzCompression::kStored).ok());
     return path;
   }
 };
@@ -51,12 +52,13 @@ struct BadRun {
 
 TEST_F(RunCommandTest, BadInputExitsOneNamingTheProblemAndLeavesNoOutput) {
   ASSERT_TRUE(WriteFile(File("bad.json"), R"({"preset": "int8", "calibrater": "MSE"})").ok());
-  ASSERT_TRUE(WriteFile(File("contradiction.json"),
-                        R"({"steps": [{"quantize": {}}, {"float16": {}}]})")
-                  .ok());
+  ASSERT_TRUE(
+      WriteFile(File("contradiction.json"), R"({"steps": [{"quantize": {}}, {"float16": {}}]})")
+          .ok());
   ASSERT_TRUE(WriteFile(File("wrong.npz"), "").ok());
   ASSERT_TRUE(engine::WriteNpz(File("misnamed.npz"), {{"pixels", Images(4)}},
-                               engine::NpzCompression::kStored).ok());
+                               engine::NpzCompression::kStored)
+                  .ok());
   ASSERT_TRUE(WriteFile(File("corrupt.onnx"), "this is not a model").ok());
   const std::string out = " --out " + File("out.onnx");
   const BadRun cases[] = {

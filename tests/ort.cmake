@@ -15,6 +15,9 @@ gtest_discover_tests(ort_judge_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 add_executable(shrink-bench bench/shrink_bench.cc bench/quant_bench.cc bench/quant_bench_sections.cc
   bench/quant_bench_util.cc)
 target_link_libraries(shrink-bench PRIVATE shrink_ort_runner shrink_cli_lib)
+# Short version of the quantization bench in the main suite: every preset on the MNIST models.
+add_test(NAME quant_bench_mnist_smoke COMMAND shrink-bench quant mnist --runs 3)
+set_tests_properties(quant_bench_mnist_smoke PROPERTIES TIMEOUT 600)
 
 # Where quantization error enters: per-tensor SQNR of a float model against its optimized form.
 add_executable(shrink-quant-diff tools/quant_diff.cc)

@@ -56,7 +56,8 @@ Status CheckEntryName(const std::string& name, const std::string& archive) {
   size_t start = 0;
   while (start <= name.size()) {
     size_t slash = name.find('/', start);
-    std::string part = name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string part =
+        name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part == "..") return InvalidArgument(archive + ": entry '" + name + "' leaves the archive");
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -117,7 +118,8 @@ Status ExtractFile(std::ifstream& in, const TarEntry& entry, const std::string& 
 StatusOr<std::string> ReadPayload(std::ifstream& in, uint64_t size, const std::string& archive) {
   if (size > (1 << 20)) return InvalidArgument(archive + ": oversized tar metadata entry");
   std::string payload(size_t(size), '\0');
-  if (!in.read(payload.data(), std::streamsize(size))) return InvalidArgument(archive + ": truncated");
+  if (!in.read(payload.data(), std::streamsize(size)))
+    return InvalidArgument(archive + ": truncated");
   in.seekg(std::streamoff((kBlock - size % kBlock) % kBlock), std::ios::cur);
   return payload;
 }
@@ -198,8 +200,10 @@ Status UnpackTar(const std::string& archive, const std::string& dir,
   return InvalidArgument(archive + ": truncated tar archive (no end marker)");
 }
 
-StatusOr<ModelBundle> ModelBundle::Open(const std::string& path, const ModelBundleOptions& options) {
-  if (!FileExists(path) && !IsDirectory(path)) return NotFound(path + ": no such file or directory");
+StatusOr<ModelBundle> ModelBundle::Open(const std::string& path,
+                                        const ModelBundleOptions& options) {
+  if (!FileExists(path) && !IsDirectory(path))
+    return NotFound(path + ": no such file or directory");
   ModelBundle bundle;
   if (IsDirectory(path)) {
     ASSIGN_OR_RETURN(bundle.model_path_, FindModelFile(path));

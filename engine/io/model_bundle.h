@@ -19,7 +19,8 @@ struct ModelBundleOptions {
 class ModelBundle {
  public:
   // `path`: a .onnx file, a directory holding exactly one .onnx file, or a .tar archive of one.
-  static StatusOr<ModelBundle> Open(const std::string& path, const ModelBundleOptions& options = {});
+  static StatusOr<ModelBundle> Open(const std::string& path,
+                                    const ModelBundleOptions& options = {});
   ModelBundle(ModelBundle&& other) noexcept;
   ModelBundle& operator=(ModelBundle&& other) noexcept;
   ModelBundle(const ModelBundle&) = delete;

@@ -59,10 +59,11 @@ TEST_F(ModelBundleTest, DirectoryAndTarWithExternalDataLoadLikeTheFile) {
     ASSERT_TRUE(loaded.ok()) << path << ": " << loaded.status().ToString();
     const Tensor* weight = loaded->graph.FindInitializer(model.graph.initializer_names()[0]);
     ASSERT_NE(weight, nullptr);
-    EXPECT_EQ(std::memcmp(weight->raw_data(),
-                          model.graph.FindInitializer(model.graph.initializer_names()[0])->raw_data(),
-                          size_t(weight->nbytes())),
-              0);
+    EXPECT_EQ(
+        std::memcmp(weight->raw_data(),
+                    model.graph.FindInitializer(model.graph.initializer_names()[0])->raw_data(),
+                    size_t(weight->nbytes())),
+        0);
   }
   std::string unpacked;
   {

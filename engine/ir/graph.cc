@@ -4,6 +4,47 @@
 
 namespace shrink::engine {
 
+Attribute IntAttribute(const std::string& name, int64_t value) {
+  Attribute a;
+  a.name = name;
+  a.type = AttributeType::kInt;
+  a.i = value;
+  return a;
+}
+
+Attribute FloatAttribute(const std::string& name, float value) {
+  Attribute a;
+  a.name = name;
+  a.type = AttributeType::kFloat;
+  a.f = value;
+  return a;
+}
+
+Attribute StringAttribute(const std::string& name, const std::string& value) {
+  Attribute a;
+  a.name = name;
+  a.type = AttributeType::kString;
+  a.s = value;
+  return a;
+}
+
+std::vector<SubgraphRef> Subgraphs(Node& node) {
+  std::vector<SubgraphRef> subgraphs;
+  for (Attribute& attribute : node.attributes) {
+    if (attribute.g) subgraphs.push_back({&attribute, attribute.g.get()});
+    for (auto& graph : attribute.graphs) subgraphs.push_back({&attribute, graph.get()});
+  }
+  return subgraphs;
+}
+
+Attribute IntsAttribute(const std::string& name, std::vector<int64_t> values) {
+  Attribute a;
+  a.name = name;
+  a.type = AttributeType::kInts;
+  a.ints = std::move(values);
+  return a;
+}
+
 bool ValueType::IsStatic() const {
   if (!has_shape) return false;
   return std::all_of(dims.begin(), dims.end(), [](const Dim& d) { return d.known(); });

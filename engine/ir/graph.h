@@ -57,6 +57,12 @@ struct Attribute {
   std::string raw_proto;
 };
 
+// Attribute constructors (passes and quantizers add attributes to the nodes they write).
+Attribute IntAttribute(const std::string& name, int64_t value);
+Attribute FloatAttribute(const std::string& name, float value);
+Attribute StringAttribute(const std::string& name, const std::string& value);
+Attribute IntsAttribute(const std::string& name, std::vector<int64_t> values);
+
 struct Dim {
   int64_t value = -1;  // >= 0 when known
   std::string param;   // symbolic name when value is unknown ("" = anonymous)
@@ -132,8 +138,8 @@ class Graph {
   std::vector<ValueInfo> inputs;
   std::vector<ValueInfo> outputs;
   std::vector<ValueInfo> value_info;
-  std::vector<std::unique_ptr<Node>> nodes;  // in file order; see TopologicalOrder()
-  std::vector<std::string> raw_sparse_initializers;      // serialized SparseTensorProto
+  std::vector<std::unique_ptr<Node>> nodes;               // in file order; see TopologicalOrder()
+  std::vector<std::string> raw_sparse_initializers;       // serialized SparseTensorProto
   std::vector<std::string> raw_quantization_annotations;  // serialized TensorAnnotation
 
   // Initializers keep their insertion order for a faithful export.
@@ -147,7 +153,8 @@ class Graph {
   size_t num_initializers() const { return initializer_order_.size(); }
 
   Node* AddNode(std::unique_ptr<Node> node);
-  const ValueInfo* FindValueInfo(const std::string& value_name) const;  // inputs, outputs, value_info
+  const ValueInfo* FindValueInfo(
+      const std::string& value_name) const;  // inputs, outputs, value_info
   // Deep copy, including subgraphs (tensor buffers are shared; they are immutable).
   std::unique_ptr<Graph> Clone() const;
 
@@ -155,6 +162,13 @@ class Graph {
   std::unordered_map<std::string, Tensor> initializers_;
   std::vector<std::string> initializer_order_;
 };
+
+// The subgraphs a node carries (If branches, Loop/Scan bodies), with the attribute of each.
+struct SubgraphRef {
+  Attribute* attribute;
+  Graph* graph;
+};
+std::vector<SubgraphRef> Subgraphs(Node& node);
 
 struct OpsetImport {
   std::string domain;  // "" = ai.onnx

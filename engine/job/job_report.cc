@@ -1,6 +1,8 @@
 #include "engine/job/job_report.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "common/compress.h"
@@ -110,6 +112,17 @@ void FillSizes(v1::Report* report) {
   if (out.size_bytes() > 0) size->set_raw_ratio(double(in.size_bytes()) / out.size_bytes());
   if (out.zstd_bytes() > 0) size->set_zstd_ratio(double(in.zstd_bytes()) / out.zstd_bytes());
   size->set_zstd_level(DefaultZstdLevel(uint64_t(in.size_bytes())));
+}
+
+int64_t PeakRssBytes() {
+  // VmHWM belongs to this process image (a fresh count after exec), unlike getrusage's
+  // ru_maxrss, which a child inherits from the process that forked it.
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;
+  }
+  return 0;
 }
 
 void RemoveOutputs(const std::string& model_path, const std::string& external_data_path) {

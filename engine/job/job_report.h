@@ -20,6 +20,8 @@ Status SummarizeModel(const Model& model, const std::string& path, v1::ModelSumm
 void AddDecisions(const quant::QuantSummary& summary, v1::Report* report);
 // Before/after ratios from the two model summaries.
 void FillSizes(v1::Report* report);
+// Peak resident memory of this process so far (0 where /proc is missing).
+int64_t PeakRssBytes();
 // Removes a model file and its external-data file (a failed job leaves nothing behind).
 void RemoveOutputs(const std::string& model_path, const std::string& external_data_path);
 

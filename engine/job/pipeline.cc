@@ -4,9 +4,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <set>
-#include <cstdio>
 
 #include "common/file_util.h"
 #include "engine/io/model_bundle.h"
@@ -48,7 +48,8 @@ class JobRun {
 
  private:
   Status CheckCancelled(const char* stage) const {
-    if (hooks_.cancel && hooks_.cancel->load()) return Cancelled("job cancelled during " + std::string(stage));
+    if (hooks_.cancel && hooks_.cancel->load())
+      return Cancelled("job cancelled during " + std::string(stage));
     return OkStatus();
   }
   void Progress(const StageSpan& stage, double within, const std::string& message) const {
@@ -122,18 +123,25 @@ Status JobRun::Prepare() {
 
 quant::Calibrator ToCalibrator(v1::Calibrator calibrator) {
   switch (calibrator) {
-    case v1::PERCENTILE: return quant::Calibrator::kPercentile;
-    case v1::ENTROPY: return quant::Calibrator::kEntropy;
-    case v1::MSE: return quant::Calibrator::kMse;
-    default: return quant::Calibrator::kMinMax;
+    case v1::PERCENTILE:
+      return quant::Calibrator::kPercentile;
+    case v1::ENTROPY:
+      return quant::Calibrator::kEntropy;
+    case v1::MSE:
+      return quant::Calibrator::kMse;
+    default:
+      return quant::Calibrator::kMinMax;
   }
 }
 
 quant::QuantType ActivationType(const v1::QuantizeStep& step) {
   switch (step.activations()) {
-    case v1::INT8: return quant::QuantType::kInt8;
-    case v1::INT16: return quant::QuantType::kInt16;
-    default: return quant::QuantType::kUint8;
+    case v1::INT8:
+      return quant::QuantType::kInt8;
+    case v1::INT16:
+      return quant::QuantType::kInt16;
+    default:
+      return quant::QuantType::kUint8;
   }
 }
 
@@ -295,13 +303,15 @@ StatusOr<v1::Report> JobRun::Run() {
   *report_.mutable_recipe() = recipe_;
   FillManifest(recipe_, spec_, hooks_.shrink_version, &report_);
   if (NeedsCalibrationData(recipe_) && spec_.calibration_data.empty()) {
-    return InvalidArgument("this recipe calibrates activations: pass calibration data (--calib DATA)");
+    return InvalidArgument(
+        "this recipe calibrates activations: pass calibration data (--calib DATA)");
   }
   RETURN_IF_ERROR(Stage(kLoad, [&]() -> Status {
     // A directory or tar archive (model + external data) is hashed as given when it is a file.
     ASSIGN_OR_RETURN(ModelBundle bundle, ModelBundle::Open(spec_.model_path));
     ASSIGN_OR_RETURN(model_, LoadModel(bundle.model_path()));
-    const std::string& hashed = IsDirectory(spec_.model_path) ? bundle.model_path() : spec_.model_path;
+    const std::string& hashed =
+        IsDirectory(spec_.model_path) ? bundle.model_path() : spec_.model_path;
     return SummarizeModel(model_, hashed, report_.mutable_input_model());
   }));
   RETURN_IF_ERROR(Stage(kPrepare, [&] { return Prepare(); }));
@@ -319,6 +329,7 @@ StatusOr<v1::Report> JobRun::Run() {
     return written;
   }
   FillSizes(&report_);
+  report_.set_peak_rss_bytes(PeakRssBytes());
   return report_;
 }
 

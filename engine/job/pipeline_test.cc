@@ -52,8 +52,8 @@ TEST_F(PipelineTest, Int8ReportsStagesDecisionsAndSizes) {
   };
   auto report = RunJob(Spec("mnist_cnn", "int8", true), hooks);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_EQ(stages, (std::vector<std::string>{"load", "prepare", "calibrate", "quantize",
-                                              "export", "validate"}));
+  EXPECT_EQ(stages, (std::vector<std::string>{"load", "prepare", "calibrate", "quantize", "export",
+                                              "validate"}));
   EXPECT_EQ(report->schema(), 1);
   EXPECT_EQ(report->calibration().samples(), 16);
   EXPECT_EQ(report->preparation().opset_after(), 13);

@@ -43,17 +43,19 @@ Status ExpandQuantizeStep(v1::QuantizeStep* step) {
   }
   if (step->activations() == v1::QUANT_TYPE_UNSPECIFIED) step->set_activations(v1::UINT8);
   const v1::QuantType activations = step->activations();
-  const bool calibrated = activations == v1::UINT8 || activations == v1::INT8 ||
-                          activations == v1::INT16;
+  const bool calibrated =
+      activations == v1::UINT8 || activations == v1::INT8 || activations == v1::INT16;
   if (!calibrated) {
     const char* mode = activations == v1::DYNAMIC ? "DYNAMIC" : "FLOAT";
     if (step->calibrator() != v1::CALIBRATOR_UNSPECIFIED || step->calibration_samples() != 0 ||
         step->histogram_bins() != 0 || step->percentile() != 0) {
-      return InvalidArgument(std::string("recipe: calibration options are set but activations are ") +
-                             mode + " (nothing is calibrated)");
+      return InvalidArgument(
+          std::string("recipe: calibration options are set but activations are ") + mode +
+          " (nothing is calibrated)");
     }
     if (step->quantize_io()) {
-      return InvalidArgument(std::string("recipe: quantizeIo needs static activations, not ") + mode);
+      return InvalidArgument(std::string("recipe: quantizeIo needs static activations, not ") +
+                             mode);
     }
     if (step->has_symmetric_activations()) {
       return InvalidArgument(std::string("recipe: symmetricActivations has no meaning for ") +
@@ -152,8 +154,8 @@ StatusOr<v1::Recipe> ParseRecipeJson(const std::string& json, const std::string&
   options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(json, &recipe, options);
   if (!status.ok()) {
-    return InvalidArgument(source + ": not a valid shrink.v1.Recipe: " +
-                           std::string(status.message()));
+    return InvalidArgument(source +
+                           ": not a valid shrink.v1.Recipe: " + std::string(status.message()));
   }
   return recipe;
 }
@@ -259,10 +261,10 @@ bool NeedsCalibrationData(const v1::Recipe& expanded) {
 
 const std::vector<std::string>& OrtFusedQdqOps() {
   static const std::vector<std::string> ops = {
-      "Conv",    "ConvTranspose", "MatMul",      "Gemm",      "Add",
-      "Mul",     "Concat",        "MaxPool",     "AveragePool", "GlobalAveragePool",
-      "Resize",  "Reshape",       "Transpose",   "Sigmoid",   "LeakyRelu",
-      "Relu",    "Clip",          "Flatten",     "Squeeze",   "Unsqueeze"};
+      "Conv",   "ConvTranspose", "MatMul",    "Gemm",        "Add",
+      "Mul",    "Concat",        "MaxPool",   "AveragePool", "GlobalAveragePool",
+      "Resize", "Reshape",       "Transpose", "Sigmoid",     "LeakyRelu",
+      "Relu",   "Clip",          "Flatten",   "Squeeze",     "Unsqueeze"};
   return ops;
 }
 

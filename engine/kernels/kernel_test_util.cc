@@ -36,33 +36,13 @@ StatusOr<std::vector<Tensor>> RunKernel(const KernelRun& run) {
   return outputs;
 }
 
-Attribute IntAttr(const std::string& name, int64_t value) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::kInt;
-  a.i = value;
-  return a;
-}
-Attribute FloatAttr(const std::string& name, float value) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::kFloat;
-  a.f = value;
-  return a;
-}
+Attribute IntAttr(const std::string& name, int64_t value) { return IntAttribute(name, value); }
+Attribute FloatAttr(const std::string& name, float value) { return FloatAttribute(name, value); }
 Attribute StringAttr(const std::string& name, const std::string& value) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::kString;
-  a.s = value;
-  return a;
+  return StringAttribute(name, value);
 }
 Attribute IntsAttr(const std::string& name, std::vector<int64_t> values) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::kInts;
-  a.ints = std::move(values);
-  return a;
+  return IntsAttribute(name, std::move(values));
 }
 Attribute FloatsAttr(const std::string& name, std::vector<float> values) {
   Attribute a;

@@ -36,14 +36,6 @@ void SetOp(Node* node, OpType op) {
   node->domain.clear();
 }
 
-Attribute MakeInt(const std::string& name, int64_t value) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::kInt;
-  a.i = value;
-  return a;
-}
-
 Attribute MakeString(const std::string& name, const std::string& value) {
   Attribute a;
   a.name = name;
@@ -109,7 +101,7 @@ Status NormalizeAlongAxis(UpgradeContext& context, Graph* graph, Node* node, int
   int rank = context.Rank(*graph, node->inputs.empty() ? "" : node->inputs[0]);
   std::string rule = StepName(*node, old_version, new_version) + " axis";
   if (rank > 0 && (axis == -1 || axis == rank - 1)) {
-    node->SetAttribute(MakeInt("axis", -1));
+    node->SetAttribute(IntAttribute("axis", -1));
     context.Record(rule + " (last axis)");
     return OkStatus();
   }
@@ -121,7 +113,7 @@ Status NormalizeAlongAxis(UpgradeContext& context, Graph* graph, Node* node, int
   SetOp(flatten.get(), OpType::kFlatten);
   flatten->inputs = {x};
   flatten->outputs = {flat};
-  flatten->attributes = {MakeInt("axis", axis)};
+  flatten->attributes = {IntAttribute("axis", axis)};
   InsertNode(graph, std::move(flatten), node);
   std::string normalized = context.NewName(y + "_2d_out");
   auto op = std::make_unique<Node>();
@@ -129,7 +121,7 @@ Status NormalizeAlongAxis(UpgradeContext& context, Graph* graph, Node* node, int
   SetOp(op.get(), node->op);
   op->inputs = {flat};
   op->outputs = {normalized};
-  op->attributes = {MakeInt("axis", -1)};
+  op->attributes = {IntAttribute("axis", -1)};
   InsertNode(graph, std::move(op), node);
   std::string shape = context.NewName(y + "_shape");
   auto shape_node = std::make_unique<Node>();
@@ -165,7 +157,7 @@ Status SplitNumOutputs(UpgradeContext& context, Graph*, Node* node, int64_t old_
     context.Record(StepName(*node, old_version, new_version) + " bump (split input)");
     return OkStatus();
   }
-  node->SetAttribute(MakeInt("num_outputs", int64_t(node->outputs.size())));
+  node->SetAttribute(IntAttribute("num_outputs", int64_t(node->outputs.size())));
   context.Record(StepName(*node, old_version, new_version) + " num_outputs");
   return OkStatus();
 }

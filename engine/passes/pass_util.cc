@@ -109,12 +109,4 @@ void RenameValueInfo(Graph* graph, const std::string& from, const std::string& t
   }
 }
 
-Attribute FloatAttribute(const std::string& name, float value) {
-  Attribute attribute;
-  attribute.name = name;
-  attribute.type = AttributeType::kFloat;
-  attribute.f = value;
-  return attribute;
-}
-
 }  // namespace shrink::engine

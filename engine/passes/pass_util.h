@@ -52,8 +52,6 @@ void RemoveInitializerIfUnused(Graph* graph, const std::string& name);
 void RenameValueInfo(Graph* graph, const std::string& from, const std::string& to);
 
 // Float32 tensor of a constant, or null when it is not float32.
-// A FLOAT attribute.
-Attribute FloatAttribute(const std::string& name, float value);
 
 inline const Tensor* AsFloat(const Tensor* tensor) {
   return tensor && tensor->dtype() == DataType::kFloat32 ? tensor : nullptr;

@@ -27,10 +27,10 @@ struct CalibrationOptions {
   int histogram_bins = 2048;   // histogram calibrators
   // The integer type the ranges are for: entropy and MSE search clip ranges against its levels.
   QuantType target_type = QuantType::kUint8;
-  bool symmetric = false;      // ranges symmetric about 0 (int8 symmetric activations)
-  int64_t max_samples = 0;     // 0 = all samples in DATA
-  int64_t batch_size = 64;     // upper bound per run for models with a dynamic batch axis
-  int threads = 0;             // runtime threads (0 = one per core)
+  bool symmetric = false;   // ranges symmetric about 0 (int8 symmetric activations)
+  int64_t max_samples = 0;  // 0 = all samples in DATA
+  int64_t batch_size = 64;  // upper bound per run for models with a dynamic batch axis
+  int threads = 0;          // runtime threads (0 = one per core)
   // Stateful models: each pair feeds an output of one run into an input of the next (e.g.
   // {"state", "stateN"}). The first run gets the data's value for that input when the data has
   // one, else zeros shaped like the model input with unknown dims set to the batch size.

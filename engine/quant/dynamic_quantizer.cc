@@ -20,14 +20,6 @@
 namespace shrink::engine::quant {
 namespace {
 
-Attribute IntAttribute(const std::string& name, int64_t value) {
-  Attribute attr;
-  attr.name = name;
-  attr.type = AttributeType::kInt;
-  attr.i = value;
-  return attr;
-}
-
 Tensor Transpose2D(const Tensor& w) {
   const int64_t rows = w.dim(0), cols = w.dim(1);
   Tensor out(DataType::kFloat32, {cols, rows});
@@ -83,7 +75,6 @@ class DynamicQuantizer {
   NameGenerator names_;
   QuantSummary summary_;
   bool used_ms_domain_ = false;
-  bool have_scale_ = false;
   std::vector<std::pair<Graph*, std::string>> replaced_;
 };
 
@@ -91,14 +82,7 @@ StatusOr<QuantizedWeight> DynamicQuantizer::Quantize(const Tensor& weight, int a
                                                      QuantType type) {
   QuantizeWeightOptions wopts{type, options_.per_channel ? axis : -1, true, options_.reduce_range};
   ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, wopts));
-  summary_.scales.tensors += 1;
-  summary_.scales.saturating_weights += q.saturated;
-  for (int64_t i = 0; i < q.scale.size(); ++i) {
-    double s = q.scale.data<float>()[i];
-    if (!have_scale_ || s < summary_.scales.min_scale) summary_.scales.min_scale = s;
-    if (!have_scale_ || s > summary_.scales.max_scale) summary_.scales.max_scale = s;
-    have_scale_ = true;
-  }
+  AddToScaleSummary(q, &summary_.scales);
   return q;
 }
 
@@ -121,8 +105,9 @@ Status DynamicQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& pat
       d.action = NodeDecision::Action::kExcluded;
       reason = "excluded by the node filter";
     } else if (handled && !node->outputs.empty() && critical.count(node->outputs[0])) {
-      reason = "its output reaches a Log, Sqrt, Reciprocal or divisor through value-preserving "
-               "ops: small values need float precision";
+      reason =
+          "its output reaches a Log, Sqrt, Reciprocal or divisor through value-preserving "
+          "ops: small values need float precision";
     } else if (node->op == OpType::kMatMul || node->op == OpType::kGemm) {
       ASSIGN_OR_RETURN(reason, RewriteMatMul(scopes, node, &d));
     } else if (node->op == OpType::kConv) {
@@ -141,16 +126,11 @@ Status DynamicQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& pat
   std::vector<Node*> snapshot;
   for (const auto& node : graph->nodes) snapshot.push_back(node.get());
   for (Node* node : snapshot) {
-    for (Attribute& attr : node->attributes) {
-      std::vector<Graph*> subgraphs;
-      if (attr.g) subgraphs.push_back(attr.g.get());
-      for (auto& g : attr.graphs) subgraphs.push_back(g.get());
-      for (Graph* sub : subgraphs) {
-        ScopeChain inner = scopes;
-        inner.push_back(sub);
-        std::string owner = (path.empty() ? "" : path + "/") + node->name + "/" + attr.name;
-        RETURN_IF_ERROR(QuantizeGraph(inner, owner));
-      }
+    for (auto [attr, sub] : Subgraphs(*node)) {
+      ScopeChain inner = scopes;
+      inner.push_back(sub);
+      std::string owner = (path.empty() ? "" : path + "/") + node->name + "/" + attr->name;
+      RETURN_IF_ERROR(QuantizeGraph(inner, owner));
     }
   }
   return OkStatus();

@@ -149,8 +149,8 @@ bool IsAbsorbableActivation(const Node& node, const Graph& graph, const std::str
 std::set<std::string> PrecisionCriticalValues(const Graph& graph, const GraphIndex& index) {
   std::vector<std::string> pending;
   for (const auto& node : graph.nodes) {
-    const bool compresses = node->op == OpType::kLog || node->op == OpType::kSqrt ||
-                            node->op == OpType::kReciprocal;
+    const bool compresses =
+        node->op == OpType::kLog || node->op == OpType::kSqrt || node->op == OpType::kReciprocal;
     if (compresses && node->HasInput(0)) pending.push_back(node->inputs[0]);
     if (node->op == OpType::kDiv && node->HasInput(1) && !graph.HasInitializer(node->inputs[1])) {
       pending.push_back(node->inputs[1]);

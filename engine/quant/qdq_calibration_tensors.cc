@@ -43,15 +43,10 @@ void CollectCalibrationTensors(const ScopeChain& scopes, const StaticQuantOption
     for (const auto& out : node->outputs) want(out);
   }
   for (Node* node : nodes) {
-    for (Attribute& attr : node->attributes) {
-      std::vector<Graph*> subgraphs;
-      if (attr.g) subgraphs.push_back(attr.g.get());
-      for (auto& g : attr.graphs) subgraphs.push_back(g.get());
-      for (Graph* sub : subgraphs) {
-        ScopeChain inner = scopes;
-        inner.push_back(sub);
-        CollectCalibrationTensors(inner, options, wanted, order);
-      }
+    for (auto [attr, sub] : Subgraphs(*node)) {
+      ScopeChain inner = scopes;
+      inner.push_back(sub);
+      CollectCalibrationTensors(inner, options, wanted, order);
     }
   }
 }

@@ -49,8 +49,8 @@ Fixture LogFrontEnd() {
   AddTestNode(&g, "Sqrt", {"mean_abs"}, {"root"})->name = "sqrt";
   AddTestNode(&g, "Div", {"proj", "root"}, {"Z"})->name = "div";
   for (uint32_t seed = 90; seed < 93; ++seed) {
-    f.feed_sets.push_back({{"X", RandomTensor({4, 8}, seed, -1, 1)},
-                           {"H", RandomTensor({4, 8}, seed + 10, -1, 1)}});
+    f.feed_sets.push_back(
+        {{"X", RandomTensor({4, 8}, seed, -1, 1)}, {"H", RandomTensor({4, 8}, seed + 10, -1, 1)}});
   }
   Finish(&f);
   return f;
@@ -89,8 +89,8 @@ Fixture StatefulFixture() {
   AddTestNode(&g, "Concat", {"a", "m"}, {"stateN"}, {IntAttr("axis", 0)})->name = "cat";
   AddTestNode(&g, "MatMul", {"a", "W2"}, {"Y"})->name = "head";
   for (uint32_t seed = 97; seed < 100; ++seed) {
-    f.feed_sets.push_back({{"X", RandomTensor({1, 8}, seed, -1, 1)},
-                           {"S", RandomTensor({1, 8}, seed + 10, -1, 1)}});
+    f.feed_sets.push_back(
+        {{"X", RandomTensor({1, 8}, seed, -1, 1)}, {"S", RandomTensor({1, 8}, seed + 10, -1, 1)}});
   }
   Finish(&f);
   return f;

@@ -149,7 +149,6 @@ class StaticQuantizer {
   DataType qtype_;
   bool act_symmetric_ = false;
   bool used_ms_domain_ = false;
-  bool have_scale_ = false;
   QuantSummary summary_;
   // Quantized activations and the graph holding their Q/DQ pair (visible there and below).
   struct ActParams {
@@ -201,23 +200,18 @@ Status StaticQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& path
   std::vector<Node*> snapshot;
   for (const auto& node : graph->nodes) snapshot.push_back(node.get());
   for (Node* node : snapshot) {
-    for (Attribute& attr : node->attributes) {
-      std::vector<Graph*> subgraphs;
-      if (attr.g) subgraphs.push_back(attr.g.get());
-      for (auto& g : attr.graphs) subgraphs.push_back(g.get());
-      for (Graph* sub : subgraphs) {
-        ScopeChain inner = scopes;
-        inner.push_back(sub);
-        std::string owner = (path.empty() ? "" : path + "/") + node->name + "/" + attr.name;
-        // An If whose output must stay float passes that on to the same output of each branch.
-        std::set<std::string> branch_float;
-        for (size_t k = 0; node->op == OpType::kIf && k < node->outputs.size(); ++k) {
-          if (carried_at_level.count(node->outputs[k]) && k < sub->outputs.size()) {
-            branch_float.insert(sub->outputs[k].name);
-          }
+    for (auto [attr, sub] : Subgraphs(*node)) {
+      ScopeChain inner = scopes;
+      inner.push_back(sub);
+      std::string owner = (path.empty() ? "" : path + "/") + node->name + "/" + attr->name;
+      // An If whose output must stay float passes that on to the same output of each branch.
+      std::set<std::string> branch_float;
+      for (size_t k = 0; node->op == OpType::kIf && k < node->outputs.size(); ++k) {
+        if (carried_at_level.count(node->outputs[k]) && k < sub->outputs.size()) {
+          branch_float.insert(sub->outputs[k].name);
         }
-        RETURN_IF_ERROR(QuantizeGraph(inner, owner, branch_float));
       }
+      RETURN_IF_ERROR(QuantizeGraph(inner, owner, branch_float));
     }
   }
   return OkStatus();
@@ -256,13 +250,15 @@ Status StaticQuantizer::PlanNode(const ScopeChain& scopes, const GraphIndex& ind
   }
   for (const std::string& out : node->outputs) {
     if (carried_.count(out)) {
-      decision->reason = "its output is model state fed back into the next run (statePairs): "
-                         "quantizing it would accumulate error run after run";
+      decision->reason =
+          "its output is model state fed back into the next run (statePairs): "
+          "quantizing it would accumulate error run after run";
       return OkStatus();
     }
     if (critical_.count(out)) {
-      decision->reason = "its output reaches a Log, Sqrt, Reciprocal or divisor through "
-                         "value-preserving ops: small values need float precision";
+      decision->reason =
+          "its output reaches a Log, Sqrt, Reciprocal or divisor through "
+          "value-preserving ops: small values need float precision";
       return OkStatus();
     }
   }
@@ -372,9 +368,9 @@ Status StaticQuantizer::PlanOwnRange(const ScopeChain& scopes, const GraphIndex&
     plan->tensors.push_back(name);
   }
   if (has_weight) RETURN_IF_ERROR(CommitWeight(scopes, node, spec, decision));
-  Register(scopes, out, node->op == OpType::kSoftmax && !Is16Bit(qtype_)
-                            ? SoftmaxOutputParams()
-                            : ActivationParams(out));
+  Register(scopes, out,
+           node->op == OpType::kSoftmax && !Is16Bit(qtype_) ? SoftmaxOutputParams()
+                                                            : ActivationParams(out));
   plan->tensors.push_back(out);
   if (absorbed != nullptr) plan->absorbed.emplace_back(node, absorbed);
   decision->action = NodeDecision::Action::kQuantized;
@@ -426,12 +422,8 @@ StatusOr<const WeightInfo*> StaticQuantizer::QuantizeInitializer(
   InsertNode(owner, std::move(dq), owner->nodes.empty() ? nullptr : owner->nodes.front().get());
   WeightInfo info;
   info.axis = q.axis;
-  for (int64_t i = 0; i < q.scale.size(); ++i) {
-    info.scales.push_back(q.scale.data<float>()[i]);
-    NoteScale(q.scale.data<float>()[i]);
-  }
-  summary_.scales.tensors += 1;
-  summary_.scales.saturating_weights += q.saturated;
+  info.scales.assign(q.scale.data<float>(), q.scale.data<float>() + q.scale.size());
+  AddToScaleSummary(q, &summary_.scales);
   return &(weights_[name] = info);
 }
 
@@ -500,11 +492,7 @@ void StaticQuantizer::InsertActivationQdq(Graph* graph, const std::string& name)
                                   names_.NodeName(name + "_DequantizeLinear")));
 }
 
-void StaticQuantizer::NoteScale(float scale) {
-  if (!have_scale_ || scale < summary_.scales.min_scale) summary_.scales.min_scale = scale;
-  if (!have_scale_ || scale > summary_.scales.max_scale) summary_.scales.max_scale = scale;
-  have_scale_ = true;
-}
+void StaticQuantizer::NoteScale(float scale) { quant::NoteScale(scale, &summary_.scales); }
 
 // Integer model inputs/outputs: the Q behind an input and the DQ in front of an output go away,
 // and metadata_props record the parameters users need to feed/read them.

@@ -173,4 +173,11 @@ StatusOr<QuantizedWeight> QuantizeBias(const Tensor& bias, float input_scale,
   return result;
 }
 
+void AddToScaleSummary(const QuantizedWeight& weight, ScaleSummary* summary) {
+  summary->tensors += 1;
+  summary->saturating_weights += weight.saturated;
+  for (int64_t i = 0; i < weight.scale.size(); ++i)
+    NoteScale(weight.scale.data<float>()[i], summary);
+}
+
 }  // namespace shrink::engine::quant

@@ -26,23 +26,27 @@ AffineParams ComputeParams(TensorRange range, QuantType type, bool symmetric,
 
 struct QuantizeWeightOptions {
   QuantType type = QuantType::kInt8;
-  int axis = -1;           // per-channel axis; -1 = per-tensor
-  bool symmetric = true;   // weights are symmetric by default (zero point 0 for int8)
+  int axis = -1;          // per-channel axis; -1 = per-tensor
+  bool symmetric = true;  // weights are symmetric by default (zero point 0 for int8)
   bool reduce_range = false;
 };
 
 struct QuantizedWeight {
-  Tensor values;       // integer tensor, same shape as the float weight
-  Tensor scale;        // float32: scalar (per-tensor) or 1-D [channels]
-  Tensor zero_point;   // of `values`' dtype, shaped like `scale`
+  Tensor values;      // integer tensor, same shape as the float weight
+  Tensor scale;       // float32: scalar (per-tensor) or 1-D [channels]
+  Tensor zero_point;  // of `values`' dtype, shaped like `scale`
   int axis = -1;
-  int64_t saturated = 0;  // values that hit the clamp (0 for min/max ranges, >0 only if clipped)
+  int64_t saturated = 0;     // values that hit the clamp (0 for min/max ranges, >0 only if clipped)
   double max_abs_error = 0;  // max |w - dequant(q(w))|
 };
 
 // Quantizes a float32 weight (round half to even, like QuantizeLinear). Fails on non-float
 // input or an axis out of range.
-StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight, const QuantizeWeightOptions& options);
+StatusOr<QuantizedWeight> QuantizeWeight(const Tensor& weight,
+                                         const QuantizeWeightOptions& options);
+
+// Counts a quantized weight in a summary: one tensor, its saturated values and its scales.
+void AddToScaleSummary(const QuantizedWeight& weight, ScaleSummary* summary);
 
 // Bias for an integer op: int32 with scale input_scale * weight_scale[c] and zero point 0.
 // `weight_scales` has 1 (per-tensor) or C entries.

@@ -52,4 +52,10 @@ const char* ActionName(NodeDecision::Action action) {
   return "unknown";
 }
 
+void NoteScale(double scale, ScaleSummary* summary) {
+  const bool none = summary->min_scale == 0 && summary->max_scale == 0;
+  if (none || scale < summary->min_scale) summary->min_scale = scale;
+  if (none || scale > summary->max_scale) summary->max_scale = scale;
+}
+
 }  // namespace shrink::engine::quant

@@ -54,6 +54,9 @@ struct ScaleSummary {
   int64_t saturating_weights = 0;  // weight values clipped by the chosen range
 };
 
+// Widens [min_scale, max_scale] by `scale` (scales are never 0, so 0/0 means "none yet").
+void NoteScale(double scale, ScaleSummary* summary);
+
 // Outcome of one technique. Counts are over the whole model, subgraphs included.
 struct QuantSummary {
   std::vector<NodeDecision> decisions;

@@ -61,7 +61,6 @@ class WeightOnlyQuantizer {
   const DynamicQuantOptions& options_;
   NameGenerator names_;
   QuantSummary summary_;
-  bool have_scale_ = false;
   std::vector<std::pair<Graph*, std::string>> replaced_;
 };
 
@@ -75,7 +74,8 @@ StatusOr<std::string> WeightOnlyQuantizer::QuantizeNode(const ScopeChain& scopes
                                                         NodeDecision* d) {
   Graph* graph = scopes.back();
   bool any = false;
-  for (const WeightSlot& slot : WeightSlots(*node, RankOf(scopes, *node, 1), RankOf(scopes, *node, 2))) {
+  for (const WeightSlot& slot :
+       WeightSlots(*node, RankOf(scopes, *node, 1), RankOf(scopes, *node, 2))) {
     if (!node->HasInput(slot.input)) continue;
     const std::string name = node->inputs[size_t(slot.input)];
     Graph* owner = FindInitializerOwner(scopes, name);
@@ -85,14 +85,7 @@ StatusOr<std::string> WeightOnlyQuantizer::QuantizeNode(const ScopeChain& scopes
     QuantizeWeightOptions wopts{options_.weight_type, options_.per_channel ? slot.axis : -1, true,
                                 options_.reduce_range};
     ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, wopts));
-    summary_.scales.tensors += 1;
-    summary_.scales.saturating_weights += q.saturated;
-    for (int64_t i = 0; i < q.scale.size(); ++i) {
-      double s = q.scale.data<float>()[i];
-      if (!have_scale_ || s < summary_.scales.min_scale) summary_.scales.min_scale = s;
-      if (!have_scale_ || s > summary_.scales.max_scale) summary_.scales.max_scale = s;
-      have_scale_ = true;
-    }
+    AddToScaleSummary(q, &summary_.scales);
     std::string values = names_.Value(name + "_quantized");
     std::string scale = names_.Value(name + "_scale");
     std::string zero_point = names_.Value(name + "_zero_point");
@@ -138,16 +131,11 @@ Status WeightOnlyQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& 
     summary_.decisions.push_back(d);
   }
   for (const auto& node : graph->nodes) {
-    for (Attribute& attr : node->attributes) {
-      std::vector<Graph*> subgraphs;
-      if (attr.g) subgraphs.push_back(attr.g.get());
-      for (auto& g : attr.graphs) subgraphs.push_back(g.get());
-      for (Graph* sub : subgraphs) {
-        ScopeChain inner = scopes;
-        inner.push_back(sub);
-        RETURN_IF_ERROR(QuantizeGraph(inner, (path.empty() ? "" : path + "/") + node->name + "/" +
-                                                 attr.name));
-      }
+    for (auto [attr, sub] : Subgraphs(*node)) {
+      ScopeChain inner = scopes;
+      inner.push_back(sub);
+      RETURN_IF_ERROR(
+          QuantizeGraph(inner, (path.empty() ? "" : path + "/") + node->name + "/" + attr->name));
     }
   }
   return OkStatus();
@@ -157,9 +145,10 @@ Status WeightOnlyQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& 
 
 StatusOr<QuantSummary> QuantizeWeightsOnly(Model* model, const DynamicQuantOptions& options) {
   if (model->OpsetVersion("") < 13) {
-    return FailedPrecondition("weight-only quantization needs opset >= 13 (per-axis "
-                              "DequantizeLinear); the model has opset " +
-                              std::to_string(model->OpsetVersion("")));
+    return FailedPrecondition(
+        "weight-only quantization needs opset >= 13 (per-axis "
+        "DequantizeLinear); the model has opset " +
+        std::to_string(model->OpsetVersion("")));
   }
   WeightOnlyQuantizer quantizer(model, options);
   RETURN_IF_ERROR(quantizer.Run());

@@ -39,11 +39,13 @@ bool NeedsCalib(const std::string& preset) {
 
 }  // namespace
 
-StatusOr<std::string> MnistData(const QuantBenchOptions& options, const std::string& set, int64_t count,
-                                const engine::Shape& per_image, const std::string& name) {
+StatusOr<std::string> MnistData(const QuantBenchOptions& options, const std::string& set,
+                                int64_t count, const engine::Shape& per_image,
+                                const std::string& name) {
   std::string path = JoinPath(options.work, name);
   if (FileExists(path)) return path;
-  ASSIGN_OR_RETURN(MnistSubset subset, LoadMnistSet(JoinPath(AssetKitRoot(), "data/mnist"), set, count));
+  ASSIGN_OR_RETURN(MnistSubset subset,
+                   LoadMnistSet(JoinPath(AssetKitRoot(), "data/mnist"), set, count));
   engine::Shape shape = {count};
   shape.insert(shape.end(), per_image.begin(), per_image.end());
   ASSIGN_OR_RETURN(Tensor images, MnistImages(subset, 0, count, shape));
@@ -56,9 +58,7 @@ StatusOr<std::string> MnistData(const QuantBenchOptions& options, const std::str
 
 namespace {
 
-std::string PresetRecipe(const std::string& preset) {
-  return "{\"preset\": \"" + preset + "\"}";
-}
+std::string PresetRecipe(const std::string& preset) { return "{\"preset\": \"" + preset + "\"}"; }
 
 }  // namespace
 
@@ -67,12 +67,13 @@ Status MnistSection(const QuantBenchOptions& options) {
     const char* name;
     engine::Shape per_image;
   };
-  const Entry models[] = {{"mnist_mlp", {1, 28, 28}}, {"mnist_cnn", {1, 28, 28}},
-                          {"digits_gru", {28, 28}}};
-  std::printf("\n== mnist: top-1 on the eval subset (1000 test images), calibration on train "
-              "images 0..499 ==\n");
-  std::printf("%-11s %-13s %8s %8s %7s %9s %7s %7s %9s %7s\n", "model", "preset", "float%",
-              "opt%", "drop", "agree%", "size_x", "zstd_x", "ort_lat_x", "job_s");
+  const Entry models[] = {
+      {"mnist_mlp", {1, 28, 28}}, {"mnist_cnn", {1, 28, 28}}, {"digits_gru", {28, 28}}};
+  std::printf(
+      "\n== mnist: top-1 on the eval subset (1000 test images), calibration on train "
+      "images 0..499 ==\n");
+  std::printf("%-11s %-13s %8s %8s %7s %9s %7s %7s %9s %7s\n", "model", "preset", "float%", "opt%",
+              "drop", "agree%", "size_x", "zstd_x", "ort_lat_x", "job_s");
   for (const Entry& entry : models) {
     std::string model = JoinPath(SharedModelsDir(), std::string(entry.name) + ".onnx");
     std::string rank = std::to_string(entry.per_image.size());
@@ -85,18 +86,21 @@ Status MnistSection(const QuantBenchOptions& options) {
     for (const char* preset : kPresets) {
       std::string out = JoinPath(options.work, std::string(entry.name) + "." + preset + ".onnx");
       auto start = std::chrono::steady_clock::now();
-      auto report = OptimizeModel({model, PresetRecipe(preset), NeedsCalib(preset) ? calib : "",
-                                   out, options.threads});
-      double job_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      auto report = OptimizeModel(
+          {model, PresetRecipe(preset), NeedsCalib(preset) ? calib : "", out, options.threads});
+      double job_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!report.ok()) {
-        std::printf("%-11s %-13s FAILED: %s\n", entry.name, preset, report.status().ToString().c_str());
+        std::printf("%-11s %-13s FAILED: %s\n", entry.name, preset,
+                    report.status().ToString().c_str());
         continue;
       }
       ASSIGN_OR_RETURN(Evaluation optimized, EvaluateInOrt(out, eval, {}, options.threads));
       std::vector<int64_t> top1 = Argmax(optimized.outputs[0]);
       double float_acc = Accuracy(float_top1, reference.labels);
       double acc = Accuracy(top1, reference.labels);
-      ASSIGN_OR_RETURN(LatencyPair latency, CompareLatency(model, out, eval, options.threads, options.runs));
+      ASSIGN_OR_RETURN(LatencyPair latency,
+                       CompareLatency(model, out, eval, options.threads, options.runs));
       std::printf("%-11s %-13s %8.2f %8.2f %7.2f %9.2f %7.2f %7.2f %9.2f %7.2f\n", entry.name,
                   preset, float_acc, acc, float_acc - acc, Agreement(top1, float_top1),
                   report->size().raw_ratio(), report->size().zstd_ratio(), latency.ratio(), job_s);
@@ -150,7 +154,8 @@ int QuantMain(int argc, char** argv) {
     if (section == "speed") status = SpeedSection(options);
     if (section == "memory") status = MemorySection(options);
     if (!status.ok()) {
-      std::fprintf(stderr, "shrink-bench quant %s: %s\n", section.c_str(), status.ToString().c_str());
+      std::fprintf(stderr, "shrink-bench quant %s: %s\n", section.c_str(),
+                   status.ToString().c_str());
       ++failures;
     }
   }

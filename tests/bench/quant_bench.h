@@ -13,9 +13,9 @@ struct QuantBenchOptions {
   std::vector<std::string> sections;
   int threads = 2;
   int runs = 50;
-  std::string dev_data;       // scripts/make-dev-data.sh output
-  std::string work;           // scratch directory
-  std::string shrink_binary;  // `shrink`, next to shrink-bench
+  std::string dev_data;              // scripts/make-dev-data.sh output
+  std::string work;                  // scratch directory
+  std::string shrink_binary;         // `shrink`, next to shrink-bench
   std::vector<std::string> recipes;  // --recipe: dev-set variants instead of the presets
 };
 

@@ -36,12 +36,11 @@ std::vector<StatePair> StatePairsFor(const std::string& model) {
   return {};
 }
 
-std::string RecipeFor(const std::string& preset, const std::vector<StatePair>& state,
-                      int samples) {
+std::string RecipeFor(const std::string& preset, const std::vector<StatePair>& state, int samples) {
   std::string json = "{\"preset\": \"" + preset + "\"";
   if (samples > 0) {
-    json += ", \"steps\": [{\"quantize\": {\"calibrationSamples\": " + std::to_string(samples) +
-            "}}]";
+    json +=
+        ", \"steps\": [{\"quantize\": {\"calibrationSamples\": " + std::to_string(samples) + "}}]";
   }
   if (!state.empty()) {
     json += ", \"data\": {\"statePairs\": [";
@@ -98,7 +97,8 @@ Status DevModel(const QuantBenchOptions& options, const KitModel& model) {
   for (const Variant& variant : Variants(options)) {
     const char* preset = variant.label.c_str();
     std::string out = JoinPath(options.work, model.name + "." + variant.label + ".onnx");
-    ASSIGN_OR_RETURN(v1::Recipe recipe, engine::ParseRecipeJson(variant.recipe_json, variant.label));
+    ASSIGN_OR_RETURN(v1::Recipe recipe,
+                     engine::ParseRecipeJson(variant.recipe_json, variant.label));
     ASSIGN_OR_RETURN(v1::Recipe expanded, engine::ExpandRecipe(recipe));
     const bool calibrated = engine::NeedsCalibrationData(expanded);
     for (const StatePair& pair : calibrated ? state : std::vector<StatePair>{}) {
@@ -106,8 +106,8 @@ Status DevModel(const QuantBenchOptions& options, const KitModel& model) {
       added->set_input(pair.input);
       added->set_output(pair.output);
     }
-    auto report = OptimizeModel({model.path, engine::RecipeToJson(recipe), calibrated ? calib : "",
-                                 out, options.threads});
+    auto report = OptimizeModel(
+        {model.path, engine::RecipeToJson(recipe), calibrated ? calib : "", out, options.threads});
     if (!report.ok()) {
       std::printf("%-20s %-13s FAILED: %s\n", model.name.c_str(), preset,
                   report.status().ToString().c_str());
@@ -121,14 +121,16 @@ Status DevModel(const QuantBenchOptions& options, const KitModel& model) {
     }
     std::string worst;
     double sqnr = MinSqnr(reference, *optimized, &worst);
-    auto latency = state.empty() ? CompareLatency(model.path, out, eval, options.threads, options.runs)
-                                 : StatusOr<LatencyPair>(LatencyPair{});
+    auto latency = state.empty()
+                       ? CompareLatency(model.path, out, eval, options.threads, options.runs)
+                       : StatusOr<LatencyPair>(LatencyPair{});
     // Stateful voice activity: the speech / non-speech decision per frame is what users see.
-    double decisions = state.empty() ? NAN
-                                     : DecisionAgreement(reference.outputs[0], optimized->outputs[0], 0.5f);
+    double decisions =
+        state.empty() ? NAN : DecisionAgreement(reference.outputs[0], optimized->outputs[0], 0.5f);
     std::printf("%-20s %-13s %9.2f %-12s %7.2f %7.2f %9.2f %6lld %9.2f\n", model.name.c_str(),
-                preset, sqnr, worst.c_str(), report->size().raw_ratio(), report->size().zstd_ratio(),
-                latency.ok() ? latency->ratio() : NAN, (long long)reference.samples, decisions);
+                preset, sqnr, worst.c_str(), report->size().raw_ratio(),
+                report->size().zstd_ratio(), latency.ok() ? latency->ratio() : NAN,
+                (long long)reference.samples, decisions);
   }
   return OkStatus();
 }
@@ -177,12 +179,13 @@ Status DevSection(const QuantBenchOptions& options) {
 }
 
 Status SpeedSection(const QuantBenchOptions& options) {
-  std::printf("\n== speed: static int8 job with 100 calibration samples vs ORT's 100 forward "
-              "passes (batch 1) ==\n");
+  std::printf(
+      "\n== speed: static int8 job with 100 calibration samples vs ORT's 100 forward "
+      "passes (batch 1) ==\n");
   std::printf("%-20s %10s %10s %10s %10s\n", "model", "calib_s", "job_s", "ort100_s", "ratio");
   std::vector<std::pair<std::string, std::string>> cases;
-  ASSIGN_OR_RETURN(std::string mnist, MnistData(options, "train", 500, {1, 28, 28},
-                                                "mnist_calib_3d.npz"));
+  ASSIGN_OR_RETURN(std::string mnist,
+                   MnistData(options, "train", 500, {1, 28, 28}, "mnist_calib_3d.npz"));
   cases.push_back({JoinPath(SharedModelsDir(), "mnist_cnn.onnx"), mnist});
   auto kit = LoadManifest(AssetKitRoot());
   if (kit.ok()) {
@@ -194,8 +197,8 @@ Status SpeedSection(const QuantBenchOptions& options) {
   for (const auto& [model, data] : cases) {
     std::string out = JoinPath(options.work, "speed.onnx");
     auto start = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(v1::Report report,
-                     OptimizeModel({model, RecipeFor("int8", {}, 100), data, out, options.threads}));
+    ASSIGN_OR_RETURN(v1::Report report, OptimizeModel({model, RecipeFor("int8", {}, 100), data, out,
+                                                       options.threads}));
     double job = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double calib = SecondsOfStage(report, "calibrate");
     ASSIGN_OR_RETURN(double ort, OrtSeconds(model, data, 100, options.threads));
@@ -207,11 +210,12 @@ Status SpeedSection(const QuantBenchOptions& options) {
 
 Status MemorySection(const QuantBenchOptions& options) {
   // The same batch size (16) in both runs, so any growth comes from what calibration keeps.
-  std::printf("\n== memory: peak RSS of `shrink run` with 500 vs 50 calibration samples, batch 16 ==\n");
+  std::printf(
+      "\n== memory: peak RSS of `shrink run` with 500 vs 50 calibration samples, batch 16 ==\n");
   std::printf("%-20s %-11s %12s %12s %7s\n", "model", "calibrator", "rss50_MiB", "rss500_MiB",
               "ratio");
-  ASSIGN_OR_RETURN(std::string mnist, MnistData(options, "train", 500, {1, 28, 28},
-                                                "mnist_calib_3d.npz"));
+  ASSIGN_OR_RETURN(std::string mnist,
+                   MnistData(options, "train", 500, {1, 28, 28}, "mnist_calib_3d.npz"));
   std::vector<std::pair<std::string, std::string>> cases = {
       {JoinPath(SharedModelsDir(), "mnist_cnn.onnx"), mnist}};
   auto kit = LoadManifest(AssetKitRoot());
@@ -232,10 +236,13 @@ Status MemorySection(const QuantBenchOptions& options) {
             recipe, std::string("{\"preset\": \"int8\", \"data\": {\"batchSize\": 16}, ") +
                         "\"steps\": [{\"quantize\": {\"calibrator\": \"" + calibrator +
                         "\", \"calibrationSamples\": " + std::to_string(samples[k]) + "}}]}"));
-        ASSIGN_OR_RETURN(rss[k], PeakRssOfChild({options.shrink_binary, "run", model, "--recipe",
-                                                 recipe, "--calib", data, "--out",
-                                                 JoinPath(options.work, "memory.onnx"),
-                                                 "--no-ort-check", "--threads", "2"}));
+        const std::string report = JoinPath(options.work, "memory.report.json");
+        ASSIGN_OR_RETURN(rss[k],
+                         PeakRssOfChild({options.shrink_binary, "run", model, "--recipe", recipe,
+                                         "--calib", data, "--out",
+                                         JoinPath(options.work, "memory.onnx"), "--no-ort-check",
+                                         "--threads", "2", "--report", report},
+                                        report));
       }
       std::printf("%-20s %-11s %12.1f %12.1f %7.3f\n", BaseName(model).c_str(), calibrator,
                   rss[0] / 1024.0, rss[1] / 1024.0, double(rss[1]) / double(rss[0]));

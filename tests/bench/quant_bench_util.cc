@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "client/ort_validation.h"
+#include "common/file_util.h"
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
 #include "engine/job/pipeline.h"
@@ -193,7 +194,7 @@ StatusOr<LatencyPair> CompareLatency(const std::string& reference, const std::st
   return LatencyPair{Median(fp32_ms), Median(quant_ms)};
 }
 
-StatusOr<long> PeakRssOfChild(const std::vector<std::string>& argv) {
+StatusOr<long> PeakRssOfChild(const std::vector<std::string>& argv, const std::string& report) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -204,12 +205,15 @@ StatusOr<long> PeakRssOfChild(const std::vector<std::string>& argv) {
     _exit(127);
   }
   int status = 0;
-  struct rusage usage {};
-  if (wait4(pid, &status, 0, &usage) < 0) return Internal("wait4 failed");
+  if (waitpid(pid, &status, 0) < 0) return Internal("waitpid failed");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return Internal(argv[0] + " exited with status " + std::to_string(WEXITSTATUS(status)));
   }
-  return long(usage.ru_maxrss);
+  ASSIGN_OR_RETURN(std::string json, ReadFile(report));
+  size_t key = json.find("\"peakRssBytes\"");
+  if (key == std::string::npos) return Internal(report + " has no peakRssBytes");
+  size_t digits = json.find_first_of("0123456789", key + 14);
+  return long(std::atoll(json.c_str() + digits) / 1024);
 }
 
 }  // namespace shrink::testing

@@ -59,7 +59,9 @@ struct LatencyPair {
 StatusOr<LatencyPair> CompareLatency(const std::string& reference, const std::string& optimized,
                                      const std::string& data, int threads, int runs);
 
-// Peak resident memory (KiB) of a child process running `argv`; fails when it exits non-zero.
-StatusOr<long> PeakRssOfChild(const std::vector<std::string>& argv);
+// Runs `argv` (a `shrink run` command line ending in --report FILE) as a child process and
+// returns the job's peak resident memory in KiB from the report (peakRssBytes). getrusage's
+// ru_maxrss cannot be used: a child inherits the forking process's high-water mark.
+StatusOr<long> PeakRssOfChild(const std::vector<std::string>& argv, const std::string& report);
 
 }  // namespace shrink::testing

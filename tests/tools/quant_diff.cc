@@ -30,13 +30,15 @@ struct Capture : engine::TensorObserver {
 };
 
 Status Main(int argc, char** argv) {
-  if (argc < 4) return InvalidArgument("usage: shrink-quant-diff FLOAT.onnx OPT.onnx DATA [--batches N]");
+  if (argc < 4)
+    return InvalidArgument("usage: shrink-quant-diff FLOAT.onnx OPT.onnx DATA [--batches N]");
   int batches = argc >= 6 && std::string(argv[4]) == "--batches" ? std::atoi(argv[5]) : 1;
   Capture captures[2];
   for (int m = 0; m < 2; ++m) {
     ASSIGN_OR_RETURN(engine::Model model, engine::LoadModel(argv[1 + m]));
     ASSIGN_OR_RETURN(auto executor, engine::Executor::Create(model, {}));
-    ASSIGN_OR_RETURN(auto reader, engine::DataReader::Open(argv[3], executor->required_inputs(), {}));
+    ASSIGN_OR_RETURN(auto reader,
+                     engine::DataReader::Open(argv[3], executor->required_inputs(), {}));
     engine::DataBatch batch;
     for (int b = 0; b < batches; ++b) {
       ASSIGN_OR_RETURN(bool more, reader->Next(&batch));
