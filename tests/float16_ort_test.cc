@@ -366,8 +366,6 @@ struct WholeModel {
   InputOptions inputs;
 };
 
-void PrintTo(const WholeModel& model, std::ostream* os) { *os << model.name; }
-
 std::vector<WholeModel> WholeModels() {
   std::vector<WholeModel> models;
   const std::pair<const char*, engine::Shape> shared[] = {
@@ -498,7 +496,9 @@ TEST_P(Float16WholeModelTest, LoadsInOrtAndMatchesTheFloatModel) {
     EXPECT_GE(ours_db, kMinSqnrDb);
     // The 1.99x target, or within 1% of the ideal where the graph itself is a large part of the
     // file (blazeface: 9% of its bytes are not float tensors, so halving them all gives 1.83x).
-    if (weights_only) EXPECT_GE(ratio, std::min(kMinSizeRatio, 0.99 * ideal));
+    if (weights_only) {
+      EXPECT_GE(ratio, std::min(kMinSizeRatio, 0.99 * ideal));
+    }
   }
   if (std::getenv("SHRINK_KEEP_FP16_MODELS") == nullptr) std::filesystem::remove_all(dir);
 }

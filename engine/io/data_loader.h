@@ -22,6 +22,8 @@ struct DataBatch {
 };
 
 struct DataOptions {
+  // `DataOptions{1}` sets the batch bound and keeps every other default.
+  DataOptions(int64_t batch_bound = 64) : max_batch(batch_bound) {}  // NOLINT: brace init
   int64_t max_batch = 64;  // upper bound for models with a dynamic batch dimension
   // Model inputs the data may leave out (e.g. the state of a stateful model, which the caller
   // feeds itself). Batches then simply lack them; any other missing input is still an error.

@@ -18,6 +18,9 @@
 namespace shrink::ort {
 
 struct OrtRunnerOptions {
+  // `OrtRunnerOptions{2}` sets the threads and keeps every other default.
+  OrtRunnerOptions(int intra_op_threads = 1, bool spinning = true)  // NOLINT: brace init
+      : threads(intra_op_threads), allow_spinning(spinning) {}
   int threads = 1;  // intra-op threads, including the calling thread (inter-op is 1)
   // ORT's pool threads spin after a run by default; kept on so ORT runs as it does by default.
   bool allow_spinning = true;

@@ -434,7 +434,9 @@ TEST(Float16Ops, SchemaSeparatesDataFromParameters) {
       EXPECT_TRUE(sig.input_data[0]);
       EXPECT_FALSE(sig.input_data[1]);  // shape
     }
-    if (node->op == OpType::kConv) EXPECT_TRUE(sig.input_data[1] && sig.input_data[2]);
+    if (node->op == OpType::kConv) {
+      EXPECT_TRUE(sig.input_data[1] && sig.input_data[2]);
+    }
   }
   Node resize;
   resize.op_type = "Resize";
