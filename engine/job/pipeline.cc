@@ -100,6 +100,12 @@ Status JobRun::Prepare() {
   v1::Preparation* preparation = report_.mutable_preparation();
   int64_t before = model_.OpsetVersion("");
   preparation->set_opset_before(before);
+  if (model_.ir_version < 4) {
+    // IR 3 requires every initializer to be a graph input; the constants a technique adds
+    // (scales, zero points, converted weights) are not inputs. IR 4 only relaxed that rule.
+    model_.ir_version = 4;
+    preparation->add_upgrade_rules("IR 3 -> 4 (initializers need not be graph inputs)");
+  }
   int64_t target = TargetOpset(recipe_, before);
   if (target != before) {
     ASSIGN_OR_RETURN(OpsetUpgradeResult upgrade, UpgradeOpset(&model_, target));
@@ -281,6 +287,15 @@ Status JobRun::Validate() {
   if (!hooks_.validate_output) return OkStatus();
   auto note = hooks_.validate_output(staging_path());
   if (!note.ok()) {
+    // When the input model fails the same check, the input is the problem, not the job.
+    if (FileExists(spec_.model_path)) {
+      auto input_check = hooks_.validate_output(spec_.model_path);
+      if (!input_check.ok()) {
+        return InvalidArgument("the input model itself fails validation: " +
+                               input_check.status().message() +
+                               " (re-export it at opset 13 or later)");
+      }
+    }
     return Internal("the written model failed validation: " + note.status().message());
   }
   report_.mutable_validation()->set_ort_loaded(true);

@@ -82,8 +82,10 @@ TEST_F(PipelineTest, WeightDominatedModelShrinksAsPromised) {
 
 TEST_F(PipelineTest, FailedJobsLeaveNoOutputAndKeepAnEarlierFile) {
   ASSERT_TRUE(WriteFile(File("out.onnx"), "an earlier result").ok());
+  // The judge refuses what the job wrote (but accepts the input): the job failed.
   JobHooks rejecting;
-  rejecting.validate_output = [](const std::string&) -> StatusOr<std::string> {
+  rejecting.validate_output = [](const std::string& path) -> StatusOr<std::string> {
+    if (path.find(".partial") == std::string::npos) return std::string("input is fine");
     return Internal("the judge refused it");
   };
   auto rejected = RunJob(Spec("mnist_mlp", "int8-dynamic", false), rejecting);
@@ -92,6 +94,17 @@ TEST_F(PipelineTest, FailedJobsLeaveNoOutputAndKeepAnEarlierFile) {
   EXPECT_NE(rejected.status().message().find("judge refused"), std::string::npos);
   EXPECT_EQ(ReadFile(File("out.onnx")).value(), "an earlier result");
   EXPECT_FALSE(FileExists(File("out.onnx.partial")));
+
+  // The judge refuses the input model too: bad input, not a failed job.
+  JobHooks refusing_all;
+  refusing_all.validate_output = [](const std::string&) -> StatusOr<std::string> {
+    return Internal("the judge refused it");
+  };
+  auto bad_input = RunJob(Spec("mnist_mlp", "int8-dynamic", false), refusing_all);
+  ASSERT_FALSE(bad_input.ok());
+  EXPECT_EQ(bad_input.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_input.status().message().find("input model itself"), std::string::npos);
+  EXPECT_EQ(ReadFile(File("out.onnx")).value(), "an earlier result");
 
   auto no_data = RunJob(Spec("mnist_mlp", "int8", false), {});
   ASSERT_FALSE(no_data.ok());

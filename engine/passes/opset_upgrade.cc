@@ -176,7 +176,8 @@ StatusOr<OpsetUpgradeResult> UpgradeOpset(Model* model, int64_t target_opset) {
   if (result.from < kOldestSupportedOpset) {
     return Unimplemented("opset " + std::to_string(result.from) +
                          " is older than the upgrade supports (" +
-                         std::to_string(kOldestSupportedOpset) + ")");
+                         std::to_string(kOldestSupportedOpset) +
+                         "); re-export the model at opset 13 or later");
   }
   if (target_opset == result.from) return result;
   UpgradeContext context;
