@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/file_util.h"
+#include "engine/quant/op_quant_table.h"
 
 namespace shrink::engine {
 namespace {
@@ -194,7 +195,8 @@ v1::Recipe PresetRecipe(Preset preset) {
       break;
     case Preset::kLatency: {
       v1::Step step = QuantizeStep(v1::INT8, v1::UINT8);
-      for (const std::string& op : OrtFusedQdqOps()) step.mutable_quantize()->add_include_ops(op);
+      for (const std::string& op : quant::OrtFusedOpTypes())
+        step.mutable_quantize()->add_include_ops(op);
       *recipe.add_steps() = step;
       break;
     }
@@ -257,15 +259,6 @@ bool NeedsCalibrationData(const v1::Recipe& expanded) {
     if (a == v1::UINT8 || a == v1::INT8 || a == v1::INT16) return true;
   }
   return false;
-}
-
-const std::vector<std::string>& OrtFusedQdqOps() {
-  static const std::vector<std::string> ops = {
-      "Conv",   "ConvTranspose", "MatMul",    "Gemm",        "Add",
-      "Mul",    "Concat",        "MaxPool",   "AveragePool", "GlobalAveragePool",
-      "Resize", "Reshape",       "Transpose", "Sigmoid",     "LeakyRelu",
-      "Relu",   "Clip",          "Flatten",   "Squeeze",     "Unsqueeze"};
-  return ops;
 }
 
 }  // namespace shrink::engine

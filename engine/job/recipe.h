@@ -33,8 +33,4 @@ StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe);
 // Whether the (expanded) recipe needs calibration data.
 bool NeedsCalibrationData(const v1::Recipe& expanded);
 
-// Ops ONNX Runtime's CPU provider fuses into integer kernels from QDQ form (the `latency`
-// preset quantizes only these).
-const std::vector<std::string>& OrtFusedQdqOps();
-
 }  // namespace shrink::engine

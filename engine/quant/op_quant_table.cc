@@ -94,6 +94,14 @@ const OpQuantSpec* FindOpQuantSpec(OpType op) {
   return nullptr;
 }
 
+std::vector<std::string> OrtFusedOpTypes() {
+  std::vector<std::string> ops;
+  for (const OpQuantSpec& spec : Table()) {
+    if (spec.ort_fuses) ops.push_back(OpTypeName(spec.op));
+  }
+  return ops;
+}
+
 int WeightChannelAxis(const OpQuantSpec& spec, const Node& node, int weight_rank) {
   switch (spec.weight_axis) {
     case WeightAxis::kNone:

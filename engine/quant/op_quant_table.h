@@ -43,6 +43,9 @@ struct OpQuantSpec {
 // The table entry for an op, or null when the op stays float.
 const OpQuantSpec* FindOpQuantSpec(OpType op);
 
+// Op types ONNX Runtime's CPU provider fuses into integer kernels from QDQ form (ort_fuses).
+std::vector<std::string> OrtFusedOpTypes();
+
 // Per-channel axis of `node`'s weight of rank `weight_rank`, or -1 for per-tensor only.
 int WeightChannelAxis(const OpQuantSpec& spec, const Node& node, int weight_rank);
 

@@ -124,5 +124,23 @@ TEST(QdqPrecisionTest, StateOutputsAndWhatTheyCarryStayFloat) {
   EXPECT_EQ(MaxAbsDiff((*float_out)[1], (*quant_out)[1]), 0.0);
 }
 
+TEST(QdqPrecisionTest, IncludeListKeepsClampsWithTheirProducer) {
+  Fixture f = ConvChain();
+  StaticQuantOptions options;
+  options.filter.include_ops = {"Conv", "MaxPool", "Add"};  // like the latency preset
+  Model q = CloneModel(f.model);
+  auto summary = QuantizeStatic(&q, f.ranges, options);
+  ASSERT_TRUE(summary.ok());
+  const NodeDecision* relu = Decision(*summary, "relu1");
+  EXPECT_EQ(relu->action, NodeDecision::Action::kQuantized) << relu->reason;
+  EXPECT_NE(relu->reason.find("absorbed"), std::string::npos);
+
+  options.filter.exclude_ops = {"Relu"};  // an explicit exclusion keeps it
+  Model kept = CloneModel(f.model);
+  auto excluded = QuantizeStatic(&kept, f.ranges, options);
+  ASSERT_TRUE(excluded.ok());
+  EXPECT_NE(Decision(*excluded, "relu1")->action, NodeDecision::Action::kQuantized);
+}
+
 }  // namespace
 }  // namespace shrink::engine::quant

@@ -294,7 +294,12 @@ Node* StaticQuantizer::FindAbsorbable(const ScopeChain& scopes, const GraphIndex
   if (consumers.size() != 1) return nullptr;
   Node* act = consumers[0];
   float lo = 0, hi = 0;
-  if (options_.filter.Excluded(*act)) return nullptr;
+  // An include list names the ops to quantize; a clamp after an included op goes with it.
+  // Only an explicit exclusion keeps the clamp as a node of its own.
+  const NodeFilter& filter = options_.filter;
+  if (filter.exclude_nodes.count(act->name) || filter.exclude_ops.count(act->op_type)) {
+    return nullptr;
+  }
   if (!IsAbsorbableActivation(*act, *scopes.back(), out, &lo, &hi)) return nullptr;
   if (!ranges_.count(act->outputs[0])) return nullptr;
   // QuantizeLinear saturates, so Q(x) == Q(clamp(x, lo, hi)) for every x exactly when Q(lo) is
