@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "usage: shrink run MODEL.onnx (--preset NAME | --recipe R.json) --out OUT.onnx\n"
     "                  [--calib DATA] [--report REPORT.json] [--threads N] [--json]\n"
     "                  [--no-ort-check]\n"
+    "  MODEL: an .onnx file, a directory with one .onnx file and its external data, or a .tar\n"
     "  presets: float16, int8-dynamic, int8, int16x8, size, latency\n"
     "  DATA: .npy, .npz (arrays named after the inputs) or a directory of .npz files\n";
 
