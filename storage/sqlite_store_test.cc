@@ -205,7 +205,11 @@ TEST_F(SqliteStoreTest, Streams64MiBWithBoundedMemory) {
   // fit well under half the blob; holding it whole would need 64 MiB.
   const int64_t growth = PeakRssBytes() - base;
   std::fprintf(stderr, "64 MiB write+read: peak RSS growth %.1f MiB\n", growth / 1048576.0);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)growth;  // sanitizer shadow memory makes RSS meaningless here
+#else
   EXPECT_LT(growth, 32 << 20) << "peak RSS grew by " << growth << " bytes";
+#endif
 }
 
 TEST_F(SqliteStoreTest, AbandonedUploadLeavesNoChunks) {
@@ -215,12 +219,9 @@ TEST_F(SqliteStoreTest, AbandonedUploadLeavesNoChunks) {
     ASSERT_TRUE((*writer)->Write(std::string(1000, 'x')).ok());
     // Destroyed without Finish.
   }
-  {
-    auto store = Open(SqliteStoreOptions{nullptr, 100});
-    auto writer = store->NewBlobWriter("acme");
-    ASSERT_TRUE((*writer)->Write(std::string(1000, 'y')).ok());
-    (void)writer->release();  // leaks the writer as a crash would: the next open cleans up
-  }
+  // What a process killed mid-upload leaves behind: staged chunks without a blob.
+  ExecRaw(path_, "INSERT INTO chunk_data(id, data) VALUES (77, x'0102'); "
+                 "INSERT INTO uploads(upload_id, idx, chunk_id) VALUES ('u-dead', 0, 77)");
   auto store = Open();
   store.reset();
   sqlite3* db = nullptr;
