@@ -19,6 +19,7 @@ Difference Compare(const Tensor& ours, const Tensor& ort) {
                    engine::ShapeToString(ort.shape());
     return diff;
   }
+  double signal = 0, noise = 0;
   for (int64_t i = 0; i < ort.size(); ++i) {
     double a = ours.GetAsDouble(i);
     double e = ort.GetAsDouble(i);
@@ -34,6 +35,8 @@ Difference Compare(const Tensor& ours, const Tensor& ort) {
       continue;
     }
     double abs_err = std::fabs(a - e);
+    signal += e * e;
+    noise += abs_err * abs_err;
     double scaled = abs_err / std::max(1.0, std::fabs(e));
     diff.max_abs = std::max(diff.max_abs, abs_err);
     if (std::fabs(e) >= 1e-3) diff.max_rel = std::max(diff.max_rel, abs_err / std::fabs(e));
@@ -42,6 +45,7 @@ Difference Compare(const Tensor& ours, const Tensor& ort) {
       diff.worst = i;
     }
   }
+  diff.sqnr_db = noise > 0 ? 10 * std::log10(signal / noise) : INFINITY;
   return diff;
 }
 

@@ -13,6 +13,7 @@ struct Difference {
   double max_rel = 0;     // max |ours - ort| / |ort| over elements with |ort| >= 1e-3
   double max_scaled = 0;  // max |ours - ort| / max(1, |ort|): the quantity bounded by kTolerance
   int64_t worst = -1;     // index of max_scaled
+  double sqnr_db = 0;     // 10 log10(sum ort^2 / sum (ours - ort)^2); +inf when identical
   std::string problem;    // dtype/shape mismatch or NaN disagreement
 };
 

@@ -100,7 +100,9 @@ StatusOr<std::unique_ptr<OrtRunner>> OrtRunner::Create(const std::string& model_
     session_options.SetIntraOpNumThreads(options.threads);
     session_options.SetInterOpNumThreads(1);
     session_options.SetExecutionMode(ORT_SEQUENTIAL);
-    session_options.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    session_options.SetGraphOptimizationLevel(options.optimize
+                                                  ? GraphOptimizationLevel::ORT_ENABLE_ALL
+                                                  : GraphOptimizationLevel::ORT_DISABLE_ALL);
     session_options.AddConfigEntry("session.intra_op.allow_spinning",
                                    options.allow_spinning ? "1" : "0");
     if (!options.optimized_model_path.empty()) {

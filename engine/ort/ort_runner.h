@@ -24,6 +24,9 @@ struct OrtRunnerOptions {
   int threads = 1;  // intra-op threads, including the calling thread (inter-op is 1)
   // ORT's pool threads spin after a run by default; kept on so ORT runs as it does by default.
   bool allow_spinning = true;
+  // Off: ORT runs the graph as written (no fusion of QDQ groups into integer kernels), which
+  // separates ORT's kernel arithmetic from the model's semantics when outputs differ.
+  bool optimize = true;
   // When set, ORT writes the graph it will run (after its optimizations and inserted Casts).
   std::string optimized_model_path;
 };

@@ -2,6 +2,7 @@
 // and reports, per output, how far apart they are.
 //   shrink-ort-compare MODEL.onnx [--input DATA.npz|.npy] [--shape name=1x3x224x224,...]
 //                      [--value name=V,...] [--seed S] [--threads N] [--tolerance T]
+//                      [--no-ort-optimization]  (ORT runs the graph as written, unfused)
 // Without --input, inputs are uniform in [-1, 1] (fixed seed). Exit 0 when every output is
 // within T * max(1, |ORT|) per element (default T = 1e-4), 2 when not, 1 on bad input.
 #include <cstdio>
@@ -23,8 +24,7 @@ StatusOr<std::vector<engine::NamedTensor>> Feeds(const cli::ParsedFlags& flags,
                                                  const engine::Executor& executor) {
   if (flags.Has("input")) {
     ASSIGN_OR_RETURN(auto reader, engine::DataReader::Open(flags.Get("input"),
-                                                           executor.required_inputs(),
-                                                           {1 << 30}));
+                                                           executor.required_inputs(), {1 << 30}));
     engine::DataBatch batch;
     ASSIGN_OR_RETURN(bool any, reader->Next(&batch));
     if (!any) return InvalidArgument(flags.Get("input") + " holds no samples");
@@ -39,7 +39,8 @@ StatusOr<std::vector<engine::NamedTensor>> Feeds(const cli::ParsedFlags& flags,
 }
 
 int Main(int argc, char** argv) {
-  cli::FlagSpec spec{{"input", "shape", "value", "seed", "threads", "tolerance"}, {}};
+  cli::FlagSpec spec{{"input", "shape", "value", "seed", "threads", "tolerance"},
+                     {"no-ort-optimization"}};
   auto flags = cli::ParseFlags(std::vector<std::string>(argv + 1, argv + argc), spec);
   if (!flags.ok()) return cli::ReportError(flags.status());
   if (flags->positional.size() != 1) {
@@ -61,6 +62,7 @@ int Main(int argc, char** argv) {
   if (!ours.ok()) return cli::ReportError(ours.status().WithContext("our runtime"));
   OrtRunnerOptions ort_options;
   ort_options.threads = *threads;
+  ort_options.optimize = !flags->Has("no-ort-optimization");
   auto ort = OrtRunner::Create(path, ort_options);
   if (!ort.ok()) return cli::ReportError(ort.status());
   auto reference = (*ort)->Run(*feeds);
@@ -72,14 +74,14 @@ int Main(int argc, char** argv) {
     Difference diff = Compare((*ours)[i], (*reference)[i]);
     bool ok = diff.problem.empty() && diff.max_scaled <= tolerance;
     all_ok &= ok;
-    std::printf("  %-4s %-32s %-9s %-16s max_abs %.3g  max_rel %.3g  scaled %.3g %s\n",
-                ok ? "OK" : "DIFF", model->graph.outputs[i].name.c_str(),
-                engine::DataTypeName((*ours)[i].dtype()),
-                engine::ShapeToString((*ours)[i].shape()).c_str(), diff.max_abs, diff.max_rel,
-                diff.max_scaled, diff.problem.c_str());
+    std::printf(
+        "  %-4s %-32s %-9s %-16s max_abs %.3g  max_rel %.3g  scaled %.3g  sqnr %.1f dB %s\n",
+        ok ? "OK" : "DIFF", model->graph.outputs[i].name.c_str(),
+        engine::DataTypeName((*ours)[i].dtype()), engine::ShapeToString((*ours)[i].shape()).c_str(),
+        diff.max_abs, diff.max_rel, diff.max_scaled, diff.sqnr_db, diff.problem.c_str());
   }
-  std::printf("%s (bound: |ours - ORT| <= %.0e * max(1, |ORT|))\n",
-              all_ok ? "match" : "MISMATCH", tolerance);
+  std::printf("%s (bound: |ours - ORT| <= %.0e * max(1, |ORT|))\n", all_ok ? "match" : "MISMATCH",
+              tolerance);
   return all_ok ? cli::kExitOk : cli::kExitJobFailed;
 }
 
