@@ -2,6 +2,7 @@
 
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/ort/ort_runner.h"
 
 namespace shrink::cli {
@@ -14,9 +15,7 @@ Status AddMissingInputs(const std::vector<engine::ValueInfo>& inputs, int64_t ba
     bool fed = false;
     for (const auto& feed : *feeds) fed = fed || feed.name == input.name;
     if (fed) continue;
-    engine::Shape shape;
-    for (const engine::Dim& dim : input.type.dims) shape.push_back(dim.known() ? dim.value : batch);
-    ASSIGN_OR_RETURN(engine::Tensor zeros, engine::Tensor::Allocate(input.type.elem_type, shape));
+    ASSIGN_OR_RETURN(engine::Tensor zeros, engine::ZeroStateFor(input, batch));
     feeds->push_back({input.name, zeros});
   }
   return OkStatus();
@@ -30,10 +29,7 @@ StatusOr<std::string> LoadAndRun(const std::string& model_path, const std::strin
   const std::string loaded = "ONNX Runtime " + ort::OrtVersion() + " loaded the model";
   if (data_path.empty()) return loaded + " (not run: no data given)";
   ASSIGN_OR_RETURN(engine::Model model, engine::LoadModel(model_path));
-  std::vector<engine::ValueInfo> inputs;
-  for (const engine::ValueInfo& input : model.graph.inputs) {
-    if (!model.graph.HasInitializer(input.name)) inputs.push_back(input);
-  }
+  const std::vector<engine::ValueInfo> inputs = engine::RequiredInputs(model.graph);
   engine::DataOptions data_options;
   data_options.optional_inputs = state_inputs;
   auto reader = engine::DataReader::Open(data_path, inputs, data_options);

@@ -112,11 +112,8 @@ int RunCommand(const std::vector<std::string>& args) {
     progress.Update(int64_t(fraction * 1000), message.empty() ? stage : stage + ": " + message);
   };
   if (!flags->Has("no-ort-check")) {
-    std::vector<std::string> state_inputs;
-    for (const v1::StatePair& pair : recipe->data().state_pairs()) {
-      state_inputs.push_back(pair.input());
-    }
-    hooks.validate_output = MakeOrtValidator(job.calibration_data, recipe->threads(), state_inputs);
+    hooks.validate_output =
+        MakeOrtValidator(job.calibration_data, recipe->threads(), engine::StateInputs(*recipe));
     hooks.validator_version = ort::OrtVersion();
   }
   auto report = engine::RunJob(job, hooks);

@@ -20,6 +20,7 @@
 
 #include "engine/io/onnx_export.h"
 #include "engine/io/onnx_import.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/kernels/kernel_test_util.h"
 #include "engine/quant/float16.h"
 #include "engine/quant/float16_ops.h"
@@ -455,10 +456,7 @@ TEST_P(Float16WholeModelTest, LoadsInOrtAndMatchesTheFloatModel) {
     ASSERT_OK_AND_ASSIGN(Model model, engine::LoadModel(whole.path));
     ASSERT_OK_AND_ASSIGN(std::string float_bytes, engine::SerializeModel(model));
     const int64_t weight_bytes = Float32WeightBytes(model.graph);
-    std::vector<ValueInfo> required;
-    for (const ValueInfo& input : model.graph.inputs) {
-      if (!model.graph.HasInitializer(input.name)) required.push_back(input);
-    }
+    const std::vector<engine::ValueInfo> required = engine::RequiredInputs(model.graph);
     ASSERT_OK_AND_ASSIGN(std::vector<engine::NamedTensor> feeds,
                          MakeInputs(required, whole.inputs));
     if (whole.name == "ppocrv4_det") feeds[0].tensor = TextPage(feeds[0].tensor.shape());

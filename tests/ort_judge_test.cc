@@ -24,6 +24,7 @@
 
 #include "common/sha256.h"
 #include "engine/io/onnx_import.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/runtime/executor.h"
 #include "tests/ort_runner.h"
 #include "tests/output_compare.h"
@@ -369,10 +370,7 @@ TEST(OrtRunner, RunsDevSetWithManifestOutputShapes) {
   for (const KitModel& kit_model : DevSetOnnxModels(models)) {
     ASSERT_OK_AND_ASSIGN(auto ort, OrtRunner::Create(kit_model.path, {kThreads}));
     ASSERT_OK_AND_ASSIGN(auto model, engine::LoadModel(kit_model.path));
-    std::vector<engine::ValueInfo> required;
-    for (const engine::ValueInfo& input : model.graph.inputs) {
-      if (!model.graph.HasInitializer(input.name)) required.push_back(input);
-    }
+    const std::vector<engine::ValueInfo> required = engine::RequiredInputs(model.graph);
     InputOptions options;
     options.shapes = kit_model.bench_shapes;
     options.values = kit_model.bench_values;

@@ -278,4 +278,15 @@ StatusOr<Tensor> ConcatenateBatches(const std::vector<Tensor>& parts, const std:
   return result;
 }
 
+StatusOr<Tensor> ZeroStateFor(const ValueInfo& input, int64_t batch) {
+  if (!input.type.has_shape) {
+    return InvalidArgument("state input '" + input.name +
+                           "' has no shape in the model, so its first value cannot be made: "
+                           "put it in the data");
+  }
+  Shape shape;
+  for (const Dim& dim : input.type.dims) shape.push_back(dim.known() ? dim.value : batch);
+  return Tensor::Allocate(input.type.elem_type, shape);
+}
+
 }  // namespace shrink::engine

@@ -45,6 +45,10 @@ class DataReader {
   virtual int64_t num_samples() const = 0;
 };
 
+// The first value of a state input the data leaves out: zeros shaped like the model input, with
+// unknown dims set to `batch`. Fails when the model gives the input no shape.
+StatusOr<Tensor> ZeroStateFor(const ValueInfo& input, int64_t batch);
+
 // Concatenates tensors along axis 0 (all other dims equal).
 StatusOr<Tensor> ConcatenateBatches(const std::vector<Tensor>& parts, const std::string& what);
 

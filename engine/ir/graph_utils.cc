@@ -239,6 +239,14 @@ Node* InsertNode(Graph* graph, std::unique_ptr<Node> node, const Node* before) {
   return graph->nodes.insert(position, std::move(node))->get();
 }
 
+std::vector<ValueInfo> RequiredInputs(const Graph& graph) {
+  std::vector<ValueInfo> inputs;
+  for (const ValueInfo& input : graph.inputs) {
+    if (!graph.HasInitializer(input.name)) inputs.push_back(input);
+  }
+  return inputs;
+}
+
 std::string UniqueValueName(const Graph& graph, const std::string& base) {
   std::set<std::string> reads, defined;
   CollectReads(graph, &reads, &defined);

@@ -53,6 +53,8 @@ bool RemoveNode(Graph* graph, const Node* node);
 Node* InsertNode(Graph* graph, std::unique_ptr<Node> node, const Node* before);
 // A value name not used anywhere in the graph (nor its subgraphs), built from `base`.
 std::string UniqueValueName(const Graph& graph, const std::string& base);
+// Graph inputs that must be fed at run time (those without an initializer of the same name).
+std::vector<ValueInfo> RequiredInputs(const Graph& graph);
 // Removes nodes whose outputs are never read (and unused initializers). Nodes with unknown ops
 // are kept only when they have no outputs in use, like any other node. Returns nodes removed.
 int EliminateDeadNodes(Graph* graph);

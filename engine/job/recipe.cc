@@ -252,6 +252,12 @@ StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe) {
   return expanded;
 }
 
+std::vector<std::string> StateInputs(const v1::Recipe& recipe) {
+  std::vector<std::string> inputs;
+  for (const v1::StatePair& pair : recipe.data().state_pairs()) inputs.push_back(pair.input());
+  return inputs;
+}
+
 bool NeedsCalibrationData(const v1::Recipe& expanded) {
   for (const v1::Step& step : expanded.steps()) {
     if (!step.has_quantize()) continue;

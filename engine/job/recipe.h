@@ -30,6 +30,9 @@ v1::Recipe PresetRecipe(Preset preset);
 // the option.
 StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe);
 
+// The model inputs the recipe's state pairs feed back (the data may leave them out).
+std::vector<std::string> StateInputs(const v1::Recipe& recipe);
+
 // Whether the (expanded) recipe needs calibration data.
 bool NeedsCalibrationData(const v1::Recipe& expanded);
 

@@ -172,18 +172,6 @@ Status TrimBatch(DataBatch* batch, int64_t rows, const CalibrationOptions& optio
   return OkStatus();
 }
 
-// Zeros shaped like the model input, unknown dims set to the batch size.
-StatusOr<Tensor> ZeroState(const ValueInfo& input, int64_t batch_size) {
-  if (!input.type.has_shape) {
-    return InvalidArgument("state input '" + input.name +
-                           "' has no shape in the model, so "
-                           "calibration cannot make its first value: put it in the data");
-  }
-  Shape shape;
-  for (const Dim& dim : input.type.dims) shape.push_back(dim.known() ? dim.value : batch_size);
-  return Tensor::Allocate(input.type.elem_type, shape);
-}
-
 // Feeds each state input: the data's value on the first run, then the previous run's output
 // (zeros when there is neither, or when the batch size changed the state's shape).
 Status FeedStates(const CalibrationOptions& options, const std::vector<ValueInfo>& model_inputs,
@@ -196,7 +184,7 @@ Status FeedStates(const CalibrationOptions& options, const std::vector<ValueInfo
                             [&](const NamedTensor& t) { return t.name == name; });
     Tensor carried = observer->TakeState(i);
     if (first_run && fed != batch->inputs.end()) continue;
-    ASSIGN_OR_RETURN(Tensor zeros, ZeroState(*info, std::max<int64_t>(batch->samples, 1)));
+    ASSIGN_OR_RETURN(Tensor zeros, ZeroStateFor(*info, std::max<int64_t>(batch->samples, 1)));
     Tensor value =
         carried.defined() && carried.shape() == zeros.shape() && carried.dtype() == zeros.dtype()
             ? std::move(carried)

@@ -323,9 +323,7 @@ StatusOr<std::unique_ptr<Executor>> Executor::Create(const Model& model,
     }
     return Unimplemented("the runtime has no kernel for: " + list);
   }
-  for (const ValueInfo& input : model.graph.inputs) {
-    if (!model.graph.HasInitializer(input.name)) executor->required_inputs_.push_back(input);
-  }
+  executor->required_inputs_ = RequiredInputs(model.graph);
   return executor;
 }
 

@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/job/recipe.h"
 #include "tests/bench/quant_bench.h"
 #include "tests/bench/quant_bench_util.h"
@@ -151,10 +152,7 @@ struct OrtTimes {
 StatusOr<OrtTimes> OrtSeconds(const std::string& model_path, const std::string& data, int samples,
                               int threads) {
   ASSIGN_OR_RETURN(engine::Model model, engine::LoadModel(model_path));
-  std::vector<engine::ValueInfo> inputs;
-  for (const auto& input : model.graph.inputs) {
-    if (!model.graph.HasInitializer(input.name)) inputs.push_back(input);
-  }
+  const std::vector<engine::ValueInfo> inputs = engine::RequiredInputs(model.graph);
   ASSIGN_OR_RETURN(auto reader, engine::DataReader::Open(data, inputs, {1}));
   std::vector<engine::DataBatch> batches;
   engine::DataBatch batch;
@@ -196,8 +194,8 @@ Status SpeedSection(const QuantBenchOptions& options) {
   std::printf(
       "\n== speed: calibration stage of a static int8 job with 100 samples vs ORT's 100 "
       "forward passes (batch 1), without and with ORT's session setup and first run ==\n");
-  std::printf("%-28s %9s %9s %9s %9s %7s %9s\n", "model", "calib_s", "job_s", "ort_s",
-              "ort+set_s", "ratio", "ratio_set");
+  std::printf("%-28s %9s %9s %9s %9s %7s %9s\n", "model", "calib_s", "job_s", "ort_s", "ort+set_s",
+              "ratio", "ratio_set");
   std::vector<std::pair<std::string, std::string>> cases;
   ASSIGN_OR_RETURN(std::string mnist,
                    MnistData(options, "train", 500, {1, 28, 28}, "mnist_calib_3d.npz"));
@@ -217,8 +215,8 @@ Status SpeedSection(const QuantBenchOptions& options) {
     double job = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double calib = SecondsOfStage(report, "calibrate");
     ASSIGN_OR_RETURN(OrtTimes ort, OrtSeconds(model, data, 100, options.threads));
-    std::printf("%-28s %9.3f %9.3f %9.3f %9.3f %7.2f %9.2f\n", BaseName(model).c_str(), calib,
-                job, ort.passes, ort.with_setup, calib / ort.passes, calib / ort.with_setup);
+    std::printf("%-28s %9.3f %9.3f %9.3f %9.3f %7.2f %9.2f\n", BaseName(model).c_str(), calib, job,
+                ort.passes, ort.with_setup, calib / ort.passes, calib / ort.with_setup);
   }
   return OkStatus();
 }
@@ -252,12 +250,11 @@ Status MemorySection(const QuantBenchOptions& options) {
                         "\"steps\": [{\"quantize\": {\"calibrator\": \"" + calibrator +
                         "\", \"calibrationSamples\": " + std::to_string(samples[k]) + "}}]}"));
         const std::string report = JoinPath(options.work, "memory.report.json");
-        ASSIGN_OR_RETURN(rss[k],
-                         PeakRssOfChild({options.shrink_binary, "run", model, "--recipe", recipe,
-                                         "--calib", data, "--out",
-                                         JoinPath(options.work, "memory.onnx"), "--no-ort-check",
-                                         "--threads", "2", "--report", report},
-                                        report));
+        ASSIGN_OR_RETURN(
+            rss[k], PeakRssOfChild({options.shrink_binary, "run", model, "--recipe", recipe,
+                                    "--calib", data, "--out", JoinPath(options.work, "memory.onnx"),
+                                    "--no-ort-check", "--threads", "2", "--report", report},
+                                   report));
       }
       std::printf("%-20s %-11s %12.1f %12.1f %7.3f\n", BaseName(model).c_str(), calibrator,
                   rss[0] / 1024.0, rss[1] / 1024.0, double(rss[1]) / double(rss[0]));

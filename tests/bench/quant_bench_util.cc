@@ -13,6 +13,7 @@
 #include "common/file_util.h"
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
 #include "engine/kernels/kernel_util.h"
@@ -24,21 +25,6 @@ namespace {
 using engine::DataType;
 using engine::NamedTensor;
 using engine::Tensor;
-
-std::vector<engine::ValueInfo> FedInputs(const engine::Model& model) {
-  std::vector<engine::ValueInfo> inputs;
-  for (const engine::ValueInfo& input : model.graph.inputs) {
-    if (!model.graph.HasInitializer(input.name)) inputs.push_back(input);
-  }
-  return inputs;
-}
-
-// Zeros for a state input, unknown dims set to the batch size.
-StatusOr<Tensor> ZeroState(const engine::ValueInfo& info, int64_t batch) {
-  engine::Shape shape;
-  for (const engine::Dim& dim : info.type.dims) shape.push_back(dim.known() ? dim.value : batch);
-  return Tensor::Allocate(info.type.elem_type, shape);
-}
 
 double MillisecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -60,18 +46,15 @@ StatusOr<v1::Report> OptimizeModel(const JobRequest& request) {
   ASSIGN_OR_RETURN(spec.recipe, engine::ParseRecipeJson(request.recipe_json, "bench recipe"));
   spec.recipe.set_threads(request.threads);
   engine::JobHooks hooks;
-  std::vector<std::string> state_inputs;
-  for (const v1::StatePair& pair : spec.recipe.data().state_pairs()) {
-    state_inputs.push_back(pair.input());
-  }
-  hooks.validate_output = cli::MakeOrtValidator(request.calib, request.threads, state_inputs);
+  hooks.validate_output =
+      cli::MakeOrtValidator(request.calib, request.threads, engine::StateInputs(spec.recipe));
   return engine::RunJob(spec, hooks);
 }
 
 StatusOr<Evaluation> EvaluateInOrt(const std::string& model_path, const std::string& data,
                                    const std::vector<StatePair>& state, int threads) {
   ASSIGN_OR_RETURN(engine::Model model, engine::LoadModel(model_path));
-  std::vector<engine::ValueInfo> inputs = FedInputs(model);
+  std::vector<engine::ValueInfo> inputs = engine::RequiredInputs(model.graph);
   engine::DataOptions data_options;
   for (const StatePair& pair : state) data_options.optional_inputs.push_back(pair.input);
   ASSIGN_OR_RETURN(auto reader, engine::DataReader::Open(data, inputs, data_options));
@@ -94,7 +77,7 @@ StatusOr<Evaluation> EvaluateInOrt(const std::string& model_path, const std::str
       if (!carried.count(pair.input)) {
         for (const auto& info : inputs) {
           if (info.name == pair.input) {
-            ASSIGN_OR_RETURN(carried[pair.input], ZeroState(info, batch.samples));
+            ASSIGN_OR_RETURN(carried[pair.input], engine::ZeroStateFor(info, batch.samples));
           }
         }
       }
@@ -174,7 +157,8 @@ double DecisionAgreement(const Tensor& reference, const Tensor& test, float thre
 StatusOr<LatencyPair> CompareLatency(const std::string& reference, const std::string& optimized,
                                      const std::string& data, int threads, int runs) {
   ASSIGN_OR_RETURN(engine::Model model, engine::LoadModel(reference));
-  ASSIGN_OR_RETURN(auto reader, engine::DataReader::Open(data, FedInputs(model), {1}));
+  ASSIGN_OR_RETURN(auto reader,
+                   engine::DataReader::Open(data, engine::RequiredInputs(model.graph), {1}));
   engine::DataBatch batch;
   ASSIGN_OR_RETURN(bool has_batch, reader->Next(&batch));
   if (!has_batch) return InvalidArgument(data + " is empty");

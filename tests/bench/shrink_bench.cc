@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/json.h"
 #include "engine/io/onnx_import.h"
+#include "engine/ir/graph_utils.h"
 #include "engine/runtime/executor.h"
 #include "tests/bench/quant_bench.h"
 #include "tests/ort_runner.h"
@@ -136,10 +137,7 @@ Status TimeModel(const BenchModel& spec, const BenchOptions& options, BenchResul
   if (!model.ok()) return model.status().WithContext("shrink could not load " + spec.path);
   InputOptions input_options = spec.inputs;
   for (const auto& [name, value] : options.values) input_options.values[name] = value;
-  std::vector<engine::ValueInfo> required;
-  for (const engine::ValueInfo& input : model->graph.inputs) {
-    if (!model->graph.HasInitializer(input.name)) required.push_back(input);
-  }
+  const std::vector<engine::ValueInfo> required = engine::RequiredInputs(model->graph);
   ASSIGN_OR_RETURN(auto feeds, MakeInputs(required, input_options));
   result->inputs = ShapesToString(feeds);
   auto executor = engine::Executor::Create(*model, {options.threads, options.reference});
