@@ -79,6 +79,7 @@ class JobRun {
   Status Validate();
   Status Publish();
   std::string staging_path() const { return spec_.output_path + ".partial"; }
+  bool input_is_model_file_ = false;  // not a directory or archive: the validator can load it
 
   const JobSpec& spec_;
   const JobHooks& hooks_;
@@ -172,10 +173,6 @@ quant::StaticQuantOptions StaticOptions(const v1::QuantizeStep& step) {
 }
 
 Status JobRun::Calibrate(const v1::QuantizeStep& step) {
-  if (spec_.calibration_data.empty()) {
-    return InvalidArgument("activations " + v1::QuantType_Name(step.activations()) +
-                           " are calibrated: pass calibration data (--calib DATA)");
-  }
   ASSIGN_OR_RETURN(std::vector<std::string> tensors,
                    quant::TensorsToCalibrate(model_, StaticOptions(step)));
   quant::CalibrationOptions options;
@@ -228,6 +225,10 @@ Status JobRun::QuantizeRecurrentWeights(quant::DynamicQuantOptions options,
   }
   summary->scales.tensors += weights.scales.tensors;
   summary->scales.saturating_weights += weights.scales.saturating_weights;
+  if (weights.scales.tensors > 0) {
+    quant::NoteScale(weights.scales.min_scale, &summary->scales);
+    quant::NoteScale(weights.scales.max_scale, &summary->scales);
+  }
   return OkStatus();
 }
 
@@ -288,12 +289,12 @@ Status JobRun::Validate() {
   auto note = hooks_.validate_output(staging_path());
   if (!note.ok()) {
     // When the input model fails the same check, the input is the problem, not the job.
-    if (FileExists(spec_.model_path)) {
+    if (input_is_model_file_) {
       auto input_check = hooks_.validate_output(spec_.model_path);
       if (!input_check.ok()) {
-        return InvalidArgument("the input model itself fails validation: " +
-                               input_check.status().message() +
-                               " (re-export it at opset 13 or later)");
+        return InvalidArgument(
+            "the input model itself fails validation: " + input_check.status().message() +
+            " (re-export it at opset 13 or later)");
       }
     }
     return Internal("the written model failed validation: " + note.status().message());
@@ -325,6 +326,7 @@ StatusOr<v1::Report> JobRun::Run() {
     // A directory or tar archive (model + external data) is hashed as given when it is a file.
     ASSIGN_OR_RETURN(ModelBundle bundle, ModelBundle::Open(spec_.model_path));
     ASSIGN_OR_RETURN(model_, LoadModel(bundle.model_path()));
+    input_is_model_file_ = !bundle.unpacked() && !IsDirectory(spec_.model_path);
     const std::string& hashed =
         IsDirectory(spec_.model_path) ? bundle.model_path() : spec_.model_path;
     return SummarizeModel(model_, hashed, report_.mutable_input_model());
