@@ -10,29 +10,37 @@
 namespace shrink::engine::quant {
 namespace {
 
-struct WeightSlot {
-  int input;
-  int axis;  // per-channel axis, -1 = per-tensor
-};
-
-// The constant inputs of `node` that are weights, with their per-channel axes. The QDQ op table
-// gives Conv/ConvTranspose/MatMul/Gemm; recurrent weights are [directions, gates*hidden, x] (one
-// scale per gate row) and a Gather over a table is an embedding (one scale per row).
-std::vector<WeightSlot> WeightSlots(const Node& node, int weight_rank_1, int weight_rank_2) {
+// The inputs of `node` that hold weights. The QDQ op table gives Conv/ConvTranspose/MatMul/Gemm;
+// recurrent ops have W and R, and a Gather over a table is an embedding.
+std::vector<int> WeightInputs(const Node& node) {
   switch (node.op) {
     case OpType::kLSTM:
     case OpType::kGRU:
     case OpType::kRNN:
-      return {{1, weight_rank_1 == 3 ? 1 : -1}, {2, weight_rank_2 == 3 ? 1 : -1}};
+      return {1, 2};
     case OpType::kGather:
-      return {{0, node.GetInt("axis", 0) == 0 && weight_rank_1 >= 2 ? 0 : -1}};
+      return {0};
     default:
       break;
   }
   const OpQuantSpec* spec = FindOpQuantSpec(node.op);
   if (spec == nullptr || spec->weight_input < 0) return {};
-  int rank = spec->weight_input == 1 ? weight_rank_1 : weight_rank_2;
-  return {{spec->weight_input, WeightChannelAxis(*spec, node, rank)}};
+  return {spec->weight_input};
+}
+
+// Per-channel axis of a weight of `rank` in `input`, -1 for per-tensor: recurrent weights are
+// [directions, gates*hidden, x] (one scale per gate row), embeddings get one scale per row.
+int WeightAxis(const Node& node, int input, int rank) {
+  switch (node.op) {
+    case OpType::kLSTM:
+    case OpType::kGRU:
+    case OpType::kRNN:
+      return rank == 3 ? 1 : -1;
+    case OpType::kGather:
+      return node.GetInt("axis", 0) == 0 && rank >= 2 ? 0 : -1;
+    default:
+      return WeightChannelAxis(*FindOpQuantSpec(node.op), node, rank);
+  }
 }
 
 class WeightOnlyQuantizer {
@@ -55,7 +63,6 @@ class WeightOnlyQuantizer {
   Status QuantizeGraph(ScopeChain scopes, const std::string& path);
   // Returns why the node keeps float weights ("" when at least one weight was quantized).
   StatusOr<std::string> QuantizeNode(const ScopeChain& scopes, Node* node, NodeDecision* d);
-  int RankOf(const ScopeChain& scopes, const Node& node, int input) const;
 
   Model* model_;
   const DynamicQuantOptions& options_;
@@ -64,26 +71,19 @@ class WeightOnlyQuantizer {
   std::vector<std::pair<Graph*, std::string>> replaced_;
 };
 
-int WeightOnlyQuantizer::RankOf(const ScopeChain& scopes, const Node& node, int input) const {
-  if (!node.HasInput(input)) return -1;
-  Graph* owner = FindInitializerOwner(scopes, node.inputs[size_t(input)]);
-  return owner ? owner->FindInitializer(node.inputs[size_t(input)])->rank() : -1;
-}
-
 StatusOr<std::string> WeightOnlyQuantizer::QuantizeNode(const ScopeChain& scopes, Node* node,
                                                         NodeDecision* d) {
   Graph* graph = scopes.back();
   bool any = false;
-  for (const WeightSlot& slot :
-       WeightSlots(*node, RankOf(scopes, *node, 1), RankOf(scopes, *node, 2))) {
-    if (!node->HasInput(slot.input)) continue;
-    const std::string name = node->inputs[size_t(slot.input)];
+  for (int input : WeightInputs(*node)) {
+    if (!node->HasInput(input)) continue;
+    const std::string name = node->inputs[size_t(input)];
     Graph* owner = FindInitializerOwner(scopes, name);
     if (owner == nullptr) continue;
     const Tensor weight = *owner->FindInitializer(name);
     if (weight.dtype() != DataType::kFloat32 || weight.size() < 16) continue;
-    QuantizeWeightOptions wopts{options_.weight_type, options_.per_channel ? slot.axis : -1, true,
-                                options_.reduce_range};
+    const int axis = options_.per_channel ? WeightAxis(*node, input, int(weight.rank())) : -1;
+    QuantizeWeightOptions wopts{options_.weight_type, axis, true, options_.reduce_range};
     ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, wopts));
     AddToScaleSummary(q, &summary_.scales);
     std::string values = names_.Value(name + "_quantized");
@@ -97,7 +97,7 @@ StatusOr<std::string> WeightOnlyQuantizer::QuantizeNode(const ScopeChain& scopes
                MakeQuantizeNode(true, q.values.dtype(), values, scale, zero_point, dequantized,
                                 q.axis, names_.NodeName(name + "_DequantizeLinear")),
                node);
-    node->inputs[size_t(slot.input)] = dequantized;
+    node->inputs[size_t(input)] = dequantized;
     replaced_.emplace_back(owner, name);
     d->per_channel = d->per_channel || q.axis >= 0;
     any = true;
@@ -110,7 +110,7 @@ Status WeightOnlyQuantizer::QuantizeGraph(ScopeChain scopes, const std::string& 
   ASSIGN_OR_RETURN(std::vector<Node*> order, TopologicalOrder(*graph));
   for (size_t i = 0; i < order.size(); ++i) {
     Node* node = order[i];
-    if (WeightSlots(*node, 2, 2).empty()) continue;  // not an op with weights
+    if (WeightInputs(*node).empty()) continue;  // not an op with weights
     NodeDecision d;
     d.node = node->name.empty() ? node->op_type + "#" + std::to_string(i) : node->name;
     d.op_type = node->domain.empty() ? node->op_type : node->domain + "." + node->op_type;
