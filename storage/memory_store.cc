@@ -439,3 +439,69 @@ Status MemoryStore::RevokeToken(const std::string& token) {
 }
 
 }  // namespace shrink::storage
+
+// ---- catalog ----
+
+namespace shrink::storage {
+
+StatusOr<CatalogEntry> MemoryStore::PutEntry(const CatalogEntry& entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!owners_.count({entry.tenant, entry.hash})) {
+    return NotFound("blob " + entry.hash + " not found");
+  }
+  for (auto& [id, stored] : catalog_) {
+    if (stored.tenant == entry.tenant && stored.kind == entry.kind && stored.hash == entry.hash) {
+      stored.name = entry.name;
+      stored.format = entry.format;
+      return stored;
+    }
+  }
+  CatalogEntry stored = entry;
+  stored.size = static_cast<int64_t>(blobs_.at(entry.hash).size);
+  stored.created_ms = clock_->NowMillis();
+  catalog_.emplace(next_catalog_id_++, stored);
+  return stored;
+}
+
+StatusOr<CatalogEntry> MemoryStore::GetEntry(const std::string& tenant, BlobKind kind,
+                                             const std::string& hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, stored] : catalog_) {
+    if (stored.tenant == tenant && stored.kind == kind && stored.hash == hash) return stored;
+  }
+  return NotFound("no upload " + hash);
+}
+
+StatusOr<CatalogPage> MemoryStore::ListEntries(const std::string& tenant, BlobKind kind,
+                                               int32_t page_size,
+                                               const std::string& page_token) {
+  ASSIGN_OR_RETURN(int64_t after, internal::ParsePageToken(page_token));
+  const size_t size = static_cast<size_t>(std::clamp(page_size, 1, 500));
+  std::lock_guard<std::mutex> lock(mu_);
+  CatalogPage page;
+  int64_t last_id = 0;
+  for (auto it = catalog_.upper_bound(after); it != catalog_.end(); ++it) {
+    if (it->second.tenant != tenant || it->second.kind != kind) continue;
+    if (page.entries.size() == size) {
+      page.next_page_token = std::to_string(last_id);
+      break;
+    }
+    last_id = it->first;
+    page.entries.push_back(it->second);
+  }
+  return page;
+}
+
+Status MemoryStore::DeleteEntry(const std::string& tenant, BlobKind kind,
+                                const std::string& hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = catalog_.begin(); it != catalog_.end(); ++it) {
+    if (it->second.tenant == tenant && it->second.kind == kind && it->second.hash == hash) {
+      catalog_.erase(it);
+      return OkStatus();
+    }
+  }
+  return NotFound("no upload " + hash);
+}
+
+}  // namespace shrink::storage

@@ -12,13 +12,18 @@
 
 #include "common/clock.h"
 #include "storage/blob_store.h"
+#include "storage/catalog_store.h"
 #include "storage/job_store.h"
 #include "storage/metric_store.h"
 #include "storage/tenant_store.h"
 
 namespace shrink::storage {
 
-class MemoryStore : public BlobStore, public JobStore, public MetricStore, public TenantStore {
+class MemoryStore : public BlobStore,
+                    public CatalogStore,
+                    public JobStore,
+                    public MetricStore,
+                    public TenantStore {
  public:
   // `clock` must outlive the store; null means the system clock.
   explicit MemoryStore(const Clock* clock = nullptr, int64_t chunk_size = 4 << 20);
@@ -32,6 +37,14 @@ class MemoryStore : public BlobStore, public JobStore, public MetricStore, publi
   Status DeleteBlob(const std::string& tenant, const std::string& hash) override;
   Status AddBlobOwner(const std::string& tenant, const std::string& hash) override;
   StatusOr<int64_t> TotalBlobBytes() override;
+
+  // CatalogStore
+  StatusOr<CatalogEntry> PutEntry(const CatalogEntry& entry) override;
+  StatusOr<CatalogEntry> GetEntry(const std::string& tenant, BlobKind kind,
+                                  const std::string& hash) override;
+  StatusOr<CatalogPage> ListEntries(const std::string& tenant, BlobKind kind, int32_t page_size,
+                                    const std::string& page_token) override;
+  Status DeleteEntry(const std::string& tenant, BlobKind kind, const std::string& hash) override;
 
   // JobStore
   StatusOr<SubmitResult> Submit(const JobSpec& spec) override;
@@ -94,6 +107,8 @@ class MemoryStore : public BlobStore, public JobStore, public MetricStore, publi
   int64_t next_seq_ = 1;
   std::map<std::string, StoredJob> jobs_;  // by id
   std::map<std::pair<std::string, std::string>, std::string> idempotency_;  // (tenant, key) -> id
+  std::map<int64_t, CatalogEntry> catalog_;  // by insertion id
+  int64_t next_catalog_id_ = 1;
   std::set<std::string> tenants_;
   std::map<std::string, TokenInfo> tokens_;  // by sha256(token)
 };

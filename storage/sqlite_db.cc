@@ -197,6 +197,13 @@ CREATE TABLE metrics(job_seq INTEGER NOT NULL REFERENCES jobs(seq) ON DELETE CAS
   name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY(job_seq, name)) WITHOUT ROWID;
 CREATE INDEX metrics_by_name ON metrics(name, job_seq);
 )sql",
+      // v3: the catalog of named uploads.
+      R"sql(
+CREATE TABLE catalog(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL,
+  kind INTEGER NOT NULL, hash TEXT NOT NULL REFERENCES blobs(hash), name TEXT NOT NULL,
+  format INTEGER NOT NULL, size INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+CREATE UNIQUE INDEX catalog_by_key ON catalog(tenant, kind, hash);
+)sql",
   };
   return kMigrations;
 }
@@ -214,7 +221,7 @@ StatusOr<int> SchemaVersion(Db* db) {
 }
 
 Status Migrate(Db* db, int target_version) {
-  static_assert(kLatestSchemaVersion == 2, "update the migration list");
+  static_assert(kLatestSchemaVersion == 3, "update the migration list");
   const int latest = static_cast<int>(Migrations().size());
   if (target_version <= 0 || target_version > latest) target_version = latest;
   ASSIGN_OR_RETURN(int current, SchemaVersion(db));

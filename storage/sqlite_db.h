@@ -82,7 +82,7 @@ class Transaction {
 };
 
 // Current and newest schema versions.
-constexpr int kLatestSchemaVersion = 2;
+constexpr int kLatestSchemaVersion = 3;
 // Applies the migrations above the DB's version, each in its own transaction, up to
 // `target_version` (0: latest). FailedPrecondition when the DB is newer than this build.
 Status Migrate(Db* db, int target_version);

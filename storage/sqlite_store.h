@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "storage/blob_store.h"
+#include "storage/catalog_store.h"
 #include "storage/job_store.h"
 #include "storage/metric_store.h"
 #include "storage/sqlite_db.h"
@@ -34,7 +35,11 @@ struct SqliteStoreOptions {
   int schema_version = 0;  // migrate up to this version; 0 = latest (older ones: tests only)
 };
 
-class SqliteStore : public BlobStore, public JobStore, public MetricStore, public TenantStore {
+class SqliteStore : public BlobStore,
+                    public CatalogStore,
+                    public JobStore,
+                    public MetricStore,
+                    public TenantStore {
  public:
   static StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
                                                      const SqliteStoreOptions& options = {});
@@ -53,6 +58,14 @@ class SqliteStore : public BlobStore, public JobStore, public MetricStore, publi
   Status DeleteBlob(const std::string& tenant, const std::string& hash) override;
   Status AddBlobOwner(const std::string& tenant, const std::string& hash) override;
   StatusOr<int64_t> TotalBlobBytes() override;
+
+  // CatalogStore
+  StatusOr<CatalogEntry> PutEntry(const CatalogEntry& entry) override;
+  StatusOr<CatalogEntry> GetEntry(const std::string& tenant, BlobKind kind,
+                                  const std::string& hash) override;
+  StatusOr<CatalogPage> ListEntries(const std::string& tenant, BlobKind kind, int32_t page_size,
+                                    const std::string& page_token) override;
+  Status DeleteEntry(const std::string& tenant, BlobKind kind, const std::string& hash) override;
 
   // JobStore
   StatusOr<SubmitResult> Submit(const JobSpec& spec) override;

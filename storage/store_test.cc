@@ -476,5 +476,62 @@ TEST(MemoryStoreTest, CorruptedBlobIsDataLoss) {
   EXPECT_NE(read.status().message().find(info->hash), std::string::npos);
 }
 
+
+TYPED_TEST(StoreTest, CatalogNamesUploadsPerTenantAndKind) {
+  auto& store = *this->store_;
+  auto blob = WriteWholeBlob(store, "acme", "model bytes");
+  ASSERT_TRUE(blob.ok());
+  CatalogEntry entry{"acme", BlobKind::kModel, blob->hash, "mnist", 1};
+  // Only an owner may name a blob: the other tenant cannot, even knowing the hash.
+  CatalogEntry foreign = entry;
+  foreign.tenant = "globex";
+  EXPECT_EQ(store.PutEntry(foreign).status().code(), StatusCode::kNotFound);
+  auto put = store.PutEntry(entry);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->size, 11);
+  entry.name = "mnist-v2";
+  ASSERT_TRUE(store.PutEntry(entry).ok());
+  auto got = store.GetEntry("acme", BlobKind::kModel, blob->hash);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "mnist-v2");
+  EXPECT_EQ(got->created_ms, put->created_ms);
+  EXPECT_EQ(store.GetEntry("acme", BlobKind::kDataset, blob->hash).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store.GetEntry("globex", BlobKind::kModel, blob->hash).status().code(),
+            StatusCode::kNotFound);
+  auto none = store.ListEntries("globex", BlobKind::kModel, 10, "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->entries.empty());
+  ASSERT_TRUE(store.DeleteEntry("acme", BlobKind::kModel, blob->hash).ok());
+  EXPECT_EQ(store.DeleteEntry("acme", BlobKind::kModel, blob->hash).code(),
+            StatusCode::kNotFound);
+}
+
+TYPED_TEST(StoreTest, CatalogListsInPages) {
+  auto& store = *this->store_;
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 5; ++i) {
+    auto blob = WriteWholeBlob(store, "acme", "dataset " + std::to_string(i));
+    ASSERT_TRUE(blob.ok());
+    ASSERT_TRUE(store.PutEntry({"acme", BlobKind::kDataset, blob->hash, "d" + std::to_string(i)})
+                    .ok());
+    hashes.push_back(blob->hash);
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = store.ListEntries("acme", BlobKind::kDataset, 2, token);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& entry : page->entries) seen.push_back(entry.hash);
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(seen, hashes);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(store.ListEntries("acme", BlobKind::kDataset, 2, "x").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace shrink::storage
