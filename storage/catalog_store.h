@@ -40,6 +40,8 @@ class CatalogStore {
   // page_size is clamped to [1, 500].
   virtual StatusOr<CatalogPage> ListEntries(const std::string& tenant, BlobKind kind,
                                             int32_t page_size, const std::string& page_token) = 0;
+  // Sum of the sizes of the tenant's entries (upload quotas).
+  virtual StatusOr<int64_t> TenantBytes(const std::string& tenant) = 0;
   // Removes the entry (NotFound when absent). The blob's bytes stay while any entry or job of
   // the tenant still refers to them; callers drop ownership with BlobStore::DeleteBlob.
   virtual Status DeleteEntry(const std::string& tenant, BlobKind kind,

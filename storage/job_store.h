@@ -119,6 +119,9 @@ class JobStore {
   // Takes the highest-priority, oldest QUEUED job: RUNNING, attempts+1, a new fence, expiry =
   // now + lease_ms. nullopt when the queue is empty.
   virtual StatusOr<std::optional<Job>> Lease(const std::string& worker_id, int64_t lease_ms) = 0;
+  // The job a worker holds: RUNNING with this fence (FailedPrecondition otherwise, NotFound for
+  // an unknown id). Lets worker calls find the job's tenant and inputs.
+  virtual StatusOr<Job> GetLeasedJob(const std::string& id, int64_t fence) = 0;
   // Extends the lease to now + lease_ms, records the progress and appends it to the event log.
   virtual StatusOr<HeartbeatResult> Heartbeat(const std::string& id, int64_t fence,
                                               const Progress& progress, int64_t lease_ms) = 0;

@@ -173,6 +173,14 @@ MemoryStore::StoredJob* MemoryStore::FindLeased(const std::string& id, int64_t f
   return &it->second;
 }
 
+StatusOr<Job> MemoryStore::GetLeasedJob(const std::string& id, int64_t fence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status error;
+  StoredJob* stored = FindLeased(id, fence, &error);
+  if (!stored) return error;
+  return stored->job;
+}
+
 StatusOr<SubmitResult> MemoryStore::Submit(const JobSpec& spec) {
   RETURN_IF_ERROR(internal::ValidateSpec(spec));
   std::lock_guard<std::mutex> lock(mu_);
@@ -490,6 +498,15 @@ StatusOr<CatalogPage> MemoryStore::ListEntries(const std::string& tenant, BlobKi
     page.entries.push_back(it->second);
   }
   return page;
+}
+
+StatusOr<int64_t> MemoryStore::TenantBytes(const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t total = 0;
+  for (const auto& [id, entry] : catalog_) {
+    if (entry.tenant == tenant) total += entry.size;
+  }
+  return total;
 }
 
 Status MemoryStore::DeleteEntry(const std::string& tenant, BlobKind kind,

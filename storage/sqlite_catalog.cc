@@ -96,6 +96,14 @@ StatusOr<CatalogPage> SqliteStore::ListEntries(const std::string& tenant, BlobKi
   return page;
 }
 
+StatusOr<int64_t> SqliteStore::TenantBytes(const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(auto sum,
+                   db_->Prepare("SELECT COALESCE(SUM(size), 0) FROM catalog WHERE tenant = ?"));
+  ASSIGN_OR_RETURN(bool row, sum->BindText(1, tenant).Step());
+  return row ? sum->Int(0) : int64_t{0};
+}
+
 Status SqliteStore::DeleteEntry(const std::string& tenant, BlobKind kind,
                                 const std::string& hash) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -91,6 +91,12 @@ Status SqliteStore::FinishJob(int64_t seq, JobState state, const std::string& er
 
 // ---- submit and read ----
 
+StatusOr<Job> SqliteStore::GetLeasedJob(const std::string& id, int64_t fence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(JobRow row, LoadLeasedJob(id, fence));
+  return std::move(row.job);
+}
+
 StatusOr<SubmitResult> SqliteStore::Submit(const JobSpec& spec) {
   RETURN_IF_ERROR(internal::ValidateSpec(spec));
   const std::string cache_key = CacheKeyDigest(CacheKeyOf(spec));

@@ -66,12 +66,14 @@ class SqliteStore : public BlobStore,
   StatusOr<CatalogPage> ListEntries(const std::string& tenant, BlobKind kind, int32_t page_size,
                                     const std::string& page_token) override;
   Status DeleteEntry(const std::string& tenant, BlobKind kind, const std::string& hash) override;
+  StatusOr<int64_t> TenantBytes(const std::string& tenant) override;
 
   // JobStore
   StatusOr<SubmitResult> Submit(const JobSpec& spec) override;
   StatusOr<Job> GetJob(const std::string& tenant, const std::string& id) override;
   StatusOr<JobPage> ListJobs(const ListRequest& request) override;
   StatusOr<std::optional<Job>> Lease(const std::string& worker_id, int64_t lease_ms) override;
+  StatusOr<Job> GetLeasedJob(const std::string& id, int64_t fence) override;
   StatusOr<HeartbeatResult> Heartbeat(const std::string& id, int64_t fence,
                                       const Progress& progress, int64_t lease_ms) override;
   Status Complete(const std::string& id, int64_t fence, const std::string& artifact_hash,

@@ -80,6 +80,12 @@ TYPED_TEST(StoreTest, Lifecycle) {
   EXPECT_EQ(leased.worker_id, "w1");
   EXPECT_EQ(leased.started_ms, this->clock_.NowMillis());
   EXPECT_EQ(leased.lease_expiry_ms, this->clock_.NowMillis() + kLeaseMs);
+  auto held = this->store_->GetLeasedJob(leased.id, leased.lease_fence);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->spec.tenant, "acme");
+  EXPECT_EQ(this->store_->GetLeasedJob(leased.id, leased.lease_fence + 1).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->store_->GetLeasedJob("j-missing", 1).status().code(), StatusCode::kNotFound);
 
   for (double fraction : {0.25, 0.75}) {
     auto beat = this->store_->Heartbeat(leased.id, leased.lease_fence,
@@ -489,6 +495,10 @@ TYPED_TEST(StoreTest, CatalogNamesUploadsPerTenantAndKind) {
   auto put = store.PutEntry(entry);
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   EXPECT_EQ(put->size, 11);
+  auto bytes = store.TenantBytes("acme");
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(*bytes, 11);
+  EXPECT_EQ(*store.TenantBytes("globex"), 0);
   entry.name = "mnist-v2";
   ASSERT_TRUE(store.PutEntry(entry).ok());
   auto got = store.GetEntry("acme", BlobKind::kModel, blob->hash);
