@@ -113,6 +113,9 @@ class JobStore {
 
   // Creates a QUEUED job, or returns the tenant's existing job with the same idempotency key.
   virtual StatusOr<SubmitResult> Submit(const JobSpec& spec) = 0;
+  // The tenant's job submitted with this idempotency key, if any.
+  virtual StatusOr<std::optional<Job>> FindByIdempotencyKey(const std::string& tenant,
+                                                            const std::string& key) = 0;
   virtual StatusOr<Job> GetJob(const std::string& tenant, const std::string& id) = 0;
   virtual StatusOr<JobPage> ListJobs(const ListRequest& request) = 0;
 

@@ -181,6 +181,14 @@ StatusOr<Job> MemoryStore::GetLeasedJob(const std::string& id, int64_t fence) {
   return stored->job;
 }
 
+StatusOr<std::optional<Job>> MemoryStore::FindByIdempotencyKey(const std::string& tenant,
+                                                              const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = idempotency_.find({tenant, key});
+  if (found == idempotency_.end()) return std::optional<Job>();
+  return std::optional<Job>(jobs_.at(found->second).job);
+}
+
 StatusOr<SubmitResult> MemoryStore::Submit(const JobSpec& spec) {
   RETURN_IF_ERROR(internal::ValidateSpec(spec));
   std::lock_guard<std::mutex> lock(mu_);

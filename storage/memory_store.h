@@ -49,6 +49,8 @@ class MemoryStore : public BlobStore,
 
   // JobStore
   StatusOr<SubmitResult> Submit(const JobSpec& spec) override;
+  StatusOr<std::optional<Job>> FindByIdempotencyKey(const std::string& tenant,
+                                                    const std::string& key) override;
   StatusOr<Job> GetJob(const std::string& tenant, const std::string& id) override;
   StatusOr<JobPage> ListJobs(const ListRequest& request) override;
   StatusOr<std::optional<Job>> Lease(const std::string& worker_id, int64_t lease_ms) override;

@@ -144,6 +144,20 @@ StatusOr<SubmitResult> SqliteStore::Submit(const JobSpec& spec) {
   return SubmitResult{std::move(created->job), true};
 }
 
+StatusOr<std::optional<Job>> SqliteStore::FindByIdempotencyKey(const std::string& tenant,
+                                                              const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(auto find, db_->Prepare(
+      "SELECT id FROM jobs WHERE tenant = ? AND idempotency_key = ?"));
+  ASSIGN_OR_RETURN(bool row, find->BindText(1, tenant).BindText(2, key).Step());
+  if (!row) return std::optional<Job>();
+  std::string id = find->Text(0);
+  find.reset();
+  ASSIGN_OR_RETURN(std::optional<JobRow> existing, LoadJob(id));
+  if (!existing) return std::optional<Job>();
+  return std::optional<Job>(std::move(existing->job));
+}
+
 StatusOr<Job> SqliteStore::GetJob(const std::string& tenant, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(JobRow row, LoadTenantJob(tenant, id));

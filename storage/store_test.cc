@@ -141,6 +141,10 @@ TYPED_TEST(StoreTest, IdempotentSubmit) {
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->created);  // keys are unique per tenant only
   EXPECT_NE(other->job.id, first->job.id);
+  auto by_key = this->store_->FindByIdempotencyKey("acme", "ci-run-42");
+  ASSERT_TRUE(by_key.ok() && by_key->has_value());
+  EXPECT_EQ((*by_key)->id, first->job.id);
+  EXPECT_FALSE(this->store_->FindByIdempotencyKey("acme", "ci-run-43")->has_value());
 
   JobSpec no_key = this->Spec();
   EXPECT_NE(this->SubmitOk(no_key).id, this->SubmitOk(no_key).id);

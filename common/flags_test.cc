@@ -1,4 +1,4 @@
-#include "client/flags.h"
+#include "common/flags.h"
 
 #include <gtest/gtest.h>
 
