@@ -152,12 +152,18 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       status = reader.status();
       if (reader.ok()) reader_ = std::move(reader).value();
     }
-    if (!status.ok()) return End(rpc::ToGrpc(status));
+    if (!status.ok()) {
+      End(rpc::ToGrpc(status));
+      return;
+    }
     Next();
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) return End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    if (!ok) {
+      End(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
     Next();
   }
 

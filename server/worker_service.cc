@@ -19,13 +19,19 @@ class ArtifactUploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> 
       : services_(services), response_(response),
         timer_(services.metrics, "WorkerService/UploadArtifact") {
     auto who = services.auth->Check(*context, Role::kWorker);
-    if (!who.ok()) return End(who.status());
+    if (!who.ok()) {
+      End(who.status());
+      return;
+    }
     StartRead(&chunk_);
   }
 
   void OnReadDone(bool ok) override {
     Status status = ok ? Accept() : Complete();
-    if (!status.ok() || !ok) return End(status);
+    if (!status.ok() || !ok) {
+      End(status);
+      return;
+    }
     StartRead(&chunk_);
   }
 
