@@ -144,8 +144,8 @@ StatusOr<std::string> UstarHeader(const std::string& name, uint64_t size) {
   char* h = header.data();
   std::memcpy(h, base.data(), base.size());
   PutOctal(h + 100, 8, 0644);
-  PutOctal(h + 108, 8, 0);   // uid
-  PutOctal(h + 116, 8, 0);   // gid
+  PutOctal(h + 108, 8, 0);  // uid
+  PutOctal(h + 116, 8, 0);  // gid
   PutOctal(h + 124, 12, size);
   PutOctal(h + 136, 12, 0);  // mtime: fixed, so equal trees hash equal
   h[156] = '0';

@@ -16,7 +16,19 @@ constexpr const char* kUsage =
     "  run MODEL.onnx --preset NAME|--recipe R.json --out OUT.onnx [--calib DATA]\n"
     "                                                              optimize a model in-process\n"
     "  infer MODEL.onnx --input DATA --out OUT.npz [--threads N]   run the engine's runtime\n"
+    "  submit MODEL --preset NAME|--recipe R.json [--calib DATA] [--eval DATA] [--wait]\n"
+    "         [--out OUT.onnx] [--report R.json] [--json]          optimize on a shrink server\n"
+    "  watch JOB [--json]                                          follow a job to its end\n"
+    "  status JOB [--json]                                         a job's state and metrics\n"
+    "  cancel JOB [--json]                                         cancel a job\n"
+    "  fetch JOB --out OUT.onnx [--report R.json] [--json]         download a job's results\n"
+    "  jobs [--state S] [--json]                                   list your jobs\n"
+    "  admin create-tenant|issue-token|revoke-token ...            tenants and tokens\n"
     "  version                                                     print the version\n"
+    "server commands take --server ADDR (else $SHRINK_SERVER, else 127.0.0.1:7070),\n"
+    "--token T (else $SHRINK_TOKEN, else the file $SHRINK_TOKEN_FILE) and --tls-ca FILE\n"
+    "exit codes: 0 ok, 1 usage or input error, 2 job failed, 3 accuracy budget not met,\n"
+    "4 server unreachable, 5 cancelled, 6 not authorized\n"
     "run `shrink COMMAND --help` for a command's flags\n";
 
 }  // namespace
@@ -30,6 +42,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "infer") return shrink::cli::InferCommand(args);
   if (command == "run") return shrink::cli::RunCommand(args);
+  if (command == "submit") return shrink::cli::SubmitCommand(args);
+  if (command == "watch") return shrink::cli::WatchCommand(args);
+  if (command == "status") return shrink::cli::StatusCommand(args);
+  if (command == "cancel") return shrink::cli::CancelCommand(args);
+  if (command == "fetch") return shrink::cli::FetchCommand(args);
+  if (command == "jobs") return shrink::cli::JobsCommand(args);
+  if (command == "admin") return shrink::cli::AdminCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("shrink %s\n", SHRINK_VERSION);
     return shrink::cli::kExitOk;

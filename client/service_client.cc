@@ -28,8 +28,9 @@ StatusOr<v1::ModelFormat> ModelFormatOf(const std::string& path) {
                          ": unknown model format (expected .onnx, .tar, .tflite or a directory)");
 }
 
-StatusOr<std::unique_ptr<ServiceClient>> ServiceClient::Create(
-    const rpc::ChannelOptions& channel, std::string token, ClientOptions options) {
+StatusOr<std::unique_ptr<ServiceClient>> ServiceClient::Create(const rpc::ChannelOptions& channel,
+                                                               std::string token,
+                                                               ClientOptions options) {
   if (channel.address.empty()) return InvalidArgument("no server address given");
   if (!channel.tls_ca_file.empty() && !FileExists(channel.tls_ca_file)) {
     return NotFound("--tls-ca " + channel.tls_ca_file + ": no such file");
@@ -40,9 +41,13 @@ StatusOr<std::unique_ptr<ServiceClient>> ServiceClient::Create(
 
 ServiceClient::ServiceClient(std::shared_ptr<grpc::Channel> channel, std::string address,
                              std::string token, ClientOptions options)
-    : address_(std::move(address)), token_(std::move(token)), options_(options),
-      channel_(std::move(channel)), models_(v1::ModelService::NewStub(channel_)),
-      datasets_(v1::DatasetService::NewStub(channel_)), jobs_(v1::JobService::NewStub(channel_)),
+    : address_(std::move(address)),
+      token_(std::move(token)),
+      options_(options),
+      channel_(std::move(channel)),
+      models_(v1::ModelService::NewStub(channel_)),
+      datasets_(v1::DatasetService::NewStub(channel_)),
+      jobs_(v1::JobService::NewStub(channel_)),
       admin_(v1::AdminService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> ServiceClient::NewContext(bool unary) const {
@@ -84,15 +89,15 @@ StatusOr<UploadResult> ServiceClient::Upload(Stub* stub, const std::string& path
   header->set_sha256(sha256);
   bool broken = !writer->Write(chunk);
   // A refused Write means the stream is over; Finish below says why.
-  Status sent = broken ? OkStatus()
-                       : source->ForEachChunk(size_t(options_.chunk_bytes),
-                                              [&](std::string_view piece) {
-                                                v1::UploadChunk data;
-                                                data.set_data(piece.data(), piece.size());
-                                                if (writer->Write(data)) return OkStatus();
-                                                broken = true;
-                                                return Cancelled("upload stream closed");
-                                              });
+  Status sent =
+      broken ? OkStatus()
+             : source->ForEachChunk(size_t(options_.chunk_bytes), [&](std::string_view piece) {
+                 v1::UploadChunk data;
+                 data.set_data(piece.data(), piece.size());
+                 if (writer->Write(data)) return OkStatus();
+                 broken = true;
+                 return Cancelled("upload stream closed");
+               });
   if (!sent.ok() && !broken) {
     context->TryCancel();
     (void)writer->Finish();

@@ -36,8 +36,8 @@ struct ClientOptions {
 };
 
 struct UploadResult {
-  std::string id;        // the blob id (the content's sha256)
-  bool uploaded = false; // false: the server already held it
+  std::string id;         // the blob id (the content's sha256)
+  bool uploaded = false;  // false: the server already held it
   int64_t size_bytes = 0;
 };
 
@@ -99,8 +99,8 @@ class ServiceClient {
   StatusOr<UploadResult> Upload(Stub* stub, const std::string& path, const std::string& name,
                                 v1::ModelFormat format, bool as_tar);
   // One Watch stream; advances *last_sequence and sets *progressed for every new event.
-  Status WatchOnce(const std::string& job_id, int64_t* last_sequence,
-                   const EventCallback& on_event, bool* progressed);
+  Status WatchOnce(const std::string& job_id, int64_t* last_sequence, const EventCallback& on_event,
+                   bool* progressed);
 
   std::string address_;
   std::string token_;
