@@ -183,6 +183,9 @@ std::string JobToText(const v1::Job& job) {
 }
 
 StatusOr<v1::Job> WatchToEnd(client::ServiceClient* client, const std::string& job_id) {
+  // Asking first tells an unknown job from a dropped stream, and lets Watch reconnect even when
+  // this process has not talked to the server before.
+  RETURN_IF_ERROR(client->GetJob(job_id).status());
   Progress progress("job " + job_id, 1000);
   StatusOr<int64_t> watched = client->Watch(job_id, 0, [&](const v1::ProgressEvent& event) {
     std::string detail = v1::JobState_Name(event.state());

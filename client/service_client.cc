@@ -1,5 +1,6 @@
 #include "client/service_client.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -60,6 +61,7 @@ std::unique_ptr<grpc::ClientContext> ServiceClient::NewContext(bool unary) const
 Status ServiceClient::Convert(const grpc::Status& status) const {
   Status converted = rpc::FromGrpc(status);
   if (converted.code() == StatusCode::kUnavailable) return converted.WithContext(address_);
+  reached_ = true;
   return converted;
 }
 
@@ -176,6 +178,7 @@ Status ServiceClient::WatchOnce(const std::string& job_id, int64_t* last_sequenc
     if (event.sequence() <= *last_sequence) continue;  // a replay after reconnecting
     *last_sequence = event.sequence();
     *progressed = true;
+    reached_ = true;
     if (on_event) on_event(event);
   }
   return Convert(reader->Finish());
@@ -185,14 +188,16 @@ StatusOr<int64_t> ServiceClient::Watch(const std::string& job_id, int64_t after_
                                        const EventCallback& on_event) {
   int64_t last = after_sequence;
   int failures = 0;
+  std::chrono::milliseconds delay = options_.watch_retry_delay;
   while (true) {
     bool progressed = false;
     Status status = WatchOnce(job_id, &last, on_event, &progressed);
     if (status.ok()) return last;
-    if (status.code() != StatusCode::kUnavailable) return status;
-    if (progressed) failures = 0;
+    if (status.code() != StatusCode::kUnavailable || !reached_) return status;
+    if (progressed) failures = 0, delay = options_.watch_retry_delay;
     if (++failures > options_.watch_max_reconnects) return status;
-    std::this_thread::sleep_for(options_.watch_retry_delay);
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, options_.watch_max_delay);
   }
 }
 

@@ -13,6 +13,7 @@
 //   thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -29,9 +30,11 @@ namespace shrink::client {
 struct ClientOptions {
   std::chrono::milliseconds unary_timeout{30000};
   // Watch reconnects after UNAVAILABLE this many times in a row (a received event resets the
-  // count), waiting `watch_retry_delay` before each attempt.
+  // count), waiting `watch_retry_delay`, doubled after each failure up to `watch_max_delay`.
+  // A server this client has never reached is reported at once instead.
   int watch_max_reconnects = 5;
   std::chrono::milliseconds watch_retry_delay{1000};
+  std::chrono::milliseconds watch_max_delay{8000};
   int64_t chunk_bytes = rpc::kChunkBytes;
 };
 
@@ -74,7 +77,8 @@ class ServiceClient {
 
   // Streams progress events after `after_sequence` until the job is final (the server ends the
   // stream). On UNAVAILABLE it reconnects, resuming after the last sequence seen, up to
-  // ClientOptions::watch_max_reconnects times in a row. Returns the last sequence seen.
+  // ClientOptions::watch_max_reconnects times in a row, provided the server has answered this
+  // client before (a server that was never up fails at once). Returns the last sequence seen.
   using EventCallback = std::function<void(const v1::ProgressEvent&)>;
   StatusOr<int64_t> Watch(const std::string& job_id, int64_t after_sequence,
                           const EventCallback& on_event);
@@ -104,6 +108,8 @@ class ServiceClient {
 
   std::string address_;
   std::string token_;
+  // Whether the server has ever answered (any status but UNAVAILABLE, or a streamed message).
+  mutable std::atomic<bool> reached_{false};
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ModelService::Stub> models_;

@@ -256,6 +256,18 @@ TEST_F(ClientTest, WatchResumesAfterTheLastSequenceWhenTheStreamDrops) {
   EXPECT_EQ(server.jobs.watch_after, (std::vector<int64_t>{0, 2}));
 }
 
+TEST_F(ClientTest, WatchGivesUpWhenAServerItReachedStaysDown) {
+  auto server = std::make_unique<FakeServer>();
+  ClientOptions options;
+  options.watch_max_reconnects = 3;
+  options.watch_retry_delay = std::chrono::milliseconds(1);
+  auto client = Client(*server, "", options);
+  std::string job = client->Submit(v1::SubmitJobRequest())->id();
+  server.reset();
+  auto watched = client->Watch(job, 0, {});
+  EXPECT_EQ(watched.status().code(), StatusCode::kUnavailable) << watched.status().message();
+}
+
 TEST_F(ClientTest, UnreachableServerIsUnavailableNamingTheAddress) {
   std::string address = "127.0.0.1:" + std::to_string(ClosedPort());
   ClientOptions options;
