@@ -85,7 +85,13 @@ StatusOr<UploadResult> ServiceClient::Upload(Stub* stub, const std::string& path
   auto writer = stub->Upload(context.get(), &info);
   v1::UploadChunk chunk;
   v1::UploadHeader* header = chunk.mutable_header();
-  header->set_name(name.empty() ? BaseName(path) : name);
+  std::string label = name;
+  if (label.empty()) {
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    label = BaseName(trimmed);
+  }
+  header->set_name(label);
   header->set_format(format);
   header->set_size_bytes(int64_t(source->size()));
   header->set_sha256(sha256);
