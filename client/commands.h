@@ -10,4 +10,13 @@ namespace shrink::cli {
 int InferCommand(const std::vector<std::string>& args);
 int RunCommand(const std::vector<std::string>& args);
 
+// Commands that talk to a shrink server (service_commands.cc).
+int SubmitCommand(const std::vector<std::string>& args);
+int WatchCommand(const std::vector<std::string>& args);
+int StatusCommand(const std::vector<std::string>& args);
+int CancelCommand(const std::vector<std::string>& args);
+int FetchCommand(const std::vector<std::string>& args);
+int JobsCommand(const std::vector<std::string>& args);
+int AdminCommand(const std::vector<std::string>& args);
+
 }  // namespace shrink::cli

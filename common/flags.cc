@@ -63,7 +63,10 @@ int ReportError(const Status& status) {
     case StatusCode::kDataLoss:
     case StatusCode::kOutOfRange:
     case StatusCode::kFailedPrecondition:
+    case StatusCode::kAlreadyExists:
       return kExitUsage;
+    // A server that does not answer within a call's deadline is as good as unreachable.
+    case StatusCode::kDeadlineExceeded:
     case StatusCode::kUnavailable: return kExitUnreachable;
     case StatusCode::kCancelled: return kExitCancelled;
     case StatusCode::kPermissionDenied:

@@ -31,6 +31,10 @@ TEST(FlagsTest, RejectsBadInput) {
 TEST(FlagsTest, ExitCodesFollowTheContract) {
   EXPECT_EQ(ReportError(InvalidArgument("x")), kExitUsage);
   EXPECT_EQ(ReportError(Status(StatusCode::kUnavailable, "x")), kExitUnreachable);
+  EXPECT_EQ(ReportError(Status(StatusCode::kDeadlineExceeded, "x")), kExitUnreachable);
+  EXPECT_EQ(ReportError(Status(StatusCode::kAlreadyExists, "x")), kExitUsage);
+  EXPECT_EQ(ReportError(Status(StatusCode::kUnauthenticated, "x")), kExitUnauthorized);
+  EXPECT_EQ(ReportError(Status(StatusCode::kPermissionDenied, "x")), kExitUnauthorized);
   EXPECT_EQ(ReportError(Cancelled("x")), kExitCancelled);
   EXPECT_EQ(ReportError(Internal("x")), kExitJobFailed);
 }
