@@ -161,6 +161,7 @@ Status WriteTar(const std::vector<std::string>& files, const std::string& archiv
 std::map<std::string, double> ReportMetrics(const v1::Report& report) {
   std::map<std::string, double> metrics;
   const v1::SizeSummary& size = report.size();
+  // The report's measure: both models serialized inline, so layouts do not skew the ratio.
   metrics["size.input_bytes"] = double(size.raw_before());
   metrics["size.output_bytes"] = double(size.raw_after());
   metrics["size.input_zstd_bytes"] = double(size.zstd_before());
