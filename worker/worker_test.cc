@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "common/file_util.h"
 #include "common/grpc_util.h"
 #include "common/sha256.h"
+#include "engine/io/npy.h"
 #include "engine/io/onnx_import.h"
 #include "engine/ir/graph_utils.h"
 #include "shrink/v1/service.grpc.pb.h"
@@ -49,6 +51,7 @@ class FakeWorkerService final : public v1::WorkerService::Service {
   bool cancel_in_heartbeat = false;
   bool hold_fetch_until_cancel_sent = false;
   bool stale_after_first_heartbeat = false;
+  std::atomic<bool>* stop_on_heartbeat = nullptr;  // set: the worker is told to stop (drain)
 
   // Observations.
   std::mutex mutex;
@@ -78,6 +81,7 @@ class FakeWorkerService final : public v1::WorkerService::Service {
     std::lock_guard<std::mutex> lock(mutex);
     if (stale_fences_.count(request->fence())) return Stale();
     heartbeats.push_back(*request);
+    if (stop_on_heartbeat) *stop_on_heartbeat = true;
     if (stale_after_first_heartbeat) {
       stale_fences_.insert(request->fence());  // re-leased to another worker
       return Stale();
@@ -322,6 +326,53 @@ TEST_F(WorkerTest, Float16JobRunsEndToEnd) {
   EXPECT_EQ(outputs->size(), 1u);
 }
 
+// Calibration data arrives without a declared format: npy, npz, or a tar of npz files.
+TEST_F(WorkerTest, Int8JobReadsEveryDatasetForm) {
+  service_.blobs[model_id_] = {model_bytes_, ""};
+  const engine::Tensor images = testing::RandomFloatTensor({32, 1, 28, 28}, 1, 0.0f, 1.0f);
+  auto npy = engine::SerializeNpy(images);
+  auto npz = engine::SerializeNpz({{"input", images}}, engine::NpzCompression::kStored);
+  ASSERT_TRUE(npy.ok() && npz.ok());
+  const std::string part_dir = JoinPath(cache_dir_, "parts");
+  std::filesystem::create_directories(part_dir);
+  std::vector<std::string> parts;
+  for (int i = 0; i < 2; ++i) {
+    parts.push_back(JoinPath(part_dir, "batch" + std::to_string(i) + ".npz"));
+    ASSERT_TRUE(WriteFile(parts.back(), *npz).ok());
+  }
+  ASSERT_TRUE(WriteTar(parts, JoinPath(part_dir, "data.tar")).ok());
+  auto tar = ReadFile(JoinPath(part_dir, "data.tar"));
+  ASSERT_TRUE(tar.ok());
+  (void)RemoveAll(part_dir);
+
+  struct Case {
+    const std::string* data;
+    int64_t samples;  // as the report counts them: a directory's reader counts one per file
+  };
+  const std::vector<Case> cases = {{&*npy, 32}, {&*npz, 32}, {&*tar, 2}};
+  std::map<std::string, int64_t> expected;
+  int64_t fence = 20;
+  for (const Case& test : cases) {
+    const std::string data_id = Sha256Hex(*test.data);
+    service_.blobs[data_id] = {*test.data, ""};
+    const std::string job_id = "job-data-" + std::to_string(fence);
+    QueueJob(job_id, "int8", fence++);
+    service_.queue.back().mutable_job()->set_calibration_dataset_id(data_id);
+    expected[job_id] = test.samples;
+  }
+  RunWorker(Options(3));
+
+  std::lock_guard<std::mutex> lock(service_.mutex);
+  for (const v1::FailRequest& fail : service_.fails) ADD_FAILURE() << fail.error();
+  ASSERT_EQ(service_.completes.size(), 3u);
+  for (const v1::CompleteRequest& complete : service_.completes) {
+    EXPECT_EQ(complete.metrics().at("calibration.samples"), expected[complete.job_id()])
+        << complete.job_id();
+    EXPECT_GT(complete.metrics().at("nodes.quantized"), 0) << complete.job_id();
+  }
+  EXPECT_EQ(service_.fetches[model_id_], 1);
+}
+
 TEST_F(WorkerTest, CancelInHeartbeatFailsTheJobWithinASecond) {
   service_.blobs[model_id_] = {model_bytes_, ""};
   service_.cancel_in_heartbeat = true;
@@ -338,6 +389,7 @@ TEST_F(WorkerTest, CancelInHeartbeatFailsTheJobWithinASecond) {
   const double seconds =
       std::chrono::duration<double>(service_.fail_received - service_.cancel_sent).count();
   EXPECT_LT(seconds, 1.0);
+  std::printf("cancel reply -> Fail: %.1f ms\n", seconds * 1000);
   EXPECT_TRUE(service_.uploads.empty());
 }
 
@@ -403,6 +455,23 @@ TEST_F(WorkerTest, CacheServesASecondJobWithoutFetching) {
   EXPECT_TRUE(service_.fails.empty());
   EXPECT_EQ(service_.completes.size(), 2u);
   EXPECT_EQ(service_.fetches[model_id_], 1);
+}
+
+TEST_F(WorkerTest, StopFinishesTheRunningJobAndLeasesNoMore) {
+  service_.blobs[model_id_] = {model_bytes_, ""};
+  std::atomic<bool> stop{false};
+  service_.stop_on_heartbeat = &stop;  // SIGTERM arrives while the first job runs
+  QueueJob("job-1", "float16", 1);
+  QueueJob("job-2", "float16", 2);
+  auto worker = Worker::Create(Options(0));
+  ASSERT_TRUE(worker.ok()) << worker.status().ToString();
+  Status status = (*worker)->Run(stop);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+
+  std::lock_guard<std::mutex> lock(service_.mutex);
+  ASSERT_EQ(service_.completes.size(), 1u);
+  EXPECT_EQ(service_.completes[0].job_id(), "job-1");
+  EXPECT_EQ(service_.queue.size(), 1u);  // job-2 was never leased
 }
 
 TEST_F(WorkerTest, WrongTokenStopsTheWorker) {
