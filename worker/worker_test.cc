@@ -326,6 +326,27 @@ TEST_F(WorkerTest, Float16JobRunsEndToEnd) {
   EXPECT_EQ(outputs->size(), 1u);
 }
 
+// ONNX_BUNDLE models are tars (a model and its external data); the engine unpacks them.
+TEST_F(WorkerTest, BundleModelRuns) {
+  const std::string model_path = JoinPath(cache_dir_, "mnist_mlp.onnx");
+  ASSERT_TRUE(WriteFile(model_path, model_bytes_).ok());
+  ASSERT_TRUE(WriteTar({model_path}, JoinPath(cache_dir_, "bundle.tar")).ok());
+  auto bundle = ReadFile(JoinPath(cache_dir_, "bundle.tar"));
+  ASSERT_TRUE(bundle.ok());
+  (void)RemoveAll(model_path);
+  (void)RemoveAll(JoinPath(cache_dir_, "bundle.tar"));
+  const std::string bundle_id = Sha256Hex(*bundle);
+  service_.blobs[bundle_id] = {*bundle, ""};
+  QueueJob("job-bundle", "float16", 4, bundle_id);
+  service_.queue.back().set_model_format(v1::ONNX_BUNDLE);
+  RunWorker(Options(1));
+
+  std::lock_guard<std::mutex> lock(service_.mutex);
+  for (const v1::FailRequest& fail : service_.fails) ADD_FAILURE() << fail.error();
+  ASSERT_EQ(service_.completes.size(), 1u);
+  EXPECT_TRUE(FileExists(JoinPath(JoinPath(cache_dir_, "blobs"), bundle_id + ".tar")));
+}
+
 // Calibration data arrives without a declared format: npy, npz, or a tar of npz files.
 TEST_F(WorkerTest, Int8JobReadsEveryDatasetForm) {
   service_.blobs[model_id_] = {model_bytes_, ""};
