@@ -4,12 +4,12 @@
 
 #include "client/commands.h"
 #include "client/flags.h"
-#include "client/ort_validation.h"
 #include "client/progress.h"
 #include "common/file_util.h"
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
 #include "engine/ort/ort_runner.h"
+#include "engine/ort/ort_validation.h"
 
 namespace shrink::cli {
 namespace {
@@ -112,8 +112,8 @@ int RunCommand(const std::vector<std::string>& args) {
     progress.Update(int64_t(fraction * 1000), message.empty() ? stage : stage + ": " + message);
   };
   if (!flags->Has("no-ort-check")) {
-    hooks.validate_output =
-        MakeOrtValidator(job.calibration_data, recipe->threads(), engine::StateInputs(*recipe));
+    hooks.validate_output = ort::MakeOrtValidator(job.calibration_data, recipe->threads(),
+                                                  engine::StateInputs(*recipe));
     hooks.validator_version = ort::OrtVersion();
   }
   auto report = engine::RunJob(job, hooks);

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <limits>
 
-#include "client/ort_validation.h"
 #include "common/file_util.h"
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
@@ -17,6 +16,7 @@
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
 #include "engine/kernels/kernel_util.h"
+#include "engine/ort/ort_validation.h"
 #include "tests/ort_runner.h"
 
 namespace shrink::testing {
@@ -47,7 +47,7 @@ StatusOr<v1::Report> OptimizeModel(const JobRequest& request) {
   spec.recipe.set_threads(request.threads);
   engine::JobHooks hooks;
   hooks.validate_output =
-      cli::MakeOrtValidator(request.calib, request.threads, engine::StateInputs(spec.recipe));
+      ort::MakeOrtValidator(request.calib, request.threads, engine::StateInputs(spec.recipe));
   return engine::RunJob(spec, hooks);
 }
 

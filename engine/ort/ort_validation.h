@@ -7,7 +7,7 @@
 
 #include "engine/job/pipeline.h"
 
-namespace shrink::cli {
+namespace shrink::ort {
 
 // `data_path` ("" = none): the first batch is fed to ORT. `state_inputs` may be missing from the
 // data (stateful models) and are fed zeros. Models whose inputs the data does not fit (e.g.
@@ -15,4 +15,4 @@ namespace shrink::cli {
 engine::OutputValidator MakeOrtValidator(const std::string& data_path, int threads,
                                          const std::vector<std::string>& state_inputs = {});
 
-}  // namespace shrink::cli
+}  // namespace shrink::ort

@@ -1,11 +1,11 @@
-#include "client/ort_validation.h"
+#include "engine/ort/ort_validation.h"
 
 #include "engine/io/data_loader.h"
 #include "engine/io/onnx_import.h"
 #include "engine/ir/graph_utils.h"
 #include "engine/ort/ort_runner.h"
 
-namespace shrink::cli {
+namespace shrink::ort {
 namespace {
 
 // Zeros for inputs the data leaves out (stateful models), unknown dims set to the batch size.
@@ -23,10 +23,10 @@ Status AddMissingInputs(const std::vector<engine::ValueInfo>& inputs, int64_t ba
 
 StatusOr<std::string> LoadAndRun(const std::string& model_path, const std::string& data_path,
                                  int threads, const std::vector<std::string>& state_inputs) {
-  ort::OrtRunnerOptions options;
+  OrtRunnerOptions options;
   options.threads = threads > 0 ? threads : 1;
-  ASSIGN_OR_RETURN(auto runner, ort::OrtRunner::Create(model_path, options));
-  const std::string loaded = "ONNX Runtime " + ort::OrtVersion() + " loaded the model";
+  ASSIGN_OR_RETURN(auto runner, OrtRunner::Create(model_path, options));
+  const std::string loaded = "ONNX Runtime " + OrtVersion() + " loaded the model";
   if (data_path.empty()) return loaded + " (not run: no data given)";
   ASSIGN_OR_RETURN(engine::Model model, engine::LoadModel(model_path));
   const std::vector<engine::ValueInfo> inputs = engine::RequiredInputs(model.graph);
@@ -61,4 +61,4 @@ engine::OutputValidator MakeOrtValidator(const std::string& data_path, int threa
   };
 }
 
-}  // namespace shrink::cli
+}  // namespace shrink::ort
