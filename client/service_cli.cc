@@ -165,7 +165,8 @@ std::string JobToText(const v1::Job& job) {
   text += " (attempts " + std::to_string(job.attempts());
   if (job.cache_hit()) text += ", cache hit";
   text += ")\n";
-  if (!progress.stage().empty()) {
+  const bool active = job.state() == v1::QUEUED || job.state() == v1::RUNNING;
+  if (active && !progress.stage().empty()) {
     text += "  stage: " + progress.stage() + " " + Percent(progress.fraction());
     if (!progress.message().empty()) text += " " + progress.message();
     text += "\n";

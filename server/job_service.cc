@@ -93,7 +93,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
     }
     final_sent_ = true;
     storage::Progress last = job->progress;
-    last.stage = storage::JobStateName(job->state);
+    last.stage = "finished";
     if (job->state == storage::JobState::kSucceeded) last.fraction = 1;
     last.message = job->error.empty() ? last.message : job->error;
     Fill(after_ + 1, job->state, last, job->finished_ms);

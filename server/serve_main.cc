@@ -26,7 +26,7 @@ constexpr const char* kUsage =
     "  --drain-seconds N         on SIGTERM, how long running jobs may take to finish (60)\n"
     "  --worker-binary PATH      shrink-worker to spawn (default: next to this program)\n"
     "  --worker-threads N        engine threads per local worker\n"
-    "  --worker-cache DIR        local workers' blob cache\n"
+    "  --worker-cache DIR        local workers' blob caches (DIR/0, DIR/1, ...; <db>.cache)\n"
     "  --admin-token-file PATH   where the admin token is kept (default: <db>.admin-token)\n"
     "  --port-file PATH          write the bound port there once listening\n";
 
@@ -67,9 +67,7 @@ StatusOr<ServerOptions> OptionsFromFlags(const cli::ParsedFlags& flags) {
     options.worker_args.insert(options.worker_args.end(),
                                {"--threads", flags.Get("worker-threads")});
   }
-  if (flags.Has("worker-cache")) {
-    options.worker_args.insert(options.worker_args.end(), {"--cache", flags.Get("worker-cache")});
-  }
+  options.worker_cache_dir = flags.Get("worker-cache");
   options.admin_token_path = flags.Get("admin-token-file");
   options.engine_version = SHRINK_VERSION;
   return options;

@@ -28,11 +28,14 @@ std::string LocalAddress(const std::string& listen, int port) {
   return host + ":" + std::to_string(port);
 }
 
+// Each worker gets its own cache directory (a worker locks its cache).
 std::vector<std::string> LocalWorkerArgs(int index, const std::string& address,
+                                         const std::string& cache_dir,
                                          const std::vector<std::string>& extra) {
   std::vector<std::string> args = {
       "--server", address, "--exit-with-parent", "--id",
-      "local-" + std::to_string(::getpid()) + "-" + std::to_string(index)};
+      "local-" + std::to_string(::getpid()) + "-" + std::to_string(index),
+      "--cache", cache_dir + "/" + std::to_string(index)};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -170,8 +173,11 @@ class Server::Impl {
                                    ? ExecutableDir() + "/shrink-worker"
                                    : options_.worker_binary;
     supervised.server_address = LocalAddress(options_.listen, port);
-    supervised.args_for = [extra = options_.worker_args](int index, const std::string& address) {
-      return LocalWorkerArgs(index, address, extra);
+    std::string cache_dir = options_.worker_cache_dir.empty() ? options_.db_path + ".cache"
+                                                              : options_.worker_cache_dir;
+    supervised.args_for = [cache_dir, extra = options_.worker_args](int index,
+                                                                    const std::string& address) {
+      return LocalWorkerArgs(index, address, cache_dir, extra);
     };
     if (!worker_token.empty()) supervised.env["SHRINK_WORKER_TOKEN"] = worker_token;
     supervised.count = options_.local_workers;

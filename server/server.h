@@ -24,6 +24,7 @@ struct ServerOptions {
   int local_workers = 2;
   std::string worker_binary;              // default: shrink-worker next to this executable
   std::vector<std::string> worker_args;   // appended to every local worker's arguments
+  std::string worker_cache_dir;           // local worker N caches in <dir>/N; default <db>.cache
   bool insecure_no_auth = false;
   ServiceLimits limits;
   const Clock* clock = nullptr;           // null: system clock

@@ -169,6 +169,12 @@ int main(int argc, char** argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  // A parent that takes its signals with sigwait (shrinkd) starts us with them blocked.
+  sigset_t ours;
+  sigemptyset(&ours);
+  sigaddset(&ours, SIGTERM);
+  sigaddset(&ours, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &ours, nullptr);
 
   auto worker = CreateWorker(*options);
   if (!worker.ok()) {
