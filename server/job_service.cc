@@ -3,6 +3,7 @@
 #include <deque>
 #include <mutex>
 
+#include "engine/job/recipe.h"
 #include "server/job_convert.h"
 
 namespace shrink::server {
@@ -225,6 +226,14 @@ Status JobServiceImpl::DoSubmit(const std::string& tenant, const v1::SubmitJobRe
   if (request.recipe().preset().empty() && request.recipe().steps_size() == 0) {
     return InvalidArgument("the recipe is empty: give a preset or steps");
   }
+  // The canonical recipe (preset expanded, defaults filled) keys the cache, so equal requests
+  // hit it however they were spelled.
+  auto expanded = engine::ExpandRecipe(request.recipe());
+  if (!expanded.ok()) return InvalidArgument("recipe: " + expanded.status().message());
+  if (engine::NeedsCalibrationData(*expanded) && request.calibration_dataset_id().empty()) {
+    return InvalidArgument("the recipe calibrates activations but the request has no "
+                           "calibration_dataset_id");
+  }
   storage::JobSpec spec;
   spec.tenant = tenant;
   spec.model_hash = request.model_id();
@@ -238,7 +247,7 @@ Status JobServiceImpl::DoSubmit(const std::string& tenant, const v1::SubmitJobRe
                                  "evaluation"));
     spec.dataset_hashes.push_back(kEvaluationTag + request.evaluation_dataset_id());
   }
-  spec.recipe = CanonicalRecipe(request.recipe());
+  spec.recipe = CanonicalRecipe(*expanded);
   spec.engine_version = services_.engine_version;
   spec.priority = request.priority();
   spec.idempotency_key = request.idempotency_key();

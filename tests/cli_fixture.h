@@ -19,6 +19,17 @@ struct CommandResult {
   std::string err;
 };
 
+// MNIST-shaped inputs with deterministic values in [0, 1].
+inline engine::Tensor TestImages(int64_t count, engine::Shape tail = {1, 28, 28}) {
+  engine::Shape shape{count};
+  shape.insert(shape.end(), tail.begin(), tail.end());
+  engine::Tensor images(engine::DataType::kFloat32, shape);
+  for (int64_t i = 0; i < images.size(); ++i) {
+    images.data<float>()[i] = float((i * 37) % 256) / 255.0f;
+  }
+  return images;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = *MakeTempDir("shrink-cli-test"); }
@@ -37,15 +48,8 @@ class CliTest : public ::testing::Test {
     return result;
   }
 
-  // MNIST-shaped inputs with deterministic values in [0, 1].
   static engine::Tensor Images(int64_t count, engine::Shape tail = {1, 28, 28}) {
-    engine::Shape shape{count};
-    shape.insert(shape.end(), tail.begin(), tail.end());
-    engine::Tensor images(engine::DataType::kFloat32, shape);
-    for (int64_t i = 0; i < images.size(); ++i) {
-      images.data<float>()[i] = float((i * 37) % 256) / 255.0f;
-    }
-    return images;
+    return TestImages(count, tail);
   }
 
   std::string dir_;

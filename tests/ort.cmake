@@ -50,3 +50,16 @@ add_executable(qdq_ort_test qdq_ort_test.cc)
 target_link_libraries(qdq_ort_test PRIVATE shrink_ort_runner shrink_engine_test_util GTest::gtest_main)
 gtest_discover_tests(qdq_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 # --- end k/qdq ---
+
+# The service end to end: real shrinkd, shrink-worker and shrink processes on loopback.
+add_executable(service_e2e_test service_e2e_test.cc)
+target_link_libraries(service_e2e_test PRIVATE shrink_ort_runner shrink_client shrink_storage
+  GTest::gtest_main)
+target_compile_definitions(service_e2e_test PRIVATE
+  SHRINKD_BINARY="$<TARGET_FILE:shrinkd>"
+  SHRINK_WORKER_BINARY="$<TARGET_FILE:shrink-worker>"
+  SHRINK_BINARY="$<TARGET_FILE:shrink>"
+  SHRINK_ASSETS_DIR="${SHRINK_ASSETS}"
+  SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
+add_dependencies(service_e2e_test shrinkd shrink-worker shrink)
+gtest_discover_tests(service_e2e_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)

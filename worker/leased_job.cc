@@ -83,6 +83,7 @@ class LeasedJob {
   std::condition_variable changed_;
   bool done_ = false;             // guarded by mutex_
   v1::ProgressEvent progress_;    // guarded by mutex_
+  bool stage_changed_ = false;    // guarded by mutex_
   StatusOr<Results> results_ = Internal("job did not run");  // written before done_
   bool heartbeat_failing_ = false;  // calling thread only
 };
@@ -98,6 +99,11 @@ Status LeasedJob::NoteStale(Status status) {
 void LeasedJob::SetProgress(const std::string& stage, double fraction,
                             const std::string& message) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (stage != progress_.stage()) {
+    // A new stage is reported at once, not at the next tick: short jobs still show each stage.
+    stage_changed_ = true;
+    changed_.notify_all();
+  }
   progress_.set_stage(stage);
   progress_.set_fraction(std::clamp(std::max(fraction, progress_.fraction()), 0.0, 1.0));
   progress_.set_message(message);
@@ -293,7 +299,10 @@ JobEnd LeasedJob::Run() {
       Heartbeat();
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    if (changed_.wait_for(lock, period, [this] { return done_; })) break;
+    if (changed_.wait_for(lock, period, [this] { return done_ || stage_changed_; }) && done_) {
+      break;
+    }
+    stage_changed_ = false;
   }
   job_thread.join();
   const JobEnd end = Finish();

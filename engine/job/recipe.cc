@@ -5,7 +5,6 @@
 #include <set>
 
 #include "common/file_util.h"
-#include "engine/quant/op_quant_table.h"
 
 namespace shrink::engine {
 namespace {
@@ -195,13 +194,22 @@ v1::Recipe PresetRecipe(Preset preset) {
       break;
     case Preset::kLatency: {
       v1::Step step = QuantizeStep(v1::INT8, v1::UINT8);
-      for (const std::string& op : quant::OrtFusedOpTypes())
+      for (const std::string& op : LatencyPresetOps())
         step.mutable_quantize()->add_include_ops(op);
       *recipe.add_steps() = step;
       break;
     }
   }
   return recipe;
+}
+
+const std::vector<std::string>& LatencyPresetOps() {
+  static const std::vector<std::string> kOps = {
+      "Conv",    "Gemm",      "MatMul",  "Add",     "Mul",   "AveragePool", "GlobalAveragePool",
+      "Sigmoid", "LeakyRelu", "Softmax", "Concat",  "Reshape", "Transpose", "Flatten",
+      "Squeeze", "Unsqueeze", "Slice",   "Gather",  "Split", "Expand",      "Tile",
+      "MaxPool", "Resize"};
+  return kOps;
 }
 
 StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe) {

@@ -22,6 +22,12 @@ StatusOr<v1::Recipe> ParseRecipeJson(const std::string& json, const std::string&
 StatusOr<v1::Recipe> LoadRecipeFile(const std::string& path);
 std::string RecipeToJson(const v1::Recipe& recipe);
 
+// Op types the `latency` preset quantizes: those ONNX Runtime's CPU provider fuses into integer
+// kernels (engine/quant/op_quant_table.cc `ort_fuses`; recipe_test checks they agree). Kept as
+// data here so that this file needs nothing of the engine: the server links it (shrink_recipe)
+// to canonicalize and validate submitted recipes.
+const std::vector<std::string>& LatencyPresetOps();
+
 // The steps a preset stands for.
 v1::Recipe PresetRecipe(Preset preset);
 

@@ -2,8 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "engine/quant/op_quant_table.h"
+
 namespace shrink::engine {
 namespace {
+
+TEST(Recipe, LatencyPresetOpsAreTheOpsOrtFuses) {
+  std::vector<std::string> listed = LatencyPresetOps();
+  std::vector<std::string> fused = quant::OrtFusedOpTypes();
+  std::sort(listed.begin(), listed.end());
+  std::sort(fused.begin(), fused.end());
+  EXPECT_EQ(listed, fused);
+}
 
 TEST(Recipe, EveryPresetExpandsToOneValidStep) {
   for (const std::string& name : PresetNames()) {

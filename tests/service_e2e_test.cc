@@ -1,0 +1,309 @@
+// The service end to end with real processes on loopback: shrinkd, shrink-worker and the shrink
+// CLI. Jobs run the real engine on real models; artifacts are judged by ONNX Runtime.
+// SHRINK_CHAOS_ROUNDS sets how many times a worker is killed mid-job (default 3).
+#include <map>
+#include <set>
+#include <thread>
+
+#include "common/sha256.h"
+#include "engine/io/npy.h"
+#include "storage/sqlite_store.h"
+#include "tests/cli_fixture.h"
+#include "tests/ort_runner.h"
+#include "tests/service_fixture.h"
+
+namespace shrink::testing {
+namespace {
+
+const std::string kModels = SHRINK_SHARED_MODELS_DIR;
+const std::string kOcrModel =
+    std::string(SHRINK_ASSETS_DIR) + "/models/ppocrv4_det/ch_PP-OCRv4_det_infer.onnx";
+
+int ChaosRounds() {
+  const char* rounds = std::getenv("SHRINK_CHAOS_ROUNDS");
+  return rounds ? std::max(1, std::atoi(rounds)) : 3;
+}
+
+struct CliRun {
+  int exit_code;
+  std::string out;
+};
+
+class ServiceE2eTest : public ServiceTest {
+ protected:
+  CliRun Shrink(const std::string& args, const std::string& token) {
+    std::string out = File("cli.out");
+    std::string command = "SHRINK_SERVER=" + address_ + " SHRINK_TOKEN=" + token + " " +
+                          SHRINK_BINARY + " " + args + " >" + out + " 2>>" + File("cli.err");
+    int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out).ok() ? *ReadFile(out) : std::string()};
+  }
+
+  std::string CalibrationData() {
+    std::string path = File("calib.npz");
+    EXPECT_TRUE(engine::WriteNpz(path, {{"input", TestImages(64)}},
+                                 engine::NpzCompression::kStored)
+                    .ok());
+    return path;
+  }
+
+  v1::Job SubmitOk(const std::string& model_id, const std::string& preset, int32_t seed = 0,
+                   const std::string& key = "", const std::string& calib_id = "") {
+    v1::SubmitJobRequest request;
+    request.set_model_id(model_id);
+    request.mutable_recipe()->set_preset(preset);
+    request.mutable_recipe()->set_seed(seed);
+    request.set_idempotency_key(key);
+    request.set_calibration_dataset_id(calib_id);
+    auto job = client_->Submit(request);
+    EXPECT_TRUE(job.ok()) << job.status().ToString();
+    return job.ok() ? *job : v1::Job();
+  }
+};
+
+TEST_F(ServiceE2eTest, UploadSubmitWatchFetchAndTheArtifactRunsInOrt) {
+  StartServer(2);
+  std::string model = kModels + "/mnist_cnn.onnx";
+  std::string calib = CalibrationData();
+  auto model_id = client_->UploadModel(model);
+  auto calib_id = client_->UploadDataset(calib);
+  ASSERT_TRUE(model_id.ok() && calib_id.ok());
+  v1::Job job = SubmitOk(model_id->id, "int8", 0, "", calib_id->id);
+  ASSERT_EQ(job.state(), v1::QUEUED);
+
+  std::vector<v1::ProgressEvent> events;
+  auto watched = client_->Watch(job.id(), 0, [&](const v1::ProgressEvent& e) {
+    events.push_back(e);
+  });
+  ASSERT_TRUE(watched.ok()) << watched.status().ToString();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().state(), v1::SUCCEEDED);
+  std::set<std::string> stages;
+  for (const auto& event : events) stages.insert(event.stage());
+  EXPECT_TRUE(stages.count("calibrate") || stages.count("quantize")) << "no engine stage seen";
+
+  auto done = client_->GetJob(job.id());
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::SUCCEEDED) << done->error();
+  EXPECT_GT(done->metrics().at("size.ratio"), 1.0);
+  std::string artifact = File("mnist_cnn.int8.onnx");
+  auto fetched = client_->Download(job.id(), v1::DownloadRequest::ARTIFACT, artifact);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->sha256, done->artifact_id());
+  ASSERT_TRUE(client_->Download(job.id(), v1::DownloadRequest::REPORT, File("report.json")).ok());
+  EXPECT_NE(ReadFile(File("report.json"))->find("\"schema\""), std::string::npos);
+
+  auto ort = OrtRunner::Create(artifact, OrtRunnerOptions(1, false));
+  ASSERT_TRUE(ort.ok()) << ort.status().ToString();
+  auto outputs = (*ort)->Run({{"input", TestImages(4)}});
+  ASSERT_TRUE(outputs.ok()) << outputs.status().ToString();
+  EXPECT_EQ((*outputs)[0].shape(), engine::Shape({4, 10}));
+
+  // The same recipe in-process gives the same bytes: the manifest reproduces the artifact.
+  CliRun local = Shrink("run " + model + " --preset int8 --calib " + calib + " --out " +
+                         File("local.onnx"),
+                     admin_token_);
+  ASSERT_EQ(local.exit_code, 0);
+  EXPECT_EQ(*Sha256OfFile(File("local.onnx")), fetched->sha256);
+
+  // The CLI on the real server: a cache hit, JSON status, unknown ids, bad tokens.
+  CliRun again = Shrink("submit " + model + " --preset int8 --calib " + calib + " --json",
+                     admin_token_);
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("\"job_id\": \"" + job.id() + "\""), std::string::npos) << again.out;
+  CliRun status = Shrink("status " + job.id() + " --json", admin_token_);
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_NE(status.out.find("\"state\": \"SUCCEEDED\""), std::string::npos) << status.out;
+  EXPECT_EQ(Shrink("status j-unknown", admin_token_).exit_code, 1);
+  EXPECT_EQ(Shrink("status " + job.id(), "shr_wrong").exit_code, 6);
+}
+
+TEST_F(ServiceE2eTest, KilledWorkersLoseNoJob) {
+  if (!FileExists(kOcrModel)) GTEST_SKIP() << "asset kit missing: " << kOcrModel;
+  StartServer(0, {"--max-lease-seconds", "2"});
+  std::map<std::string, ChildProcess*> by_id = {{"steady", &StartWorker("steady")},
+                                                {"victim-0", &StartWorker("victim-0")}};
+  auto model_id = client_->UploadModel(kOcrModel);
+  ASSERT_TRUE(model_id.ok()) << model_id.status().ToString();
+  const int rounds = ChaosRounds();
+  std::set<std::string> submitted;
+  int kills = 0;
+  for (int round = 0; round < rounds; ++round) {
+    v1::Job job = SubmitOk(model_id->id, "float16", round + 1);
+    submitted.insert(job.id());
+    // Kill whoever holds the job once the engine is at work (past the download).
+    std::string holder;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto now = client_->GetJob(job.id());
+          if (!now.ok() || now->state() != v1::RUNNING) return false;
+          const std::string& stage = now->last_progress().stage();
+          if (stage.empty() || stage == "fetch") return false;
+          holder = now->worker_id();
+          return true;
+        },
+        std::chrono::seconds(60)))
+        << "job " << job.id() << " never ran";
+    ASSERT_TRUE(by_id.count(holder)) << "unknown worker " << holder;
+    by_id[holder]->Signal(SIGKILL);
+    by_id[holder]->Wait();
+    ++kills;
+    std::string fresh = "victim-" + std::to_string(round + 1);
+    by_id[fresh] = &StartWorker(fresh);
+    auto final_job = WaitFinal(job.id(), std::chrono::seconds(180));
+    ASSERT_TRUE(final_job.ok());
+    EXPECT_EQ(final_job->state(), v1::SUCCEEDED) << final_job->error();
+    EXPECT_EQ(final_job->attempts(), 2);
+    EXPECT_NE(final_job->worker_id(), holder);
+  }
+  auto jobs = client_->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  std::set<std::string> listed;
+  for (const auto& job : *jobs) {
+    EXPECT_EQ(job.state(), v1::SUCCEEDED) << job.id();
+    EXPECT_TRUE(listed.insert(job.id()).second) << "listed twice: " << job.id();
+  }
+  EXPECT_EQ(listed, submitted);
+  EXPECT_EQ(kills, rounds);
+}
+
+TEST_F(ServiceE2eTest, AKilledServerRestartsWithEveryJobAndArtifact) {
+  StartServer(1, {"--max-lease-seconds", "2"});
+  auto small = client_->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(small.ok());
+  v1::Job first = SubmitOk(small->id, "float16");
+  auto first_done = WaitFinal(first.id(), std::chrono::seconds(60));
+  ASSERT_TRUE(first_done.ok());
+  ASSERT_EQ(first_done->state(), v1::SUCCEEDED);
+
+  // Slow jobs so that one runs and three wait when the server dies.
+  if (!FileExists(kOcrModel)) GTEST_SKIP() << "asset kit missing: " << kOcrModel;
+  auto slow = client_->UploadModel(kOcrModel);
+  ASSERT_TRUE(slow.ok());
+  std::vector<std::string> pending;
+  for (int seed = 1; seed <= 4; ++seed) pending.push_back(SubmitOk(slow->id, "float16",
+                                                                   seed).id());
+  ASSERT_TRUE(WaitFor([&] { return client_->GetJob(pending[0])->state() == v1::RUNNING; },
+                      std::chrono::seconds(60)));
+  EXPECT_EQ(client_->GetJob(pending[3])->state(), v1::QUEUED);
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  server_.reset();
+
+  StartServer(2, {"--max-lease-seconds", "2"});
+  auto kept = client_->GetJob(first.id());
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->state(), v1::SUCCEEDED);
+  auto fetched = client_->Download(first.id(), v1::DownloadRequest::ARTIFACT, File("first.onnx"));
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->sha256, first_done->artifact_id());
+  for (const std::string& id : pending) {
+    auto job = WaitFinal(id, std::chrono::seconds(120));
+    ASSERT_TRUE(job.ok()) << job.status().ToString();
+    EXPECT_EQ(job->state(), v1::SUCCEEDED) << id << ": " << job->error();
+  }
+  auto jobs = client_->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_EQ(jobs->size(), pending.size() + 1);
+
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->Wait(), 0);
+  server_.reset();
+  auto store = storage::SqliteStore::Open(Db());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*(*store)->IntegrityCheck(), "ok");
+}
+
+TEST_F(ServiceE2eTest, FiftyConcurrentSubmissionsHonourKeysAndTheCache) {
+  StartServer(2);
+  auto model = client_->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(model.ok());
+  v1::Job cached = SubmitOk(model->id, "float16");
+  ASSERT_EQ(WaitFinal(cached.id(), std::chrono::seconds(60))->state(), v1::SUCCEEDED);
+
+  constexpr int kClients = 5, kEach = 10;
+  std::vector<std::vector<v1::Job>> results(kClients);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      auto client = Client(admin_token_);
+      for (int i = 0; i < kEach; ++i) {
+        v1::SubmitJobRequest request;
+        request.set_model_id(model->id);
+        if (i % 2 == 0) {
+          request.mutable_recipe()->set_preset("float16");  // the cached job
+        } else {
+          // Five keys shared across clients; the recipe differs, the key decides.
+          int n = t * kEach + i;
+          request.mutable_recipe()->set_preset("int8-dynamic");
+          request.mutable_recipe()->set_seed(n);
+          request.set_idempotency_key("build-" + std::to_string(n % 5));
+        }
+        auto job = client->Submit(request);
+        EXPECT_TRUE(job.ok()) << job.status().ToString();
+        if (job.ok()) results[t].push_back(*job);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> keyed;
+  int hits = 0;
+  for (int t = 0; t < kClients; ++t) {
+    ASSERT_EQ(results[t].size(), static_cast<size_t>(kEach));
+    for (int i = 0; i < kEach; ++i) {
+      const v1::Job& job = results[t][i];
+      if (i % 2 == 0) {
+        EXPECT_TRUE(job.cache_hit());
+        EXPECT_EQ(job.id(), cached.id());
+        hits += job.cache_hit();
+      } else {
+        keyed.insert(job.id());
+      }
+    }
+  }
+  EXPECT_EQ(hits, kClients * kEach / 2);
+  EXPECT_EQ(keyed.size(), 5u);
+  for (const std::string& id : keyed) {
+    auto job = WaitFinal(id, std::chrono::seconds(120));
+    ASSERT_TRUE(job.ok());
+    EXPECT_EQ(job->state(), v1::SUCCEEDED) << job->error();
+  }
+  auto jobs = client_->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_EQ(jobs->size(), 6u);
+}
+
+TEST_F(ServiceE2eTest, TwoTenantsCannotReadEachOther) {
+  StartServer(1);
+  ASSERT_TRUE(client_->CreateTenant("acme").ok());
+  ASSERT_TRUE(client_->CreateTenant("globex").ok());
+  auto acme = Client(*client_->IssueToken("acme", v1::USER, "acme-ci"));
+  auto globex = Client(*client_->IssueToken("globex", v1::USER, "globex-ci"));
+  auto model = acme->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(model.ok());
+  v1::SubmitJobRequest request;
+  request.set_model_id(model->id);
+  request.mutable_recipe()->set_preset("float16");
+  auto job = acme->Submit(request);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(globex->GetJob(job->id()).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(globex->Submit(request).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(globex->Cancel(job->id()).status().code(), StatusCode::kNotFound);
+  auto listed = globex->ListJobs();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  auto done = acme->Watch(job->id(), 0, [](const v1::ProgressEvent&) {});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(globex->Download(job->id(), v1::DownloadRequest::ARTIFACT, File("stolen.onnx"))
+                .status().code(),
+            StatusCode::kNotFound);
+  EXPECT_FALSE(FileExists(File("stolen.onnx")));
+  // Uploading the same bytes gives globex its own copy; acme's job stays acme's.
+  auto own = globex->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(own->uploaded) << "the server told globex it already had acme's model";
+  EXPECT_EQ(globex->GetJob(job->id()).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace shrink::testing
