@@ -22,6 +22,7 @@
 #include "engine/ir/graph_utils.h"
 #include "engine/runtime/executor.h"
 #include "tests/bench/quant_bench.h"
+#include "tests/bench/service_bench.h"
 #include "tests/ort_runner.h"
 #include "tests/test_inputs.h"
 
@@ -34,6 +35,7 @@ const char kUsage[] =
     "                            [--no-ort-spin] [--no-alternate]\n"
     "                            (--dev-set | MODEL.onnx[:name=shape,...] ...)\n"
     "       shrink-bench quant [mnist] [dev] [speed] [memory] (--help for details)\n"
+    "       shrink-bench service [--quick] [--shrinkd PATH] [--json FILE]\n"
     "  Times our executor and ONNX Runtime (fp32, same threads, alternating runs).\n"
     "  Shapes are like input=1x3x224x224 (a scalar is name=); models of the asset kit\n"
     "  default to their manifest ort_bench shapes and values. Defaults: --threads 2\n"
@@ -303,6 +305,7 @@ Status ParseArgs(int argc, char** argv, BenchOptions* options, std::vector<std::
 
 int Main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "quant") return QuantMain(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "service") return ServiceMain(argc, argv);
   if (argc < 2 || std::string(argv[1]) != "runtime") {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
