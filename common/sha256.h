@@ -1,4 +1,6 @@
 // SHA-256 (FIPS 180-4), streaming. Used for content addressing of models, blobs and data.
+// Computed by OpenSSL's libcrypto (a dependency of gRPC), which uses the CPU's SHA extensions:
+// every upload and download is hashed, so this sits on the service's transfer path.
 #pragma once
 
 #include <array>
@@ -14,6 +16,9 @@ namespace shrink {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void Update(const void* data, size_t size);
   void Update(std::string_view data) { Update(data.data(), data.size()); }
   // Finishes the hash; the object must not be updated afterwards.
@@ -21,11 +26,7 @@ class Sha256 {
   std::string HexDigest();
 
  private:
-  void ProcessBlock(const uint8_t* block);
-  uint32_t state_[8];
-  uint8_t buffer_[64];
-  size_t buffer_size_ = 0;
-  uint64_t total_bytes_ = 0;
+  void* context_;  // EVP_MD_CTX, kept out of this header
 };
 
 std::string Sha256Hex(std::string_view data);

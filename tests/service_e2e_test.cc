@@ -1,7 +1,14 @@
 // The service end to end with real processes on loopback: shrinkd, shrink-worker and the shrink
 // CLI. Jobs run the real engine on real models; artifacts are judged by ONNX Runtime.
 // SHRINK_CHAOS_ROUNDS sets how many times a worker is killed mid-job (default 3).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -303,6 +310,114 @@ TEST_F(ServiceE2eTest, TwoTenantsCannotReadEachOther) {
   ASSERT_TRUE(own.ok());
   EXPECT_TRUE(own->uploaded) << "the server told globex it already had acme's model";
   EXPECT_EQ(globex->GetJob(job->id()).status().code(), StatusCode::kNotFound);
+}
+
+
+// The processes whose parent is `pid` (the server's local workers).
+std::set<int> ChildrenOf(int pid) {
+  std::set<int> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // /proc files report size 0: read them as streams.
+    std::ifstream in(entry.path().string() + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (stat.rfind(')') == std::string::npos) continue;  // gone meanwhile
+    // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
+    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+    std::string state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == pid && state != "Z") children.insert(std::stoi(name));
+  }
+  return children;
+}
+
+// GET http://127.0.0.1:port/metrics with a plain socket.
+std::string ScrapeMetrics(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string body;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    (void)!::write(fd, request.data(), request.size());
+    char buffer[65536];
+    ssize_t got;
+    while ((got = ::read(fd, buffer, sizeof(buffer))) > 0) body.append(buffer, got);
+  }
+  ::close(fd);
+  return body;
+}
+
+TEST_F(ServiceE2eTest, SupervisedWorkersAreRestartedAndMetricsAreServed) {
+  StartServer(2, {"--metrics-listen", "127.0.0.1:0"});
+  std::set<int> before;
+  ASSERT_TRUE(WaitFor([&] { return (before = ChildrenOf(server_->pid())).size() == 2; },
+                      std::chrono::seconds(20)));
+  ::kill(*before.begin(), SIGKILL);
+  std::set<int> after;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        after = ChildrenOf(server_->pid());
+        return after.size() == 2 && !after.count(*before.begin());
+      },
+      std::chrono::seconds(20)))
+      << "the killed worker was not replaced";
+
+  // A job through the restarted pool, then the figures Prometheus scrapes.
+  auto model = client_->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(model.ok());
+  v1::Job job = SubmitOk(model->id, "float16");
+  ASSERT_EQ(WaitFinal(job.id(), std::chrono::seconds(60))->state(), v1::SUCCEEDED);
+  auto log = ReadFile(File("server.log"));
+  ASSERT_TRUE(log.ok());
+  const std::string marker = "Prometheus metrics on port ";
+  size_t at = log->find(marker);
+  ASSERT_NE(at, std::string::npos) << *log;
+  int port = std::stoi(log->substr(at + marker.size()));
+  std::string metrics;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        metrics = ScrapeMetrics(port);
+        return metrics.find("shrink_jobs{state=\"SUCCEEDED\"} 1") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << metrics;
+  for (const char* name :
+       {"shrink_queue_depth 0", "shrink_workers_alive{kind=\"supervised\"} 2",
+        "shrink_job_duration_seconds_count{state=\"SUCCEEDED\"} 1", "shrink_stored_bytes",
+        "shrink_rpcs_total{code=\"0\",method=\"JobService/Submit\"} 1",
+        "shrink_rpc_duration_seconds_bucket", "shrink_stage_duration_seconds_count",
+        "shrink_progress_events_total"}) {
+    EXPECT_NE(metrics.find(name), std::string::npos) << name << " missing from\n" << metrics;
+  }
+}
+
+TEST_F(ServiceE2eTest, SigtermLetsTheRunningJobFinish) {
+  if (!FileExists(kOcrModel)) GTEST_SKIP() << "asset kit missing: " << kOcrModel;
+  StartServer(1);
+  auto model = client_->UploadModel(kOcrModel);
+  ASSERT_TRUE(model.ok());
+  v1::Job running = SubmitOk(model->id, "float16");
+  v1::Job waiting = SubmitOk(model->id, "float16", 7);
+  ASSERT_TRUE(WaitFor([&] { return client_->GetJob(running.id())->state() == v1::RUNNING; },
+                      std::chrono::seconds(60)));
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->Wait(), 0);
+  server_.reset();
+  // Nothing is listening now; the store says what happened.
+  auto store = storage::SqliteStore::Open(Db());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto finished = (*store)->GetJob("default", running.id());
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ(finished->state, storage::JobState::kSucceeded) << finished->error;
+  auto untouched = (*store)->GetJob("default", waiting.id());
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_EQ(untouched->state, storage::JobState::kQueued) << "a draining server leased a job";
+  EXPECT_EQ(untouched->attempts, 0);
 }
 
 }  // namespace
