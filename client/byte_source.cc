@@ -173,6 +173,23 @@ StatusOr<ByteSource> ByteSource::TarOfDirectory(const std::string& dir) {
   std::vector<std::pair<std::string, std::string>> files;
   RETURN_IF_ERROR(ListFiles(dir, "", &files));
   if (files.empty()) return InvalidArgument(dir + ": directory holds no files");
+  return Tar(dir, std::move(files));
+}
+
+StatusOr<ByteSource> ByteSource::TarOfFiles(const std::string& dir,
+                                            std::vector<std::string> names) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& name : names) {
+    std::string path = JoinPath(dir, name);
+    if (!FileExists(path) || IsDirectory(path)) return NotFound(path + ": no such file");
+    files.emplace_back(name, path);
+  }
+  if (files.empty()) return InvalidArgument(dir + ": no files to send");
+  return Tar(dir, std::move(files));
+}
+
+StatusOr<ByteSource> ByteSource::Tar(const std::string& dir,
+                                     std::vector<std::pair<std::string, std::string>> files) {
   std::sort(files.begin(), files.end());
   ByteSource source;
   source.origin_ = dir;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -27,6 +28,10 @@ class ByteSource {
   // Every regular file under `dir` (symlinks followed, recursively) as one tar archive. Fails on
   // special files, on an empty tree, and on names or sizes plain ustar cannot hold.
   static StatusOr<ByteSource> TarOfDirectory(const std::string& dir);
+  // The given files (paths relative to `dir`, kept as the names in the archive) as one tar, in
+  // sorted order: a model file and the external-data files it refers to.
+  static StatusOr<ByteSource> TarOfFiles(const std::string& dir,
+                                         std::vector<std::string> names);
 
   // Total bytes ForEachChunk produces (known before streaming, for the upload header).
   uint64_t size() const { return size_; }
@@ -36,6 +41,9 @@ class ByteSource {
   StatusOr<std::string> Sha256Hex() const;
 
  private:
+  // (name in the archive, path on disk) pairs; sorted here.
+  static StatusOr<ByteSource> Tar(const std::string& dir,
+                                  std::vector<std::pair<std::string, std::string>> files);
   struct Entry {
     std::string name;  // inside the archive
     std::string path;  // on disk

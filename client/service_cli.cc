@@ -7,7 +7,13 @@
 #include <cstdlib>
 #include <map>
 
+#include <filesystem>
+#include <fstream>
+
 #include "client/progress.h"
+#include "engine/io/model_bundle.h"
+#include "engine/io/onnx_export.h"
+#include "engine/io/onnx_import.h"
 #include "common/file_util.h"
 #include "common/json.h"
 
@@ -200,6 +206,37 @@ StatusOr<v1::Job> WatchToEnd(client::ServiceClient* client, const std::string& j
   return job;
 }
 
+namespace {
+
+bool IsTar(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[262] = {};
+  in.read(head, sizeof(head));
+  return in.gcount() == sizeof(head) && std::string(head + 257, 5) == "ustar";
+}
+
+// Models too large for one protobuf come back as a tar of the model and its external data; the
+// user asked for OUT.onnx, so it is exported again as OUT.onnx (+ OUT.onnx.data when needed).
+Status UnpackModelArtifact(const std::string& out) {
+  ASSIGN_OR_RETURN(std::string dir, MakeTempDir("shrink-fetch"));
+  std::string archive = out + ".tar";
+  std::error_code renamed;
+  std::filesystem::rename(out, archive, renamed);
+  Status status = renamed ? Internal("cannot rename " + out + ": " + renamed.message()) : OkStatus();
+  if (status.ok()) status = engine::UnpackTar(archive, dir);
+  if (status.ok()) {
+    auto bundle = engine::ModelBundle::Open(dir);
+    auto model = bundle.ok() ? engine::LoadModel(bundle->model_path())
+                             : StatusOr<engine::Model>(bundle.status());
+    status = model.ok() ? engine::SaveModel(*model, out) : model.status();
+  }
+  (void)RemoveAll(dir);
+  (void)RemoveAll(archive);
+  return status.WithContext("unpacking the artifact into " + out);
+}
+
+}  // namespace
+
 Status FetchResults(client::ServiceClient* client, const v1::Job& job, const std::string& out,
                     const std::string& report,
                     std::vector<std::pair<std::string, std::string>>* extra) {
@@ -212,6 +249,7 @@ Status FetchResults(client::ServiceClient* client, const v1::Job& job, const std
                      client->Download(job.id(), v1::DownloadRequest::ARTIFACT, out));
     std::fprintf(stderr, "wrote %s (%lld bytes, sha256 %s)\n", out.c_str(),
                  (long long)artifact.size_bytes, artifact.sha256.c_str());
+    if (IsTar(out)) RETURN_IF_ERROR(UnpackModelArtifact(out));
     extra->push_back({"out", JsonQuote(out)});
     extra->push_back({"out_sha256", JsonQuote(artifact.sha256)});
   }

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <thread>
 
-#include "client/byte_source.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
 
@@ -65,11 +64,19 @@ Status ServiceClient::Convert(const grpc::Status& status) const {
   return converted;
 }
 
+namespace {
+
+// A file as is, a directory as a tar.
+StatusOr<ByteSource> Source(const std::string& path) {
+  return IsDirectory(path) ? ByteSource::TarOfDirectory(path) : ByteSource::File(path);
+}
+
+}  // namespace
+
 template <typename Stub>
-StatusOr<UploadResult> ServiceClient::Upload(Stub* stub, const std::string& path,
-                                             const std::string& name, v1::ModelFormat format,
-                                             bool as_tar) {
-  StatusOr<ByteSource> source = as_tar ? ByteSource::TarOfDirectory(path) : ByteSource::File(path);
+StatusOr<UploadResult> ServiceClient::Upload(Stub* stub, StatusOr<ByteSource> source,
+                                             const std::string& path, const std::string& name,
+                                             v1::ModelFormat format) {
   if (!source.ok()) return source.status();
   ASSIGN_OR_RETURN(std::string sha256, source->Sha256Hex());
   UploadResult result{sha256, false, int64_t(source->size())};
@@ -124,13 +131,23 @@ StatusOr<UploadResult> ServiceClient::Upload(Stub* stub, const std::string& path
 StatusOr<UploadResult> ServiceClient::UploadModel(const std::string& path,
                                                   const std::string& name) {
   ASSIGN_OR_RETURN(v1::ModelFormat format, ModelFormatOf(path));
-  return Upload(models_.get(), path, name, format, IsDirectory(path));
+  return Upload(models_.get(), Source(path), path, name, format);
+}
+
+StatusOr<UploadResult> ServiceClient::UploadModelWithData(const std::string& path,
+                                                          const std::vector<std::string>& data_files,
+                                                          const std::string& name) {
+  std::vector<std::string> names = data_files;
+  names.push_back(BaseName(path));
+  std::string label = name.empty() ? BaseName(path) : name;
+  return Upload(models_.get(), ByteSource::TarOfFiles(DirName(path), names), path, label,
+                v1::ONNX_BUNDLE);
 }
 
 StatusOr<UploadResult> ServiceClient::UploadDataset(const std::string& path,
                                                     const std::string& name) {
   if (!FileExists(path)) return NotFound(path + ": no such file or directory");
-  return Upload(datasets_.get(), path, name, v1::MODEL_FORMAT_UNSPECIFIED, IsDirectory(path));
+  return Upload(datasets_.get(), Source(path), path, name, v1::MODEL_FORMAT_UNSPECIFIED);
 }
 
 StatusOr<v1::Job> ServiceClient::Submit(const v1::SubmitJobRequest& request) {

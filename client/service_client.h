@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "client/byte_source.h"
 #include "common/grpc_util.h"
 #include "common/status.h"
 #include "shrink/v1/service.grpc.pb.h"
@@ -66,6 +67,11 @@ class ServiceClient {
 
   // `path` as ModelFormatOf says; `name` labels the blob (default: the path's base name).
   StatusOr<UploadResult> UploadModel(const std::string& path, const std::string& name = "");
+  // A .onnx file together with the external-data files it refers to (`data_files`, relative to
+  // the model's directory), sent as one ONNX_BUNDLE tar.
+  StatusOr<UploadResult> UploadModelWithData(const std::string& path,
+                                             const std::vector<std::string>& data_files,
+                                             const std::string& name = "");
   // A .npy or .npz file as is, a directory (of .npz files) as a tar.
   StatusOr<UploadResult> UploadDataset(const std::string& path, const std::string& name = "");
 
@@ -100,8 +106,8 @@ class ServiceClient {
   std::unique_ptr<grpc::ClientContext> NewContext(bool unary) const;
   Status Convert(const grpc::Status& status) const;
   template <typename Stub>
-  StatusOr<UploadResult> Upload(Stub* stub, const std::string& path, const std::string& name,
-                                v1::ModelFormat format, bool as_tar);
+  StatusOr<UploadResult> Upload(Stub* stub, StatusOr<ByteSource> source, const std::string& path,
+                                const std::string& name, v1::ModelFormat format);
   // One Watch stream; advances *last_sequence and sets *progressed for every new event.
   Status WatchOnce(const std::string& job_id, int64_t* last_sequence, const EventCallback& on_event,
                    bool* progressed);

@@ -9,6 +9,7 @@
 #include "client/service_client.h"
 #include "common/file_util.h"
 #include "common/json.h"
+#include "engine/io/external_data.h"
 #include "engine/job/recipe.h"
 
 namespace shrink::cli {
@@ -124,7 +125,19 @@ void LogUpload(const std::string& what, const std::string& path,
 Status UploadInputs(client::ServiceClient* client, const ParsedFlags& flags,
                     v1::SubmitJobRequest* request) {
   const std::string& model = flags.positional[0];
-  ASSIGN_OR_RETURN(client::UploadResult uploaded, client->UploadModel(model, flags.Get("name")));
+  // A .onnx file whose weights live in external-data files travels with them as one bundle.
+  std::vector<std::string> data_files;
+  const std::string suffix = ".onnx";
+  if (!IsDirectory(model) && model.size() > suffix.size() &&
+      model.compare(model.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    // A file that does not parse is sent as is: the server's upload check names the problem.
+    auto listed = engine::ExternalDataFiles(model);
+    if (listed.ok()) data_files = std::move(listed).value();
+  }
+  ASSIGN_OR_RETURN(client::UploadResult uploaded,
+                   data_files.empty()
+                       ? client->UploadModel(model, flags.Get("name"))
+                       : client->UploadModelWithData(model, data_files, flags.Get("name")));
   LogUpload("model", model, uploaded);
   request->set_model_id(uploaded.id);
   if (flags.Has("calib")) {

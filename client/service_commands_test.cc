@@ -6,10 +6,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "client/fake_service.h"
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "engine/io/onnx_export.h"
+#include "engine/io/onnx_import.h"
+#include "engine/kernels/kernel_test_util.h"
 #include "tests/cli_fixture.h"
 
 namespace shrink {
@@ -224,6 +228,51 @@ TEST_F(ServiceCliTest, AdminCommands) {
   EXPECT_EQ(Run("admin revoke-token tok-acme-1").exit_code, 0);
   EXPECT_EQ(Run("admin frobnicate").exit_code, 1);
   EXPECT_EQ(Shrink("admin --help").exit_code, 0);
+}
+
+
+// A model whose weight lives in an external-data file (the form models over 2 GiB take).
+void WriteModelWithExternalData(const std::string& path) {
+  engine::Model model = engine::testing::EmptyModel(13);
+  engine::Graph* graph = &model.graph;
+  graph->inputs.push_back(engine::testing::TensorInfo("x", engine::DataType::kFloat32, {1, 256}));
+  graph->outputs.push_back(engine::testing::TensorInfo("y", engine::DataType::kFloat32, {1, 256}));
+  engine::Tensor weight(engine::DataType::kFloat32, {256, 256});
+  for (int64_t i = 0; i < weight.size(); ++i) weight.data<float>()[i] = float(i % 97) / 97.0f;
+  graph->SetInitializer("w", weight);
+  engine::testing::AddTestNode(graph, "MatMul", {"x", "w"}, {"y"});
+  engine::ExportOptions options;
+  options.external_data = engine::ExternalDataMode::kAlways;
+  ASSERT_TRUE(engine::SaveModel(model, path, options).ok());
+}
+
+TEST_F(ServiceCliTest, ExternalDataTravelsWithTheModelBothWays) {
+  std::string model = File("big.onnx");
+  WriteModelWithExternalData(model);
+  ASSERT_TRUE(FileExists(model + ".data"));
+  v1::Job done;
+  done.set_state(v1::SUCCEEDED);
+  done.set_artifact_id("a");
+  server_.jobs.outcome = done;
+  ASSERT_EQ(Run("submit " + model + " --preset float16").exit_code, 0);
+  ASSERT_EQ(server_.models.headers.size(), 1u);
+  EXPECT_EQ(server_.models.headers[0].format(), v1::ONNX_BUNDLE);
+  const std::string& sent = server_.models.blobs.begin()->second;
+  EXPECT_NE(sent.find("big.onnx.data"), std::string::npos) << "the data file was not sent";
+
+  // A bundle artifact (model + data in a tar) becomes OUT.onnx again (with OUT.onnx.data when it
+  // is too large for one protobuf; this one is not).
+  server_.jobs.artifact = sent;
+  CommandResult fetch = Run("fetch job-1 --out " + File("out.onnx"));
+  ASSERT_EQ(fetch.exit_code, 0) << fetch.err;
+  auto original = engine::LoadModel(model);
+  auto fetched = engine::LoadModel(File("out.onnx"));
+  ASSERT_TRUE(original.ok() && fetched.ok()) << fetched.status().ToString();
+  const engine::Tensor* w = fetched->graph.FindInitializer("w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(std::memcmp(w->data<float>(), original->graph.FindInitializer("w")->data<float>(),
+                        256 * 256 * sizeof(float)),
+            0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -132,6 +133,49 @@ void AppendExternalTensorData(std::string_view bytes, const std::string& locatio
   add("location", location);
   add("offset", std::to_string(offset));
   add("length", std::to_string(bytes.size()));
+}
+
+namespace {
+
+void CollectLocations(const onnx::TensorProto& tensor, std::vector<std::string>* out) {
+  if (tensor.data_location() != onnx::TensorProto::EXTERNAL) return;
+  for (const auto& entry : tensor.external_data()) {
+    if (entry.key() == "location" &&
+        std::find(out->begin(), out->end(), entry.value()) == out->end()) {
+      out->push_back(entry.value());
+    }
+  }
+}
+
+void CollectLocations(const onnx::GraphProto& graph, std::vector<std::string>* out) {
+  for (const auto& tensor : graph.initializer()) CollectLocations(tensor, out);
+  for (const auto& node : graph.node()) {
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_t()) CollectLocations(attribute.t(), out);
+      for (const auto& tensor : attribute.tensors()) CollectLocations(tensor, out);
+      if (attribute.has_g()) CollectLocations(attribute.g(), out);
+      for (const auto& subgraph : attribute.graphs()) CollectLocations(subgraph, out);
+    }
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> ExternalDataFiles(const std::string& model_path,
+                                                     uint64_t max_model_bytes) {
+  ASSIGN_OR_RETURN(uint64_t size, FileSize(model_path));
+  std::vector<std::string> locations;
+  if (size > max_model_bytes) return locations;
+  ASSIGN_OR_RETURN(std::string bytes, ReadFile(model_path));
+  onnx::ModelProto proto;
+  if (!proto.ParseFromString(bytes)) {
+    return InvalidArgument(model_path + ": not an ONNX model (protobuf parse failed)");
+  }
+  CollectLocations(proto.graph(), &locations);
+  for (const std::string& location : locations) {
+    RETURN_IF_ERROR(ValidateExternalLocation(location).WithContext(model_path));
+  }
+  return locations;
 }
 
 }  // namespace shrink::engine
