@@ -26,6 +26,8 @@ constexpr const char* kUsage =
     "  --drain-seconds N         on SIGTERM, how long running jobs may take to finish (60)\n"
     "  --worker-binary PATH      shrink-worker to spawn (default: next to this program)\n"
     "  --worker-threads N        engine threads per local worker\n"
+    "  --job-timeout-seconds S   a job running longer fails (DEADLINE_EXCEEDED)\n"
+    "  --max-job-memory-mb MB    a job growing a worker past this fails (RESOURCE_EXHAUSTED)\n"
     "  --worker-cache DIR        local workers' blob caches (DIR/0, DIR/1, ...; <db>.cache)\n"
     "  --admin-token-file PATH   where the admin token is kept (default: <db>.admin-token)\n"
     "  --port-file PATH          write the bound port there once listening\n";
@@ -63,9 +65,12 @@ StatusOr<ServerOptions> OptionsFromFlags(const cli::ParsedFlags& flags) {
   options.limits.tenant_quota_bytes = int64_t{quota_mb} << 20;
   options.limits.max_lease_ms = int64_t{lease_s} * 1000;
   options.worker_binary = flags.Get("worker-binary");
-  if (flags.Has("worker-threads")) {
-    options.worker_args.insert(options.worker_args.end(),
-                               {"--threads", flags.Get("worker-threads")});
+  // Passed through to every local worker, which checks them.
+  for (const auto& [ours, theirs] : {std::pair<std::string, std::string>{"worker-threads", "threads"},
+                                     {"job-timeout-seconds", "job-timeout-seconds"},
+                                     {"max-job-memory-mb", "max-job-memory-mb"}}) {
+    if (flags.Has(ours)) options.worker_args.insert(options.worker_args.end(),
+                                                    {"--" + theirs, flags.Get(ours)});
   }
   options.worker_cache_dir = flags.Get("worker-cache");
   options.admin_token_path = flags.Get("admin-token-file");
@@ -80,7 +85,8 @@ int ServeMain(const std::string& program, const std::vector<std::string>& args) 
   spec.with_value = {"listen",          "db",           "workers",          "metrics-listen",
                      "max-upload-mb",   "tenant-quota-mb", "max-attempts",  "max-lease-seconds",
                      "drain-seconds",   "worker-binary", "worker-threads", "worker-cache",
-                     "admin-token-file", "port-file"};
+                     "admin-token-file", "port-file", "job-timeout-seconds",
+                     "max-job-memory-mb"};
   spec.booleans = {"insecure-no-auth", "help"};
   auto flags = cli::ParseFlags(args, spec);
   if (!flags.ok()) {

@@ -420,5 +420,35 @@ TEST_F(ServiceE2eTest, SigtermLetsTheRunningJobFinish) {
   EXPECT_EQ(untouched->attempts, 0);
 }
 
+
+TEST_F(ServiceE2eTest, JobsOverAWorkersLimitsFailWithTheReasonAndTheWorkerGoesOn) {
+  if (!FileExists(kOcrModel)) GTEST_SKIP() << "asset kit missing: " << kOcrModel;
+  StartServer(0);
+  ChildProcess& timed = StartWorker("timed", {"--job-timeout-seconds", "1"});
+  auto slow = client_->UploadModel(kOcrModel);
+  auto small = client_->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(slow.ok() && small.ok());
+  v1::Job too_long = SubmitOk(slow->id, "float16");
+  auto failed = WaitFinal(too_long.id(), std::chrono::seconds(60));
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->state(), v1::FAILED);
+  EXPECT_EQ(failed->error().rfind("DEADLINE_EXCEEDED", 0), 0u) << failed->error();
+  v1::Job quick = SubmitOk(small->id, "float16");
+  auto done = WaitFinal(quick.id(), std::chrono::seconds(60));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::SUCCEEDED) << done->error();
+  EXPECT_EQ(done->worker_id(), "timed");
+  timed.Signal(SIGTERM);
+  EXPECT_EQ(timed.Wait(), 0);
+
+  ChildProcess& tight = StartWorker("tight", {"--max-job-memory-mb", "1"});
+  v1::Job too_big = SubmitOk(slow->id, "float16", 5);
+  auto refused = WaitFinal(too_big.id(), std::chrono::seconds(60));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->state(), v1::FAILED);
+  EXPECT_EQ(refused->error().rfind("RESOURCE_EXHAUSTED", 0), 0u) << refused->error();
+  EXPECT_EQ(::kill(tight.pid(), 0), 0) << "the worker died with its job";
+}
+
 }  // namespace
 }  // namespace shrink::testing

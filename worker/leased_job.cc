@@ -38,6 +38,15 @@ int64_t NowUnixMillis() {
 
 // VmHWM counts from process start; a long-lived worker resets it so the report's peak RSS is
 // this job's (Linux >= 4.0; harmless where it fails).
+uint64_t CurrentRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.compare(0, 6, "VmRSS:") == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
 void ResetPeakRss() {
   std::ofstream clear_refs("/proc/self/clear_refs");
   if (clear_refs) clear_refs << "5";
@@ -64,6 +73,8 @@ class LeasedJob {
                            const std::string& work_dir);
   void SetProgress(const std::string& stage, double fraction, const std::string& message);
   void Heartbeat();
+  // Sets limit_exceeded_ and cancels the engine when the job is over a per-job limit.
+  void CheckLimits(SteadyClock::time_point started);
   JobEnd Finish();
   // A stale fence on any call means the job belongs to someone else now.
   Status NoteStale(Status status);
@@ -86,6 +97,7 @@ class LeasedJob {
   bool stage_changed_ = false;    // guarded by mutex_
   StatusOr<Results> results_ = Internal("job did not run");  // written before done_
   bool heartbeat_failing_ = false;  // calling thread only
+  std::string limit_exceeded_;      // calling thread only; the Fail reason when set
 };
 
 Status LeasedJob::NoteStale(Status status) {
@@ -252,7 +264,7 @@ Status LeasedJob::Deliver(const char* what, const std::function<Status()>& call)
 
 JobEnd LeasedJob::Finish() {
   if (abandoned_) return JobEnd::kAbandoned;
-  if (!cancel_requested_ && results_.ok()) {
+  if (!cancel_requested_ && limit_exceeded_.empty() && results_.ok()) {
     v1::CompleteRequest request;
     request.set_job_id(job_.id());
     request.set_fence(fence_);
@@ -269,7 +281,9 @@ JobEnd LeasedJob::Finish() {
   v1::FailRequest request;
   request.set_job_id(job_.id());
   request.set_fence(fence_);
-  request.set_error(cancel_requested_ ? "cancelled" : results_.status().ToString());
+  request.set_error(cancel_requested_           ? "cancelled"
+                    : !limit_exceeded_.empty() ? limit_exceeded_
+                                               : results_.status().ToString());
   SHRINK_LOG(Info) << "job " << job_.id() << ": failed: " << request.error();
   Status sent = Deliver("Fail", [&] { return context_.client->Fail(request); });
   if (abandoned_) return JobEnd::kAbandoned;
@@ -277,6 +291,27 @@ JobEnd LeasedJob::Finish() {
     SHRINK_LOG(Error) << "job " << job_.id() << ": Fail: " << sent.ToString();
   }
   return JobEnd::kFailed;
+}
+
+void LeasedJob::CheckLimits(SteadyClock::time_point started) {
+  if (!limit_exceeded_.empty()) return;
+  const WorkerOptions& options = *context_.options;
+  const double seconds = SecondsSince(started);
+  if (options.job_timeout_ms > 0 && seconds * 1000 > double(options.job_timeout_ms)) {
+    limit_exceeded_ = "DEADLINE_EXCEEDED: the job ran longer than the worker's limit of " +
+                      std::to_string(options.job_timeout_ms / 1000) + " s";
+  } else if (options.max_job_rss_bytes > 0) {
+    const uint64_t rss = CurrentRssBytes();
+    if (rss > options.max_job_rss_bytes) {
+      limit_exceeded_ = "RESOURCE_EXHAUSTED: the job needed " + std::to_string(rss >> 20) +
+                        " MiB, over the worker's limit of " +
+                        std::to_string(options.max_job_rss_bytes >> 20) + " MiB";
+    }
+  }
+  if (!limit_exceeded_.empty()) {
+    SHRINK_LOG(Warning) << "job " << job_.id() << ": " << limit_exceeded_ << "; stopping it";
+    cancel_ = true;
+  }
 }
 
 JobEnd LeasedJob::Run() {
@@ -287,6 +322,7 @@ JobEnd LeasedJob::Run() {
     progress_.set_stage("fetch");
   }
   std::thread job_thread([this] { Execute(); });
+  const auto started = SteadyClock::now();
   const auto period =
       std::chrono::milliseconds(std::max<int64_t>(context_.options->heartbeat_ms, 1));
   int64_t sequence = 0;
@@ -298,6 +334,7 @@ JobEnd LeasedJob::Run() {
       }
       Heartbeat();
     }
+    CheckLimits(started);
     std::unique_lock<std::mutex> lock(mutex_);
     if (changed_.wait_for(lock, period, [this] { return done_ || stage_changed_; }) && done_) {
       break;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "common/flags.h"
 #include "common/logging.h"
 #include "worker/worker.h"
 
@@ -20,11 +21,14 @@ namespace {
 constexpr const char* kUsage =
     "usage: shrink-worker --server HOST:PORT [--token T] [--cache DIR] [--id ID] [--threads N]\n"
     "                     [--tls-ca FILE] [--max-jobs N] [--lease-ms MS] [--heartbeat-ms MS]\n"
-    "                     [--cache-max-bytes N] [--exit-with-parent]\n"
+    "                     [--cache-max-bytes N] [--job-timeout-seconds S]\n"
+    "                     [--max-job-memory-mb MB] [--exit-with-parent]\n"
     "  --token: the WORKER token (default: $SHRINK_WORKER_TOKEN, which keeps it out of `ps`)\n"
     "  --cache: blob cache directory, one per worker (default: $XDG_CACHE_HOME/shrink-worker\n"
     "           or ~/.cache/shrink-worker, in the first numbered slot no other worker holds)\n"
     "  --max-jobs: exit after N jobs (0 = never)\n"
+    "  --job-timeout-seconds / --max-job-memory-mb: a job running longer, or growing this\n"
+    "           process past that resident size, fails with the reason; the worker goes on\n"
     "  --exit-with-parent: die with the parent process (used by `shrink serve`)\n"
     "SIGTERM/SIGINT finish the running job and exit; a second signal exits at once.\n";
 
@@ -36,49 +40,20 @@ void OnSignal(int signo) {
   g_stop = true;
 }
 
-struct Flags {
-  std::map<std::string, std::string> values;
-  bool exit_with_parent = false;
-  bool help = false;
-};
-
-shrink::StatusOr<Flags> ParseArgs(int argc, char** argv) {
-  static const char* kWithValue[] = {"server",   "token",    "cache",       "id",
-                                     "threads",  "tls-ca",   "max-jobs",    "lease-ms",
-                                     "heartbeat-ms", "cache-max-bytes"};
-  Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-      continue;
-    }
-    if (arg == "--exit-with-parent") {
-      flags.exit_with_parent = true;
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      return shrink::InvalidArgument("unexpected argument '" + arg + "'");
-    }
-    std::string name = arg.substr(2), value;
-    const size_t equals = name.find('=');
-    bool known = false;
-    if (equals != std::string::npos) value = name.substr(equals + 1), name.resize(equals);
-    for (const char* flag : kWithValue) known = known || name == flag;
-    if (!known) return shrink::InvalidArgument("unknown flag --" + name);
-    if (equals == std::string::npos) {
-      if (i + 1 >= argc) return shrink::InvalidArgument("--" + name + " needs a value");
-      value = argv[++i];
-    }
-    flags.values[name] = value;
-  }
-  return flags;
+shrink::cli::FlagSpec WorkerFlags() {
+  shrink::cli::FlagSpec spec;
+  spec.with_value = {"server",   "token",        "cache",           "id",
+                     "threads",  "tls-ca",       "max-jobs",        "lease-ms",
+                     "heartbeat-ms", "cache-max-bytes", "job-timeout-seconds",
+                     "max-job-memory-mb"};
+  spec.booleans = {"exit-with-parent", "help"};
+  return spec;
 }
 
-shrink::Status ParseCount(const Flags& flags, const std::string& name, int64_t* out) {
-  auto found = flags.values.find(name);
-  if (found == flags.values.end()) return shrink::OkStatus();
-  const std::string& text = found->second;
+shrink::Status ParseCount(const shrink::cli::ParsedFlags& flags, const std::string& name,
+                          int64_t* out) {
+  if (!flags.Has(name)) return shrink::OkStatus();
+  const std::string text = flags.Get(name);
   if (text.empty() || text.size() > 18 ||
       text.find_first_not_of("0123456789") != std::string::npos) {
     return shrink::InvalidArgument("--" + name + " must be a non-negative integer, got '" + text +
@@ -95,12 +70,13 @@ std::string DefaultCacheBase() {
   return shrink::JoinPath(home && *home ? home : "/tmp", ".cache/shrink-worker");
 }
 
-shrink::StatusOr<shrink::worker::WorkerOptions> OptionsFromFlags(const Flags& flags) {
+shrink::StatusOr<shrink::worker::WorkerOptions> OptionsFromFlags(
+    const shrink::cli::ParsedFlags& flags) {
   shrink::worker::WorkerOptions options;
-  auto get = [&](const std::string& name) {
-    auto found = flags.values.find(name);
-    return found == flags.values.end() ? std::string() : found->second;
-  };
+  if (!flags.positional.empty()) {
+    return shrink::InvalidArgument("unexpected argument '" + flags.positional[0] + "'");
+  }
+  auto get = [&](const std::string& name) { return flags.Get(name); };
   options.address = get("server");
   if (options.address.empty()) return shrink::InvalidArgument("--server is required");
   options.token = get("token");
@@ -119,6 +95,11 @@ shrink::StatusOr<shrink::worker::WorkerOptions> OptionsFromFlags(const Flags& fl
   RETURN_IF_ERROR(ParseCount(flags, "lease-ms", &options.lease_ms));
   RETURN_IF_ERROR(ParseCount(flags, "heartbeat-ms", &options.heartbeat_ms));
   RETURN_IF_ERROR(ParseCount(flags, "cache-max-bytes", &max_bytes));
+  int64_t timeout_s = 0, memory_mb = 0;
+  RETURN_IF_ERROR(ParseCount(flags, "job-timeout-seconds", &timeout_s));
+  RETURN_IF_ERROR(ParseCount(flags, "max-job-memory-mb", &memory_mb));
+  options.job_timeout_ms = timeout_s * 1000;
+  options.max_job_rss_bytes = uint64_t(memory_mb) << 20;
   if (threads > 1024) return shrink::InvalidArgument("--threads must be at most 1024");
   options.threads = int(threads);
   options.cache_max_bytes = uint64_t(max_bytes);
@@ -147,8 +128,9 @@ shrink::StatusOr<std::unique_ptr<shrink::worker::Worker>> CreateWorker(
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto flags = ParseArgs(argc, argv);
-  if (flags.ok() && flags->help) {
+  auto flags = shrink::cli::ParseFlags(std::vector<std::string>(argv + 1, argv + argc),
+                                       WorkerFlags());
+  if (flags.ok() && flags->Has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
   }
@@ -159,7 +141,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shrink-worker: %s\n%s", options.status().message().c_str(), kUsage);
     return 1;
   }
-  if (flags->exit_with_parent) {
+  if (flags->Has("exit-with-parent")) {
     const pid_t parent = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) return 1;  // the parent died before prctl took effect

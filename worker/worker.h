@@ -35,6 +35,10 @@ struct WorkerOptions {
   int64_t max_backoff_ms = 2000;   // while the server is unreachable
   int threads = 0;                 // > 0: overrides the recipe's thread count
   int64_t max_jobs = 0;            // 0 = unlimited; Run returns after this many jobs
+  // Per-job limits, checked at every heartbeat: a job over either is cancelled and Failed with
+  // DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED naming the limit; the worker goes on. 0 = none.
+  int64_t job_timeout_ms = 0;
+  uint64_t max_job_rss_bytes = 0;  // resident size of this process
   std::string shrink_version;      // for the report
 };
 
