@@ -153,6 +153,9 @@ class FakeAdmin : public v1::AdminService::Service {
 };
 
 // All fakes behind one server on 127.0.0.1:<free port>.
+// A loopback port on which nothing listens (bound once, then released).
+int ClosedPort();
+
 class FakeServer {
  public:
   FakeServer();

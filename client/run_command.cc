@@ -5,6 +5,7 @@
 #include "client/commands.h"
 #include "client/flags.h"
 #include "client/progress.h"
+#include "client/recipe_flags.h"
 #include "common/file_util.h"
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
@@ -21,24 +22,6 @@ constexpr const char* kUsage =
     "  MODEL: an .onnx file, a directory with one .onnx file and its external data, or a .tar\n"
     "  presets: float16, int8-dynamic, int8, int16x8, size, latency\n"
     "  DATA: .npy, .npz (arrays named after the inputs) or a directory of .npz files\n";
-
-StatusOr<v1::Recipe> RecipeFromFlags(const ParsedFlags& flags) {
-  if (flags.Has("preset") == flags.Has("recipe")) {
-    return InvalidArgument("give exactly one of --preset and --recipe");
-  }
-  v1::Recipe recipe;
-  if (flags.Has("recipe")) {
-    ASSIGN_OR_RETURN(recipe, engine::LoadRecipeFile(flags.Get("recipe")));
-  } else {
-    RETURN_IF_ERROR(engine::ParsePreset(flags.Get("preset")).status());
-    recipe.set_preset(flags.Get("preset"));
-  }
-  if (flags.Has("threads")) {
-    ASSIGN_OR_RETURN(int threads, flags.GetInt("threads", 0));
-    recipe.set_threads(threads);
-  }
-  return recipe;
-}
 
 Status CheckPaths(const engine::JobSpec& spec) {
   if (!FileExists(spec.model_path) && !IsDirectory(spec.model_path)) {

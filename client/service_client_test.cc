@@ -21,19 +21,6 @@ namespace {
 
 using testing::FakeServer;
 
-// A port on which nothing listens (bound once, then released).
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string Stream(const ByteSource& source, size_t chunk_bytes, std::vector<size_t>* sizes) {
   std::string all;
   Status status = source.ForEachChunk(chunk_bytes, [&](std::string_view piece) {
@@ -269,7 +256,7 @@ TEST_F(ClientTest, WatchGivesUpWhenAServerItReachedStaysDown) {
 }
 
 TEST_F(ClientTest, UnreachableServerIsUnavailableNamingTheAddress) {
-  std::string address = "127.0.0.1:" + std::to_string(ClosedPort());
+  std::string address = "127.0.0.1:" + std::to_string(testing::ClosedPort());
   ClientOptions options;
   options.watch_max_reconnects = 2;
   options.watch_retry_delay = std::chrono::milliseconds(1);

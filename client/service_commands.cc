@@ -5,6 +5,7 @@
 
 #include "client/commands.h"
 #include "client/flags.h"
+#include "client/recipe_flags.h"
 #include "client/service_cli.h"
 #include "client/service_client.h"
 #include "common/file_util.h"
@@ -62,16 +63,7 @@ const std::string kAdminUsage = std::string(
 // Loads the recipe and expands it here, so that input errors surface before any upload and equal
 // recipes reach the server (and its cache) in one canonical form.
 StatusOr<v1::Recipe> ExpandedRecipe(const ParsedFlags& flags) {
-  if (flags.Has("preset") == flags.Has("recipe")) {
-    return InvalidArgument("give exactly one of --preset and --recipe");
-  }
-  v1::Recipe recipe;
-  if (flags.Has("recipe")) {
-    ASSIGN_OR_RETURN(recipe, engine::LoadRecipeFile(flags.Get("recipe")));
-  } else {
-    RETURN_IF_ERROR(engine::ParsePreset(flags.Get("preset")).status());
-    recipe.set_preset(flags.Get("preset"));
-  }
+  ASSIGN_OR_RETURN(v1::Recipe recipe, RecipeFromFlags(flags));
   ASSIGN_OR_RETURN(v1::Recipe expanded, engine::ExpandRecipe(recipe));
   if (engine::NeedsCalibrationData(expanded) && !flags.Has("calib")) {
     return InvalidArgument(

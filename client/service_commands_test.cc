@@ -21,18 +21,6 @@ namespace {
 
 using client::testing::FakeServer;
 
-int UnusedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class ServiceCliTest : public CliTest {
  protected:
   void SetUp() override {
@@ -62,7 +50,7 @@ class ServiceCliTest : public CliTest {
 };
 
 TEST_F(ServiceCliTest, UnreachableServerExits4NamingTheAddress) {
-  std::string address = "127.0.0.1:" + std::to_string(UnusedPort());
+  std::string address = "127.0.0.1:" + std::to_string(client::testing::ClosedPort());
   CommandResult result = Shrink("status job-1 --server " + address);
   EXPECT_EQ(result.exit_code, 4) << result.err;
   EXPECT_NE(result.err.find(address), std::string::npos) << result.err;

@@ -134,8 +134,10 @@ class Server::Impl {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     job_service_ = std::make_unique<JobServiceImpl>(context_);
-    model_service_ = std::make_unique<ModelServiceImpl>(context_);
-    dataset_service_ = std::make_unique<DatasetServiceImpl>(context_);
+    model_service_ =
+        std::make_unique<ModelServiceImpl>(context_, storage::BlobKind::kModel, "ModelService");
+    dataset_service_ = std::make_unique<DatasetServiceImpl>(context_, storage::BlobKind::kDataset,
+                                                            "DatasetService");
     worker_service_ = std::make_unique<WorkerServiceImpl>(context_);
     admin_service_ = std::make_unique<AdminServiceImpl>(context_);
     grpc::ServerBuilder builder;

@@ -3,9 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -13,24 +11,11 @@
 #include "common/grpc_util.h"
 #include "server/server.h"
 #include "shrink/v1/service.grpc.pb.h"
+#include "storage/store_test_util.h"
 
 namespace shrink::server::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "shrink_server_XXXXXX");
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using storage::testing::TempDir;
 
 // The smallest byte string that frames as an onnx.ModelProto (ir_version 8, an empty graph);
 // `salt` goes into producer_name so tests can make distinct models.

@@ -4,6 +4,7 @@
 
 #include "server/job_convert.h"
 #include "server/job_service.h"
+#include "server/upload_reactor.h"
 
 namespace shrink::server {
 namespace {
@@ -12,78 +13,37 @@ constexpr int64_t kDefaultLeaseMs = 30'000;
 constexpr int64_t kMinLeaseMs = 1'000;
 
 // Receives a worker's artifact or report into the job tenant's blobs.
-class ArtifactUploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
+class ArtifactUploadReactor : public UploadReactor<v1::ArtifactChunk> {
  public:
   ArtifactUploadReactor(grpc::CallbackServerContext* context, ServiceContext& services,
                         v1::ArtifactInfo* response)
-      : services_(services), response_(response),
-        timer_(services.metrics, "WorkerService/UploadArtifact") {
-    auto who = services.auth->Check(*context, Role::kWorker);
-    if (!who.ok()) {
-      End(who.status());
-      return;
-    }
-    StartRead(&chunk_);
+      : UploadReactor(services, "WorkerService/UploadArtifact"), response_(response) {
+    Start(services.auth->Check(*context, Role::kWorker).status());
   }
-
-  void OnReadDone(bool ok) override {
-    Status status = ok ? Accept() : Complete();
-    if (!status.ok() || !ok) {
-      End(status);
-      return;
-    }
-    StartRead(&chunk_);
-  }
-
-  void OnDone() override { delete this; }
 
  private:
-  void End(const Status& status) {
-    grpc::Status result = rpc::ToGrpc(status);
-    timer_.Done(result);
-    Finish(result);
+  Status Accept(const v1::ArtifactChunk& chunk) override {
+    if (!chunk.has_header()) return WriteData(chunk.data(), header_.size_bytes(), "the artifact");
+    if (writer_) return InvalidArgument("a second artifact header arrived");
+    header_ = chunk.header();
+    ASSIGN_OR_RETURN(storage::Job job,
+                     services_.jobs->GetLeasedJob(header_.job_id(), header_.fence()));
+    if (header_.size_bytes() < 0 || header_.size_bytes() > services_.limits.max_upload_bytes) {
+      return ResourceExhausted("artifact of " + std::to_string(header_.size_bytes()) +
+                               " bytes exceeds the server's limit");
+    }
+    ASSIGN_OR_RETURN(writer_, services_.blobs->NewBlobWriter(job.spec.tenant));
+    return OkStatus();
   }
 
-  Status Accept() {
-    if (chunk_.has_header()) {
-      if (writer_) return InvalidArgument("a second artifact header arrived");
-      header_ = chunk_.header();
-      ASSIGN_OR_RETURN(storage::Job job,
-                       services_.jobs->GetLeasedJob(header_.job_id(), header_.fence()));
-      if (header_.size_bytes() < 0 || header_.size_bytes() > services_.limits.max_upload_bytes) {
-        return ResourceExhausted("artifact of " + std::to_string(header_.size_bytes()) +
-                                 " bytes exceeds the server's limit");
-      }
-      ASSIGN_OR_RETURN(writer_, services_.blobs->NewBlobWriter(job.spec.tenant));
-      return OkStatus();
-    }
-    if (!writer_) return InvalidArgument("the artifact upload must start with a header");
-    received_ += static_cast<int64_t>(chunk_.data().size());
-    if (received_ > header_.size_bytes()) {
-      return InvalidArgument("the artifact is larger than its announced size");
-    }
-    services_.metrics->BytesReceived(static_cast<int64_t>(chunk_.data().size()));
-    return writer_->Write(chunk_.data());
-  }
-
-  Status Complete() {
-    if (!writer_) return InvalidArgument("the artifact upload was empty");
-    if (received_ != header_.size_bytes()) {
-      return InvalidArgument("the artifact announced " + std::to_string(header_.size_bytes()) +
-                             " bytes but sent " + std::to_string(received_));
-    }
-    ASSIGN_OR_RETURN(storage::BlobInfo blob, writer_->Finish());
+  Status Complete() override {
+    ASSIGN_OR_RETURN(storage::BlobInfo blob, Seal(header_.size_bytes(), "the artifact"));
     response_->set_id(blob.hash);
     return OkStatus();
   }
 
-  ServiceContext& services_;
   v1::ArtifactInfo* response_;
-  RpcTimer timer_;
-  v1::ArtifactChunk chunk_;
   v1::ArtifactHeader header_;
-  std::unique_ptr<storage::BlobWriter> writer_;
-  int64_t received_ = 0;
 };
 
 StatusOr<storage::TokenKind> ParseTokenKind(v1::TokenKind kind) {
