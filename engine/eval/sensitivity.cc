@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 
@@ -13,6 +14,9 @@ namespace shrink::engine::eval {
 namespace {
 
 constexpr double kNoErrorDb = 999;  // SQNR of identical tensors
+// Above this SQNR a tensor counts as exact: int8 grids sit at 40-50 dB, so error beyond 60 dB
+// (e.g. an input on its own uint8 grid) must not make the next node look lossy.
+constexpr double kCleanDb = 60;
 
 // The reference model's float activations of one batch, kept by tensor name.
 class Capture : public TensorObserver {
@@ -20,12 +24,12 @@ class Capture : public TensorObserver {
   Capture(const Graph& main, int64_t max_bytes) : main_(main), budget_(max_bytes) {}
   void OnNodeOutput(const Graph& scope, const Node& node, int index,
                     const Tensor& value) override {
-    if (&scope != &main_ || value.dtype() != DataType::kFloat32) return;
+    if (&scope != &main_ || index != 0 || value.dtype() != DataType::kFloat32) return;
     if (int64_t(value.nbytes()) > budget_) return;
     budget_ -= int64_t(value.nbytes());
-    values[node.outputs[size_t(index)]] = value;
+    values[node.name] = value;
   }
-  std::map<std::string, Tensor> values;
+  std::map<std::string, Tensor> values;  // by node name: its first output
 
  private:
   const Graph& main_;
@@ -47,11 +51,11 @@ class Compare : public TensorObserver {
       : main_(main), reference_(reference) {}
   void OnNodeOutput(const Graph& scope, const Node& node, int index,
                     const Tensor& value) override {
-    if (&scope != &main_ || value.dtype() != DataType::kFloat32) return;
-    const std::string& name = node.outputs[size_t(index)];
-    auto found = reference_.find(name);
+    if (&scope != &main_ || index != 0 || value.dtype() != DataType::kFloat32) return;
+    auto found = reference_.find(node.name);
     if (found == reference_.end() || found->second.shape() != value.shape()) return;
-    ErrorStats& stats = errors[name];
+    ErrorStats& stats = errors[node.name];
+    tensors[node.name] = node.outputs[0];
     const float* ref = found->second.data<float>();
     const float* got = value.data<float>();
     for (int64_t i = 0; i < value.size(); ++i) {
@@ -61,7 +65,8 @@ class Compare : public TensorObserver {
     }
     stats.count += value.size();
   }
-  std::map<std::string, ErrorStats> errors;
+  std::map<std::string, ErrorStats> errors;    // by node name
+  std::map<std::string, std::string> tensors;  // node name -> its output in the candidate
 
  private:
   const Graph& main_;
@@ -124,29 +129,46 @@ StatusOr<std::vector<v1::LayerSensitivity>> RankLayerSensitivity(
     RETURN_IF_ERROR(executor->Run(batch.inputs, run).status().WithContext("optimized model"));
   }
   const std::map<std::string, double> scales = OutputScales(candidate.graph);
+  std::map<std::string, const Node*> producers;  // reference tensor -> node
+  for (const auto& owned : reference.graph.nodes) {
+    for (const std::string& output : owned->outputs) producers[output] = owned.get();
+  }
+  // The SQNR a reference tensor arrives with in the candidate: that of the nearest producer
+  // both models run (nodes the candidate folded away, like an absorbed Relu, pass it on).
+  std::function<double(const std::string&, int)> arriving = [&](const std::string& tensor,
+                                                                 int depth) {
+    auto producer = producers.find(tensor);
+    if (producer == producers.end() || depth > 8) return kNoErrorDb;  // input or weight
+    auto stats = compare.errors.find(producer->second->name);
+    if (stats != compare.errors.end()) return stats->second.SqnrDb();
+    double worst = kNoErrorDb;
+    for (const std::string& input : producer->second->inputs) {
+      if (!input.empty()) worst = std::min(worst, arriving(input, depth + 1));
+    }
+    return worst;
+  };
   std::vector<v1::LayerSensitivity> ranked;
   for (const auto& owned : reference.graph.nodes) {
     const Node& node = *owned;
     if (!nodes.empty() && !nodes.count(node.name)) continue;
-    if (node.outputs.empty()) continue;
-    auto out = compare.errors.find(node.outputs[0]);
+    auto out = compare.errors.find(node.name);
     if (out == compare.errors.end()) continue;
-    double input_db = kNoErrorDb;  // graph inputs and weights arrive exact
+    double input_db = kNoErrorDb;
     for (const std::string& input : node.inputs) {
-      auto in = compare.errors.find(input);
-      if (in != compare.errors.end()) input_db = std::min(input_db, in->second.SqnrDb());
+      if (!input.empty()) input_db = std::min(input_db, arriving(input, 0));
     }
+    const std::string& tensor = compare.tensors[node.name];
     v1::LayerSensitivity layer;
     layer.set_node(node.name);
     layer.set_op_type(node.op_type);
-    layer.set_tensor(out->first);
+    layer.set_tensor(tensor);
     layer.set_rmse(out->second.Rmse());
-    auto scale = scales.find(out->first);
+    auto scale = scales.find(tensor);
     if (scale != scales.end() && scale->second > 0) {
       layer.set_rmse_over_scale(out->second.Rmse() / scale->second);
     }
     layer.set_sqnr_db(out->second.SqnrDb());
-    layer.set_added_db(std::max(0.0, input_db - out->second.SqnrDb()));
+    layer.set_added_db(std::max(0.0, std::min(input_db, kCleanDb) - out->second.SqnrDb()));
     ranked.push_back(layer);
   }
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {

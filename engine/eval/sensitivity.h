@@ -1,9 +1,10 @@
 // Per-layer sensitivity: where a quantized model loses accuracy. Both models run on the same
-// first samples of DATA in the engine's runtime; every float tensor the two share by name is
-// compared (quantized nodes keep their names and outputs). A node's sensitivity is the dB of
-// SQNR it loses: the worst SQNR among its inputs minus the SQNR of its output. Error a node only
-// passes on costs ~0 dB; a node whose weights or input grids are too coarse loses many. This
-// ranks the layer that adds the error first, not every layer downstream of it.
+// first samples of DATA in the engine's runtime, and every node the two share by name has its
+// first output compared (quantized nodes keep their names; a clamp the quantizer absorbed is
+// looked through). A node's sensitivity is the dB of SQNR it loses: the worst SQNR among its
+// inputs (capped at 60 dB, where error stops mattering) minus the SQNR of its output. Error a
+// node only passes on costs ~0 dB; a node whose weights or input grids are too coarse loses
+// many. This ranks the layer that adds the error first, not every layer downstream of it.
 #pragma once
 
 #include <cstdint>
