@@ -1,5 +1,7 @@
 #include "engine/ort/ort_eval_runner.h"
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "engine/io/model_bundle.h"
@@ -29,7 +31,8 @@ class OrtEvalRunner : public engine::eval::ModelRunner {
       inputs = engine::RequiredInputs(model.graph);
     }
     OrtRunnerOptions options;
-    options.threads = threads > 0 ? threads : 1;
+    options.threads =
+        threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
     ASSIGN_OR_RETURN(std::unique_ptr<OrtRunner> runner,
                      OrtRunner::Create(bundle.model_path(), options));
     auto result = std::unique_ptr<OrtEvalRunner>(
