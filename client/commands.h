@@ -9,6 +9,7 @@ namespace shrink::cli {
 
 int InferCommand(const std::vector<std::string>& args);
 int RunCommand(const std::vector<std::string>& args);
+int EvalCommand(const std::vector<std::string>& args);
 
 // Commands that talk to a shrink server (service_commands.cc).
 int SubmitCommand(const std::vector<std::string>& args);

@@ -71,3 +71,11 @@ target_compile_definitions(service_e2e_test PRIVATE
   SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 add_dependencies(service_e2e_test shrinkd shrink-worker shrink)
 gtest_discover_tests(service_e2e_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+# --- k/eval: the evaluator in ONNX Runtime (README counts, int8 drop, latency) and its cost ---
+add_executable(eval_ort_test eval_ort_test.cc)
+target_link_libraries(eval_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
+gtest_discover_tests(eval_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+target_sources(shrink-bench PRIVATE bench/eval_bench.cc)
+add_test(NAME eval_bench_smoke COMMAND shrink-bench eval --samples 500 --reps 1)
+set_tests_properties(eval_bench_smoke PROPERTIES TIMEOUT 600)
+# --- end k/eval ---

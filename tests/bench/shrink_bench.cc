@@ -21,6 +21,7 @@
 #include "engine/io/onnx_import.h"
 #include "engine/ir/graph_utils.h"
 #include "engine/runtime/executor.h"
+#include "tests/bench/eval_bench.h"
 #include "tests/bench/quant_bench.h"
 #include "tests/bench/service_bench.h"
 #include "tests/ort_runner.h"
@@ -36,6 +37,7 @@ const char kUsage[] =
     "                            (--dev-set | MODEL.onnx[:name=shape,...] ...)\n"
     "       shrink-bench quant [mnist] [dev] [speed] [memory] (--help for details)\n"
     "       shrink-bench service [--quick] [--shrinkd PATH] [--json FILE]\n"
+    "       shrink-bench eval [--samples N] [--threads T] [--reps R] [--check]\n"
     "  Times our executor and ONNX Runtime (fp32, same threads, alternating runs).\n"
     "  Shapes are like input=1x3x224x224 (a scalar is name=); models of the asset kit\n"
     "  default to their manifest ort_bench shapes and values. Defaults: --threads 2\n"
@@ -306,6 +308,7 @@ Status ParseArgs(int argc, char** argv, BenchOptions* options, std::vector<std::
 int Main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "quant") return QuantMain(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "service") return ServiceMain(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "eval") return EvalBenchMain(argc, argv);
   if (argc < 2 || std::string(argv[1]) != "runtime") {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
