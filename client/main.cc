@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "                                                              the server with local workers\n"
     "  run MODEL.onnx --preset NAME|--recipe R.json --out OUT.onnx [--calib DATA]\n"
     "                                                              optimize a model in-process\n"
+    "  report REPORT.json --html OUT.html                          a report as an HTML page\n"
     "  infer MODEL.onnx --input DATA --out OUT.npz [--threads N]   run the engine's runtime\n"
     "  submit MODEL --preset NAME|--recipe R.json [--calib DATA] [--eval DATA] [--wait]\n"
     "         [--out OUT.onnx] [--report R.json] [--json]          optimize on a shrink server\n"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return shrink::server::ServeMain("shrink serve", args);
   if (command == "infer") return shrink::cli::InferCommand(args);
   if (command == "run") return shrink::cli::RunCommand(args);
+  if (command == "report") return shrink::cli::ReportCommand(args);
   if (command == "submit") return shrink::cli::SubmitCommand(args);
   if (command == "watch") return shrink::cli::WatchCommand(args);
   if (command == "status") return shrink::cli::StatusCommand(args);
