@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "common/file_util.h"
 #include "engine/job/report_html_util.h"
 
 namespace shrink::engine {
@@ -196,8 +197,10 @@ std::string SummarySection(const v1::Report& report) {
   }
   const v1::Manifest& m = report.manifest();
   if (!m.shrink_version().empty()) {
-    body += Row("run by", Escape(Format("shrink %s, %d threads, seed %llu, CPU %s",
-                                        m.shrink_version().c_str(), m.threads(),
+    const std::string threads = m.threads() > 0 ? Format("%d threads", m.threads())
+                                                : std::string("one thread per core");
+    body += Row("run by", Escape(Format("shrink %s, %s, seed %llu, CPU %s",
+                                        m.shrink_version().c_str(), threads.c_str(),
                                         static_cast<unsigned long long>(m.seed()),
                                         m.cpu().c_str())));
   }
@@ -262,7 +265,8 @@ std::string AccuracyTable(const v1::AccuracyMetrics& a) {
       {"reference (float)", Escape(html::Percent(a.reference_top1())),
        Escape(html::Percent(a.reference_topk())), Format("%lld", (long long)a.reference_correct())},
       {"candidate", Escape(html::Percent(a.candidate_top1())),
-       Escape(html::Percent(a.candidate_topk())), Format("%lld", (long long)a.candidate_correct())}};
+       Escape(html::Percent(a.candidate_topk())),
+       Format("%lld", (long long)a.candidate_correct())}};
   std::string out = Table({"model", "#top-1", "#" + k, "#correct (top-1)"}, rows);
   out += "<p>Top-1 drop: <b>" + Escape(html::Fixed(a.drop(), 2)) + " points</b> (95% interval " +
          Escape(html::Fixed(a.drop_ci95_low(), 2) + " to " + html::Fixed(a.drop_ci95_high(), 2)) +
@@ -383,7 +387,8 @@ std::string TuningSection(const v1::Report& report) {
                     Escape(t.note())});
   }
   html::ScatterSpec spec{"auto-tune trajectory: " + metric.name + " against model size",
-                         in_mib ? "model size (MiB)" : "model size (KiB)", metric.name, true, metric.budget > 0, metric.budget,
+                         in_mib ? "model size (MiB)" : "model size (KiB)", metric.name, true,
+                         metric.budget > 0, metric.budget,
                          "budget " + html::Short(metric.budget)};
   std::string body = "<p>" + Badge(tuning.budget_met(), "Budget met", "Budget not met");
   if (!tuning.summary().empty()) body += ": " + Escape(tuning.summary());
@@ -480,7 +485,7 @@ std::string TimingSection(const v1::Report& report) {
 }  // namespace
 
 std::string ReportToHtml(const v1::Report& report) {
-  std::string title = "shrink report: " + report.input_model().file();
+  std::string title = "shrink report: " + BaseName(report.input_model().file());
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -193,8 +193,12 @@ std::string ScatterPlot(const std::vector<Point>& points, const ScatterSpec& spe
   if (spec.has_budget) y_low = std::min(y_low, spec.budget), y_high = std::max(y_high, spec.budget);
   if (points.empty()) x_low = x_high = 0, y_low = y_high = 0;
   const Axis x_axis = MakeAxis(x_low, x_high), y_axis = MakeAxis(y_low, y_high);
-  auto sx = [&](double x) { return kLeft + (x - x_axis.low) / (x_axis.high - x_axis.low) * kPlotW; };
-  auto sy = [&](double y) { return kTop + (y_axis.high - y) / (y_axis.high - y_axis.low) * kPlotH; };
+  auto sx = [&](double x) {
+    return kLeft + (x - x_axis.low) / (x_axis.high - x_axis.low) * kPlotW;
+  };
+  auto sy = [&](double y) {
+    return kTop + (y_axis.high - y) / (y_axis.high - y_axis.low) * kPlotH;
+  };
 
   std::string svg = Format(
       "<svg class=\"chart scatter\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
@@ -223,7 +227,8 @@ std::string ScatterPlot(const std::vector<Point>& points, const ScatterSpec& spe
                 kTop + kPlotH / 2, Escape(spec.y_label).c_str());
   if (spec.has_budget) {
     svg += Format("<line class=\"budget\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"></line>"
-                  "<text class=\"budget-label\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                  "<text class=\"budget-label\" x=\"%d\" y=\"%.1f\" "
+                  "text-anchor=\"end\">%s</text>\n",
                   kLeft, sy(spec.budget), kLeft + kPlotW, sy(spec.budget), kLeft + kPlotW - 4,
                   sy(spec.budget) - 5, Escape(spec.budget_label).c_str());
   }
@@ -234,7 +239,8 @@ std::string ScatterPlot(const std::vector<Point>& points, const ScatterSpec& spe
   }
   for (const Point& p : points) {
     svg += Format("<g class=\"point %s%s\"><title>%s</title>", p.good ? "good" : "miss",
-                  p.highlight ? " chosen" : "", Escape(p.tooltip.empty() ? p.label : p.tooltip).c_str());
+                  p.highlight ? " chosen" : "",
+                  Escape(p.tooltip.empty() ? p.label : p.tooltip).c_str());
     svg += Format("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\"></circle>", sx(p.x), sy(p.y),
                   p.highlight ? 8 : 5);
     svg += Format("<text x=\"%.1f\" y=\"%.1f\">%s</text></g>\n", sx(p.x) + 9, sy(p.y) - 7,
