@@ -10,6 +10,8 @@ namespace shrink::cli {
 int InferCommand(const std::vector<std::string>& args);
 int RunCommand(const std::vector<std::string>& args);
 int EvalCommand(const std::vector<std::string>& args);
+// `shrink report REPORT.json --html OUT.html` (report_command.cc).
+int ReportCommand(const std::vector<std::string>& args);
 
 // Commands that talk to a shrink server (service_commands.cc).
 int SubmitCommand(const std::vector<std::string>& args);

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "                                                              optimize a model in-process\n"
     "  eval CANDIDATE.onnx --reference FLOAT.onnx --data DATA [--runtime onnxruntime|shrink]\n"
     "       [--top-k K] [--max-samples N] [--threads N] [--json]   accuracy against the float model\n"
+    "  report REPORT.json --html OUT.html                          a report as an HTML page\n"
     "  infer MODEL.onnx --input DATA --out OUT.npz [--threads N]   run the engine's runtime\n"
     "  submit MODEL --preset NAME|--recipe R.json [--calib DATA] [--eval DATA] [--wait]\n"
     "         [--out OUT.onnx] [--report R.json] [--json]          optimize on a shrink server\n"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   if (command == "infer") return shrink::cli::InferCommand(args);
   if (command == "run") return shrink::cli::RunCommand(args);
   if (command == "eval") return shrink::cli::EvalCommand(args);
+  if (command == "report") return shrink::cli::ReportCommand(args);
   if (command == "submit") return shrink::cli::SubmitCommand(args);
   if (command == "watch") return shrink::cli::WatchCommand(args);
   if (command == "status") return shrink::cli::StatusCommand(args);

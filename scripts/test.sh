@@ -5,5 +5,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Test-only Debian packages (not needed to build or run shrink, so not in setup.sh): chromium
+# renders the HTML report headless in the report_browser test.
+test_packages=(chromium)
+missing=()
+for package in "${test_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[test] installing test-only Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends \
+    "${missing[@]}"
+fi
 cd build
 ctest --output-on-failure -j 2 --timeout 900 "$@"

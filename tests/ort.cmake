@@ -18,14 +18,13 @@ target_link_libraries(shrink-bench PRIVATE shrink_ort_runner shrink_cli_lib)
 # Short version of the quantization bench in the main suite: every preset on the MNIST models.
 add_test(NAME quant_bench_mnist_smoke COMMAND shrink-bench quant mnist --runs 3)
 set_tests_properties(quant_bench_mnist_smoke PROPERTIES TIMEOUT 600)
-# --- k/bench: `shrink-bench service` against a real shrinkd (submits/s, MB/s, RSS) ---
+# `shrink-bench service` against a real shrinkd (submits/s, MB/s, RSS).
 target_sources(shrink-bench PRIVATE bench/service_bench.cc bench/service_bench_util.cc)
 target_compile_definitions(shrink-bench PRIVATE SHRINKD_BINARY="$<TARGET_FILE:shrinkd>"
   SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 add_dependencies(shrink-bench shrinkd)
 add_test(NAME service_bench_smoke COMMAND shrink-bench service --quick)
 set_tests_properties(service_bench_smoke PROPERTIES TIMEOUT 300)
-# --- end k/bench ---
 
 # Where quantization error enters: per-tensor SQNR of a float model against its optimized form.
 add_executable(shrink-quant-diff tools/quant_diff.cc)
@@ -71,11 +70,10 @@ target_compile_definitions(service_e2e_test PRIVATE
   SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 add_dependencies(service_e2e_test shrinkd shrink-worker shrink)
 gtest_discover_tests(service_e2e_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
-# --- k/eval: the evaluator in ONNX Runtime (README counts, int8 drop, latency) and its cost ---
+# The evaluator in ONNX Runtime (README counts, int8 drop, latency) and its cost.
 add_executable(eval_ort_test eval_ort_test.cc)
 target_link_libraries(eval_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
 gtest_discover_tests(eval_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 target_sources(shrink-bench PRIVATE bench/eval_bench.cc)
 add_test(NAME eval_bench_smoke COMMAND shrink-bench eval --samples 500 --reps 1)
 set_tests_properties(eval_bench_smoke PROPERTIES TIMEOUT 600)
-# --- end k/eval ---
