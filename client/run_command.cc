@@ -10,6 +10,8 @@
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
 #include "engine/ort/ort_runner.h"
+#include "engine/job/report_html.h"
+#include "engine/ort/ort_eval_runner.h"
 #include "engine/ort/ort_validation.h"
 
 namespace shrink::cli {
@@ -17,8 +19,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: shrink run MODEL.onnx (--preset NAME | --recipe R.json) --out OUT.onnx\n"
-    "                  [--calib DATA] [--report REPORT.json] [--threads N] [--json]\n"
-    "                  [--no-ort-check]\n"
+    "                  [--calib DATA] [--eval DATA] [--report REPORT.json] [--html R.html]\n"
+    "                  [--threads N] [--json] [--no-ort-check]\n"
+    "  --eval: labeled (or not) data the result is judged on against the float model; a\n"
+    "          recipe budget (maxAccuracyDrop, minSqnrDb, minAgreement) is checked on it (else\n"
+    "          on --calib) and auto-tuned; exit 3 when it cannot be met\n"
     "  MODEL: an .onnx file, a directory with one .onnx file and its external data, or a .tar\n"
     "  presets: float16, int8-dynamic, int8, int16x8, size, latency\n"
     "  DATA: .npy, .npz (arrays named after the inputs) or a directory of .npz files\n";
@@ -60,6 +65,28 @@ void PrintSummary(const v1::Report& report, const std::string& out) {
     std::fprintf(stderr, "checked by: %s; %s\n", report.validation().checker().c_str(),
                  report.validation().ort_message().c_str());
   }
+  const v1::Evaluation& evaluation = report.evaluation();
+  if (evaluation.has_accuracy()) {
+    const v1::AccuracyMetrics& a = evaluation.accuracy();
+    std::fprintf(stderr,
+                 "accuracy (%s, %lld samples): float %.2f%% -> %.2f%%, drop %.2f points "
+                 "[95%% %.2f, %.2f]\n",
+                 evaluation.runtime().c_str(), (long long)a.samples(), a.reference_top1(),
+                 a.candidate_top1(), a.drop(), a.drop_ci95_low(), a.drop_ci95_high());
+  }
+  for (const v1::OutputMetrics& output : evaluation.outputs()) {
+    std::fprintf(stderr, "output %s: SQNR %.1f dB, cosine %.5f%s\n", output.output().c_str(),
+                 output.sqnr_db(), output.cosine(),
+                 output.classifier()
+                     ? (", agreement " + std::to_string(output.agreement())).c_str()
+                     : "");
+  }
+  for (int i = 0; i < std::min(3, report.sensitivity_size()); ++i) {
+    const v1::LayerSensitivity& layer = report.sensitivity(i);
+    std::fprintf(stderr, "sensitive #%d: %s (%s) loses %.1f dB\n", layer.rank(),
+                 layer.node().c_str(), layer.op_type().c_str(), layer.added_db());
+  }
+  if (report.has_tuning()) std::fprintf(stderr, "%s\n", report.tuning().summary().c_str());
   for (const std::string& warning : report.warnings()) {
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
@@ -68,7 +95,7 @@ void PrintSummary(const v1::Report& report, const std::string& out) {
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args) {
-  FlagSpec spec{{"preset", "recipe", "out", "calib", "report", "threads"},
+  FlagSpec spec{{"preset", "recipe", "out", "calib", "eval", "report", "html", "threads"},
                 {"json", "no-ort-check", "help"}};
   auto flags = ParseFlags(args, spec);
   if (!flags.ok()) {
@@ -85,7 +112,8 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   auto recipe = RecipeFromFlags(*flags);
   if (!recipe.ok()) return ReportError(recipe.status());
-  engine::JobSpec job{flags->positional[0], flags->Get("out"), flags->Get("calib"), *recipe};
+  engine::JobSpec job{flags->positional[0], flags->Get("out"), flags->Get("calib"),
+                      flags->Get("eval"), *recipe};
   if (Status paths = CheckPaths(job); !paths.ok()) return ReportError(paths);
 
   Progress progress("run", 1000);
@@ -98,6 +126,7 @@ int RunCommand(const std::vector<std::string>& args) {
     hooks.validate_output = ort::MakeOrtValidator(job.calibration_data, recipe->threads(),
                                                   engine::StateInputs(*recipe));
     hooks.validator_version = ort::OrtVersion();
+    hooks.runners = ort::OrtRuntime(recipe->threads());
   }
   auto report = engine::RunJob(job, hooks);
   if (!report.ok()) {
@@ -110,8 +139,17 @@ int RunCommand(const std::vector<std::string>& args) {
     Status written = WriteFile(flags->Get("report"), json);
     if (!written.ok()) return ReportError(written);
   }
+  if (flags->Has("html")) {
+    Status written = WriteFile(flags->Get("html"), engine::ReportToHtml(*report));
+    if (!written.ok()) return ReportError(written);
+  }
   PrintSummary(*report, job.output_path);
   if (flags->Has("json")) std::printf("%s\n", json.c_str());
+  if (engine::BudgetMissed(*report)) {
+    std::fprintf(stderr, "shrink: %s (the best trial was written; see the report)\n",
+                 report->tuning().summary().c_str());
+    return kExitBudgetNotMet;
+  }
   return kExitOk;
 }
 

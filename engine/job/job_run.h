@@ -17,7 +17,7 @@
 #include "engine/ir/graph.h"
 #include "engine/job/pipeline.h"
 #include "engine/quant/quant_types.h"
-#include "engine/quant/dynamic_quantizer.h"
+#include "engine/quant/qdq_quantizer.h"
 #include "shrink/v1/report.pb.h"
 
 namespace shrink::engine {
@@ -110,7 +110,7 @@ class JobRun {
   Status CalibrateCached(const v1::QuantizeStep& step);
   Status EvaluateTrial(TrialResult* result);
   StatusOr<std::vector<std::string>> SensitivityOrder(const TrialResult& base);
-  Status MeasureLatency();
+  Status MeasureLatency();  // before/after in ORT (when injected) and our runtime
   bool OverTuningLimits(const std::vector<TrialResult>& trials, std::string* why) const;
 
   bool input_is_model_file_ = false;  // not a directory or archive: the validator can load it
@@ -129,6 +129,7 @@ class JobRun {
   Model prepared_;                     // the float model after preparation, before any trial
   std::map<std::string, quant::RangeMap> range_cache_;  // calibration per calibrator settings
   Clock::time_point tune_start_;
+  std::string tuning_stop_;            // why tuning stopped short of the budget
 };
 
 }  // namespace shrink::engine

@@ -14,6 +14,7 @@
 #include "engine/io/onnx_export.h"
 #include "engine/io/onnx_import.h"
 #include "engine/job/job_report.h"
+#include "engine/job/job_run.h"
 #include "engine/job/recipe.h"
 #include "engine/passes/opset_upgrade.h"
 #include "engine/passes/prepare.h"
@@ -23,73 +24,10 @@
 #include "engine/quant/weight_only.h"
 
 namespace shrink::engine {
-namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr int kQdqOpset = 13;
 
-// Share of the whole job each stage takes, for one progress fraction.
-struct StageSpan {
-  const char* name;
-  double begin;
-  double end;
-};
-constexpr StageSpan kLoad{"load", 0.00, 0.05};
-constexpr StageSpan kPrepare{"prepare", 0.05, 0.10};
-constexpr StageSpan kCalibrate{"calibrate", 0.10, 0.80};
-constexpr StageSpan kQuantize{"quantize", 0.80, 0.88};
-constexpr StageSpan kExport{"export", 0.88, 0.93};
-constexpr StageSpan kValidate{"validate", 0.93, 1.00};
-
-class JobRun {
- public:
-  JobRun(const JobSpec& spec, const JobHooks& hooks) : spec_(spec), hooks_(hooks) {}
-  StatusOr<v1::Report> Run();
-
- private:
-  Status CheckCancelled(const char* stage) const {
-    if (hooks_.cancel && hooks_.cancel->load())
-      return Cancelled("job cancelled during " + std::string(stage));
-    return OkStatus();
-  }
-  void Progress(const StageSpan& stage, double within, const std::string& message) const {
-    if (hooks_.progress) {
-      hooks_.progress(stage.name, stage.begin + (stage.end - stage.begin) * within, message);
-    }
-  }
-  // Runs `body` as one stage: progress at both ends, time recorded, cancellation checked.
-  template <typename Body>
-  Status Stage(const StageSpan& stage, Body body) {
-    RETURN_IF_ERROR(CheckCancelled(stage.name));
-    Progress(stage, 0, "");
-    auto start = Clock::now();
-    Status status = body();
-    v1::StageTiming* timing = report_.add_timings();
-    timing->set_stage(stage.name);
-    timing->set_seconds(std::chrono::duration<double>(Clock::now() - start).count());
-    RETURN_IF_ERROR(status);
-    Progress(stage, 1, "");
-    return OkStatus();
-  }
-  Status Prepare();
-  Status Calibrate(const v1::QuantizeStep& step);
-  Status Quantize();
-  Status QuantizeRecurrentWeights(quant::DynamicQuantOptions options, quant::QuantSummary* summary);
-  Status Export();
-  Status Validate();
-  Status Publish();
-  std::string staging_path() const { return spec_.output_path + ".partial"; }
-  bool input_is_model_file_ = false;  // not a directory or archive: the validator can load it
-
-  const JobSpec& spec_;
-  const JobHooks& hooks_;
-  v1::Recipe recipe_;
-  v1::Report report_;
-  Model model_;
-  quant::RangeMap ranges_;
-};
-
-int64_t TargetOpset(const v1::Recipe& recipe, int64_t current) {
+static int64_t TargetOpset(const v1::Recipe& recipe, int64_t current) {
   if (recipe.prepare().target_opset() != 0) return recipe.prepare().target_opset();
   for (const v1::Step& step : recipe.steps()) {
     if (step.has_quantize()) return std::max<int64_t>(current, kQdqOpset);
@@ -128,7 +66,7 @@ Status JobRun::Prepare() {
   return OkStatus();
 }
 
-quant::Calibrator ToCalibrator(v1::Calibrator calibrator) {
+static quant::Calibrator ToCalibrator(v1::Calibrator calibrator) {
   switch (calibrator) {
     case v1::PERCENTILE:
       return quant::Calibrator::kPercentile;
@@ -141,7 +79,7 @@ quant::Calibrator ToCalibrator(v1::Calibrator calibrator) {
   }
 }
 
-quant::QuantType ActivationType(const v1::QuantizeStep& step) {
+static quant::QuantType ActivationType(const v1::QuantizeStep& step) {
   switch (step.activations()) {
     case v1::INT8:
       return quant::QuantType::kInt8;
@@ -152,7 +90,7 @@ quant::QuantType ActivationType(const v1::QuantizeStep& step) {
   }
 }
 
-quant::NodeFilter ToFilter(const v1::QuantizeStep& step) {
+static quant::NodeFilter ToFilter(const v1::QuantizeStep& step) {
   quant::NodeFilter filter;
   filter.include_nodes = {step.include_nodes().begin(), step.include_nodes().end()};
   filter.include_ops = {step.include_ops().begin(), step.include_ops().end()};
@@ -161,7 +99,7 @@ quant::NodeFilter ToFilter(const v1::QuantizeStep& step) {
   return filter;
 }
 
-quant::StaticQuantOptions StaticOptions(const v1::QuantizeStep& step) {
+static quant::StaticQuantOptions StaticOptions(const v1::QuantizeStep& step) {
   quant::StaticQuantOptions options;
   options.activation_type = ActivationType(step);
   options.activation_symmetric = step.symmetric_activations();
@@ -327,11 +265,14 @@ StatusOr<v1::Report> JobRun::Run() {
     ASSIGN_OR_RETURN(ModelBundle bundle, ModelBundle::Open(spec_.model_path));
     ASSIGN_OR_RETURN(model_, LoadModel(bundle.model_path()));
     input_is_model_file_ = !bundle.unpacked() && !IsDirectory(spec_.model_path);
+    reference_path_ = bundle.model_path();
+    bundle_.emplace(std::move(bundle));
     const std::string& hashed =
-        IsDirectory(spec_.model_path) ? bundle.model_path() : spec_.model_path;
+        IsDirectory(spec_.model_path) ? reference_path_ : spec_.model_path;
     return SummarizeModel(model_, hashed, report_.mutable_input_model());
   }));
   RETURN_IF_ERROR(Stage(kPrepare, [&] { return Prepare(); }));
+  if (NeedsEvaluation()) return RunEvaluated();
   for (const v1::Step& step : recipe_.steps()) {
     if (!step.has_quantize() || !NeedsCalibrationData(recipe_)) continue;
     RETURN_IF_ERROR(Stage(kCalibrate, [&] { return Calibrate(step.quantize()); }));
@@ -349,8 +290,6 @@ StatusOr<v1::Report> JobRun::Run() {
   report_.set_peak_rss_bytes(PeakRssBytes());
   return report_;
 }
-
-}  // namespace
 
 StatusOr<v1::Report> RunJob(const JobSpec& spec, const JobHooks& hooks) {
   if (spec.model_path.empty()) return InvalidArgument("no model given");

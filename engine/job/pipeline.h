@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "engine/eval/evaluator.h"
 #include "shrink/v1/recipe.pb.h"
 #include "shrink/v1/report.pb.h"
 
@@ -17,6 +18,10 @@ struct JobSpec {
   std::string model_path;
   std::string output_path;
   std::string calibration_data;  // DATA (see design.md); "" when none
+  // DATA the result is evaluated on against the float model (labels give accuracy); "" uses the
+  // calibration data. Evaluation runs when the recipe has a budget, asks for latency, or this
+  // is given.
+  std::string evaluation_data;
   v1::Recipe recipe;             // as given; expanded and validated by RunJob
 };
 
@@ -35,12 +40,20 @@ struct JobHooks {
   OutputValidator validate_output;  // optional
   std::string validator_version;    // e.g. ONNX Runtime's version, for the report
   std::string shrink_version;
+  // Runs models for evaluation, latency and budgets (ONNX Runtime in the CLI and workers);
+  // empty: the engine's own runtime, unless the recipe asks for "onnxruntime".
+  eval::RunnerFactory runners;
 };
 
 // Errors: bad recipe / data / model -> kInvalidArgument or kUnimplemented (naming the
 // problem); cancellation -> kCancelled; a written model that fails validation -> kInternal.
+// A missed accuracy budget is not an error: the best trial is written and the report's
+// tuning.budget_met is false (BudgetMissed() tells).
 StatusOr<v1::Report> RunJob(const JobSpec& spec, const JobHooks& hooks);
 
 std::string ReportToJson(const v1::Report& report);
+
+// True when the report's job had a budget (or a latency gate) that the written model misses.
+bool BudgetMissed(const v1::Report& report);
 
 }  // namespace shrink::engine
