@@ -176,10 +176,6 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::Complete(grpc::CallbackServerContex
                                                       v1::WorkerAck*) {
   return Unary(context, services_, "WorkerService/Complete", Role::kWorker,
                [&](const storage::TokenInfo&) -> Status {
-                 if (request->budget_not_met()) {
-                   return Unimplemented("budget_not_met completions need the accuracy budget "
-                                        "(issue [4/5]); call Fail instead");
-                 }
                  ASSIGN_OR_RETURN(storage::Job job, services_.jobs->GetLeasedJob(
                                                         request->job_id(), request->fence()));
                  const std::string& tenant = job.spec.tenant;
@@ -190,9 +186,16 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::Complete(grpc::CallbackServerContex
                                                job.id);
                    }
                  }
-                 RETURN_IF_ERROR(services_.jobs->Complete(job.id, request->fence(),
-                                                          request->artifact_id(),
-                                                          request->report_id()));
+                 // A missed budget still delivers its best trial: FAILED, artifacts kept.
+                 const std::string failure =
+                     request->budget_not_met()
+                         ? "BUDGET_NOT_MET: " + (request->budget_summary().empty()
+                                                     ? std::string("see the report")
+                                                     : request->budget_summary())
+                         : "";
+                 RETURN_IF_ERROR(services_.jobs->FailWithArtifacts(
+                     job.id, request->fence(), request->artifact_id(), request->report_id(),
+                     failure));
                  for (const auto& [name, value] : request->metrics()) {
                    RETURN_IF_ERROR(services_.metrics_store->RecordMetric(job.id, name, value));
                    constexpr std::string_view kStage = "stage_seconds.";

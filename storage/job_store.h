@@ -130,6 +130,11 @@ class JobStore {
                                               const Progress& progress, int64_t lease_ms) = 0;
   virtual Status Complete(const std::string& id, int64_t fence, const std::string& artifact_hash,
                           const std::string& report_hash) = 0;
+  // FAILED with `error`, yet with the artifact and report recorded: a best-effort result (a
+  // missed accuracy budget). Never a cache hit.
+  virtual Status FailWithArtifacts(const std::string& id, int64_t fence,
+                                   const std::string& artifact_hash,
+                                   const std::string& report_hash, const std::string& error) = 0;
   // Final failure with `error`; CANCELLED instead when cancellation had been requested.
   virtual Status Fail(const std::string& id, int64_t fence, const std::string& error) = 0;
   // QUEUED: CANCELLED at once. RUNNING: sets cancel_requested (the next Heartbeat reports it).

@@ -276,12 +276,20 @@ StatusOr<HeartbeatResult> MemoryStore::Heartbeat(const std::string& id, int64_t 
 
 Status MemoryStore::Complete(const std::string& id, int64_t fence,
                              const std::string& artifact_hash, const std::string& report_hash) {
+  return FailWithArtifacts(id, fence, artifact_hash, report_hash, "");
+}
+
+Status MemoryStore::FailWithArtifacts(const std::string& id, int64_t fence,
+                                      const std::string& artifact_hash,
+                                      const std::string& report_hash,
+                                      const std::string& failure) {
   std::lock_guard<std::mutex> lock(mu_);
   Status error;
   StoredJob* stored = FindLeased(id, fence, &error);
   if (!stored) return error;
   Job& job = stored->job;
-  job.state = JobState::kSucceeded;
+  job.state = failure.empty() ? JobState::kSucceeded : JobState::kFailed;
+  job.error = failure;
   job.artifact_hash = artifact_hash;
   job.report_hash = report_hash;
   job.finished_ms = clock_->NowMillis();

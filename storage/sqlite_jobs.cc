@@ -252,6 +252,12 @@ StatusOr<HeartbeatResult> SqliteStore::Heartbeat(const std::string& id, int64_t 
 
 Status SqliteStore::Complete(const std::string& id, int64_t fence,
                              const std::string& artifact_hash, const std::string& report_hash) {
+  return FailWithArtifacts(id, fence, artifact_hash, report_hash, "");
+}
+
+Status SqliteStore::FailWithArtifacts(const std::string& id, int64_t fence,
+                                      const std::string& artifact_hash,
+                                      const std::string& report_hash, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db_.get()));
   ASSIGN_OR_RETURN(JobRow row, LoadLeasedJob(id, fence));
@@ -261,7 +267,8 @@ Status SqliteStore::Complete(const std::string& id, int64_t fence,
     RETURN_IF_ERROR(
         update->BindText(1, artifact_hash).BindText(2, report_hash).Bind(3, row.seq).Run());
   }
-  RETURN_IF_ERROR(FinishJob(row.seq, JobState::kSucceeded, ""));
+  RETURN_IF_ERROR(
+      FinishJob(row.seq, error.empty() ? JobState::kSucceeded : JobState::kFailed, error));
   return txn->Commit();
 }
 

@@ -80,6 +80,8 @@ class SqliteStore : public BlobStore,
                                       const Progress& progress, int64_t lease_ms) override;
   Status Complete(const std::string& id, int64_t fence, const std::string& artifact_hash,
                   const std::string& report_hash) override;
+  Status FailWithArtifacts(const std::string& id, int64_t fence, const std::string& artifact_hash,
+                           const std::string& report_hash, const std::string& error) override;
   Status Fail(const std::string& id, int64_t fence, const std::string& error) override;
   StatusOr<Job> Cancel(const std::string& tenant, const std::string& id) override;
   StatusOr<int> ExpireLeases() override;

@@ -106,6 +106,22 @@ TYPED_TEST(StoreTest, Lifecycle) {
 
   this->clock_.Advance(5);
   ASSERT_TRUE(this->store_->Complete(leased.id, leased.lease_fence, "art", "rep").ok());
+  {
+    // A best-effort result: FAILED with the reason, artifacts kept, never cached.
+    Job other = this->SubmitOk(this->Spec("best-effort"));
+    Job held = this->LeaseOk("w2");
+    ASSERT_EQ(held.id, other.id);
+    ASSERT_TRUE(this->store_->FailWithArtifacts(held.id, held.lease_fence, "a2", "r2",
+                                                "BUDGET_NOT_MET: drop 2.1 > 0.5")
+                    .ok());
+    Job missed = this->GetOk("best-effort", held.id);
+    EXPECT_EQ(missed.state, JobState::kFailed);
+    EXPECT_EQ(missed.artifact_hash, "a2");
+    EXPECT_EQ(missed.error, "BUDGET_NOT_MET: drop 2.1 > 0.5");
+    auto cached = this->store_->FindCached(CacheKeyOf(this->Spec("best-effort")));
+    ASSERT_TRUE(cached.ok());
+    EXPECT_FALSE(cached->has_value());
+  }
   Job done = this->GetOk("acme", leased.id);
   EXPECT_EQ(done.state, JobState::kSucceeded);
   EXPECT_EQ(done.artifact_hash, "art");

@@ -450,5 +450,37 @@ TEST_F(ServiceE2eTest, JobsOverAWorkersLimitsFailWithTheReasonAndTheWorkerGoesOn
   EXPECT_EQ(::kill(tight.pid(), 0), 0) << "the worker died with its job";
 }
 
+
+TEST_F(ServiceE2eTest, BudgetsAreTunedAndAMissReturnsTheBestTrialWithExit3) {
+  StartServer(1);
+  const std::string model = kModels + "/mnist_mlp.onnx";
+  const std::string data = CalibrationData();
+  ASSERT_TRUE(WriteFile(File("met.json"),
+                        "{\"preset\": \"int8\", \"budget\": {\"minSqnrDb\": 20}}")
+                  .ok());
+  ASSERT_TRUE(WriteFile(File("missed.json"),
+                        "{\"preset\": \"int8\", \"budget\": {\"minSqnrDb\": 200, "
+                        "\"maxTrials\": 3}}")
+                  .ok());
+  CliRun met = Shrink("submit " + model + " --recipe " + File("met.json") + " --calib " + data +
+                          " --eval " + data + " --wait --json --out " + File("met.onnx"),
+                      admin_token_);
+  EXPECT_EQ(met.exit_code, 0) << met.out;
+  EXPECT_NE(met.out.find("\"eval.min_sqnr_db\""), std::string::npos) << met.out;
+
+  CliRun missed = Shrink("submit " + model + " --recipe " + File("missed.json") + " --calib " +
+                             data + " --wait --json --out " + File("best.onnx") + " --report " +
+                             File("best.json"),
+                         admin_token_);
+  EXPECT_EQ(missed.exit_code, 3) << missed.out;
+  EXPECT_NE(missed.out.find("BUDGET_NOT_MET"), std::string::npos) << missed.out;
+  EXPECT_TRUE(FileExists(File("best.onnx"))) << "the best-effort artifact is fetched";
+  auto report = ReadFile(File("best.json"));
+  ASSERT_TRUE(report.ok());
+  EXPECT_NE(report->find("\"budgetMet\": false"), std::string::npos);
+  auto ort = OrtRunner::Create(File("best.onnx"), OrtRunnerOptions(1, false));
+  EXPECT_TRUE(ort.ok()) << ort.status().ToString();
+}
+
 }  // namespace
 }  // namespace shrink::testing

@@ -1,5 +1,6 @@
 #include "worker/job_files.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -118,11 +119,12 @@ std::vector<std::string> ModelExtensions(v1::ModelFormat format) {
 
 std::vector<std::string> DatasetExtensions() { return {"npy", "npz", "tar"}; }
 
-StatusOr<std::string> PrepareDataset(const std::string& cached_path, const std::string& work_dir) {
+StatusOr<std::string> PrepareDataset(const std::string& cached_path, const std::string& work_dir,
+                                     const std::string& name) {
   if (cached_path.size() < 4 || cached_path.substr(cached_path.size() - 4) != ".tar") {
     return cached_path;
   }
-  const std::string dir = JoinPath(work_dir, "data");
+  const std::string dir = JoinPath(work_dir, name);
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) return Internal("cannot create " + dir + ": " + error.message());
@@ -158,6 +160,35 @@ Status WriteTar(const std::vector<std::string>& files, const std::string& archiv
   return Internal("write failed on " + archive);
 }
 
+// Accuracy, agreement and SQNR against the float model, latency, and the tuning outcome.
+void AddEvaluation(const v1::Report& report, std::map<std::string, double>* metrics) {
+  const v1::Evaluation& evaluation = report.evaluation();
+  if (evaluation.has_accuracy()) {
+    const v1::AccuracyMetrics& accuracy = evaluation.accuracy();
+    (*metrics)["eval.reference_top1"] = accuracy.reference_top1();
+    (*metrics)["eval.candidate_top1"] = accuracy.candidate_top1();
+    (*metrics)["eval.accuracy_drop"] = accuracy.drop();
+  }
+  if (evaluation.samples() > 0) {
+    double sqnr = 999, agreement = 1;
+    for (const auto& output : evaluation.outputs()) {
+      sqnr = std::min(sqnr, output.sqnr_db());
+      if (output.classifier()) agreement = std::min(agreement, output.agreement());
+    }
+    (*metrics)["eval.samples"] = double(evaluation.samples());
+    (*metrics)["eval.min_sqnr_db"] = sqnr;
+    (*metrics)["eval.min_agreement"] = agreement;
+  }
+  for (const v1::Latency& latency : report.latency().runs()) {
+    (*metrics)["latency." + latency.runtime() + "." + latency.model() + "_ms"] =
+        latency.median_ms();
+  }
+  if (report.has_tuning()) {
+    (*metrics)["tuning.trials"] = double(report.tuning().trials_size());
+    (*metrics)["tuning.budget_met"] = report.tuning().budget_met() ? 1 : 0;
+  }
+}
+
 std::map<std::string, double> ReportMetrics(const v1::Report& report) {
   std::map<std::string, double> metrics;
   const v1::SizeSummary& size = report.size();
@@ -187,6 +218,7 @@ std::map<std::string, double> ReportMetrics(const v1::Report& report) {
   }
   AddStageSeconds(report, &metrics);
   AddNodeCounts(report, &metrics);
+  AddEvaluation(report, &metrics);
   return metrics;
 }
 

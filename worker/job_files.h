@@ -32,7 +32,8 @@ std::vector<std::string> DatasetExtensions();
 
 // The DATA path for RunJob: npy/npz files as they are; a tar is unpacked (no absolute paths,
 // "..", or links) into `work_dir`, and a single top-level folder is descended into.
-StatusOr<std::string> PrepareDataset(const std::string& cached_path, const std::string& work_dir);
+StatusOr<std::string> PrepareDataset(const std::string& cached_path, const std::string& work_dir,
+                                     const std::string& name = "data");
 
 // Writes a ustar archive of regular files (stored under their base names).
 Status WriteTar(const std::vector<std::string>& files, const std::string& archive);

@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "engine/job/pipeline.h"
 #include "engine/job/recipe.h"
+#include "engine/ort/ort_eval_runner.h"
 #include "engine/ort/ort_runner.h"
 #include "engine/ort/ort_validation.h"
 #include "worker/job_files.h"
@@ -56,6 +57,7 @@ struct Results {
   std::string artifact_id;
   std::string report_id;
   std::map<std::string, double> metrics;
+  std::string budget_missed;  // the tuning summary when the budget was not met
 };
 
 class LeasedJob {
@@ -169,6 +171,7 @@ StatusOr<Results> LeasedJob::Upload(const v1::Report& report, const std::string&
   results.report_id = *report_id;
   worker_seconds_["stage_seconds.upload"] = SecondsSince(start);
   results.metrics = ReportMetrics(report);
+  if (engine::BudgetMissed(report)) results.budget_missed = report.tuning().summary();
   for (const auto& [name, seconds] : worker_seconds_) results.metrics[name] = seconds;
   SetProgress("upload", 1.0, "done");
   return results;
@@ -185,12 +188,19 @@ StatusOr<Results> LeasedJob::Work() {
   if (!job_.calibration_dataset_id().empty()) {
     SetProgress("fetch", kFetchEnd / 2, "calibration data " + job_.calibration_dataset_id());
     ASSIGN_OR_RETURN(std::string cached, Fetch(job_.calibration_dataset_id(), false));
-    ASSIGN_OR_RETURN(data_path, PrepareDataset(cached, work_dir));
+    ASSIGN_OR_RETURN(data_path, PrepareDataset(cached, work_dir, "calibration"));
+  }
+  std::string eval_path;
+  if (!job_.evaluation_dataset_id().empty()) {
+    SetProgress("fetch", kFetchEnd * 3 / 4, "evaluation data " + job_.evaluation_dataset_id());
+    ASSIGN_OR_RETURN(std::string cached, Fetch(job_.evaluation_dataset_id(), false));
+    ASSIGN_OR_RETURN(eval_path, PrepareDataset(cached, work_dir, "evaluation"));
   }
   worker_seconds_["stage_seconds.fetch"] = SecondsSince(fetch_start);
   if (cancel_) return Cancelled("job cancelled before the engine started");
 
-  engine::JobSpec spec{model_path, JoinPath(work_dir, "output.onnx"), data_path, job_.recipe()};
+  engine::JobSpec spec{model_path, JoinPath(work_dir, "output.onnx"), data_path, eval_path,
+                       job_.recipe()};
   if (context_.options->threads > 0) spec.recipe.set_threads(context_.options->threads);
   engine::JobHooks hooks;
   hooks.cancel = &cancel_;
@@ -201,6 +211,7 @@ StatusOr<Results> LeasedJob::Work() {
   hooks.validate_output = ort::MakeOrtValidator(data_path, spec.recipe.threads(),
                                                 engine::StateInputs(spec.recipe));
   hooks.validator_version = ort::OrtVersion();
+  hooks.runners = ort::OrtRuntime(spec.recipe.threads());
   ResetPeakRss();
   ASSIGN_OR_RETURN(v1::Report report, engine::RunJob(spec, hooks));
   return Upload(report, spec.output_path, work_dir);
@@ -271,6 +282,8 @@ JobEnd LeasedJob::Finish() {
     request.set_artifact_id(results_->artifact_id);
     request.set_report_id(results_->report_id);
     for (const auto& [name, value] : results_->metrics) (*request.mutable_metrics())[name] = value;
+    request.set_budget_not_met(!results_->budget_missed.empty());
+    request.set_budget_summary(results_->budget_missed);
     Status sent = Deliver("Complete", [&] { return context_.client->Complete(request); });
     if (abandoned_) return JobEnd::kAbandoned;
     if (!sent.ok()) {
