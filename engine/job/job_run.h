@@ -130,6 +130,9 @@ class JobRun {
   std::map<std::string, quant::RangeMap> range_cache_;  // calibration per calibrator settings
   Clock::time_point tune_start_;
   std::string tuning_stop_;            // why tuning stopped short of the budget
+  // The ranking the float fallbacks were taken from, and the trial it was measured on.
+  std::vector<v1::LayerSensitivity> fallback_ranking_;
+  int fallback_ranking_trial_ = -1;
 };
 
 }  // namespace shrink::engine

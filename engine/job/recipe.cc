@@ -103,6 +103,45 @@ Status ExpandFloat16Step(v1::Float16Step* step) {
   return OkStatus();
 }
 
+Status ExpandBudget(v1::Budget* budget) {
+  if (budget->max_accuracy_drop() < 0 || budget->max_accuracy_drop() > 100) {
+    return InvalidArgument("recipe: budget.maxAccuracyDrop is in top-1 points, [0, 100]");
+  }
+  if (budget->min_agreement() < 0 || budget->min_agreement() > 1) {
+    return InvalidArgument("recipe: budget.minAgreement is a fraction, [0, 1]");
+  }
+  if (budget->min_sqnr_db() < 0 || budget->max_trials() < 0 ||
+      budget->max_tuning_seconds() < 0 || budget->max_tuning_memory_mb() < 0) {
+    return InvalidArgument("recipe: budget values must be >= 0");
+  }
+  const bool any = budget->max_accuracy_drop() > 0 || budget->min_sqnr_db() > 0 ||
+                   budget->min_agreement() > 0;
+  if (!any) {
+    budget->Clear();  // tuning limits without a budget mean nothing
+    return OkStatus();
+  }
+  if (budget->max_trials() == 0) budget->set_max_trials(12);
+  if (budget->max_tuning_seconds() == 0) budget->set_max_tuning_seconds(600);
+  return OkStatus();
+}
+
+Status ExpandEvaluate(v1::Evaluate* evaluate) {
+  const std::string& runtime = evaluate->runtime();
+  if (!runtime.empty() && runtime != "onnxruntime" && runtime != "shrink") {
+    return InvalidArgument("recipe: evaluate.runtime is \"onnxruntime\" or \"shrink\", got \"" +
+                           runtime + "\"");
+  }
+  if (evaluate->threads() < 0 || evaluate->top_k() < 0 || evaluate->max_samples() < 0 ||
+      evaluate->latency_runs() < 0) {
+    return InvalidArgument("recipe: evaluate values must be >= 0");
+  }
+  if (runtime.empty()) evaluate->set_runtime("onnxruntime");
+  if (evaluate->top_k() == 0) evaluate->set_top_k(5);
+  if (evaluate->threads() == 0) evaluate->set_threads(1);
+  if (evaluate->latency_runs() < 20) evaluate->set_latency_runs(20);
+  return OkStatus();
+}
+
 Status ExpandCommon(v1::Recipe* recipe) {
   v1::Prepare* prepare = recipe->mutable_prepare();
   if (prepare->target_opset() != 0 &&
@@ -123,9 +162,11 @@ Status ExpandCommon(v1::Recipe* recipe) {
       return InvalidArgument("recipe: state input '" + pair.input() + "' is listed twice");
     }
   }
-  if (recipe->budget().max_accuracy_drop() < 0 || recipe->budget().min_sqnr_db() < 0) {
-    return InvalidArgument("recipe: budget values must be >= 0");
+  if (recipe->has_budget()) {
+    RETURN_IF_ERROR(ExpandBudget(recipe->mutable_budget()));
+    if (recipe->budget().ByteSizeLong() == 0) recipe->clear_budget();
   }
+  RETURN_IF_ERROR(ExpandEvaluate(recipe->mutable_evaluate()));
   if (recipe->threads() < 0) return InvalidArgument("recipe: threads must be >= 0");
   return OkStatus();
 }

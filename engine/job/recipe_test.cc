@@ -107,6 +107,11 @@ TEST(Recipe, BadRecipesAreRejectedNamingTheProblem) {
        "keepIoFloat32"},
       {R"({"preset": "int8", "data": {"statePairs": [{"input": "s"}]}})", "both input and output"},
       {R"({"preset": "int8", "budget": {"maxAccuracyDrop": -1}})", "budget"},
+      {R"({"preset": "int8", "budget": {"maxAccuracyDrop": 150}})", "[0, 100]"},
+      {R"({"preset": "int8", "budget": {"minAgreement": 99}})", "minAgreement is a fraction"},
+      {R"({"preset": "int8", "budget": {"minSqnrDb": 30, "maxTrials": -2}})", "budget values"},
+      {R"({"preset": "int8", "evaluate": {"runtime": "tensorrt"}})", "\"tensorrt\""},
+      {R"({"preset": "int8", "evaluate": {"topK": -1}})", "evaluate values"},
       {R"({"preset": "int8", "steps": [{"quantize": {"calibrationSamples": -5}}]})",
        "calibrationSamples"},
       {R"([1, 2])", "not a valid shrink.v1.Recipe"},
@@ -129,6 +134,23 @@ TEST(Recipe, JsonRoundTripKeepsEverything) {
   auto reparsed = ParseRecipeJson(RecipeToJson(*expanded), "round trip");
   ASSERT_TRUE(reparsed.ok()) << reparsed.status().ToString();
   EXPECT_EQ(reparsed->SerializeAsString(), expanded->SerializeAsString());
+}
+
+TEST(Recipe, BudgetAndEvaluateDefaultsAreWrittenOut) {
+  auto recipe = ParseRecipeJson(R"({"preset": "int8", "budget": {"maxAccuracyDrop": 0.3}})",
+                                "r.json");
+  ASSERT_TRUE(recipe.ok());
+  auto expanded = ExpandRecipe(*recipe);
+  ASSERT_TRUE(expanded.ok()) << expanded.status().ToString();
+  EXPECT_EQ(expanded->budget().max_trials(), 12);
+  EXPECT_EQ(expanded->budget().max_tuning_seconds(), 600);
+  EXPECT_EQ(expanded->evaluate().runtime(), "onnxruntime");
+  EXPECT_EQ(expanded->evaluate().top_k(), 5);
+  EXPECT_EQ(expanded->evaluate().latency_runs(), 20);
+  // Limits without a budget are dropped: they change nothing, so they must not split the cache.
+  auto limits_only = ParseRecipeJson(R"({"preset": "int8", "budget": {"maxTrials": 3}})", "r");
+  ASSERT_TRUE(limits_only.ok());
+  EXPECT_FALSE(ExpandRecipe(*limits_only)->has_budget());
 }
 
 }  // namespace

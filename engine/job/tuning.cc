@@ -280,6 +280,8 @@ StatusOr<std::vector<std::string>> JobRun::SensitivityOrder(const TrialResult& b
   for (const auto& layer : ranked) {
     if (layer.added_db() > 0) order.push_back(layer.node());
   }
+  fallback_ranking_ = ranked;
+  fallback_ranking_trial_ = base.trial.index();
   return order;
 }
 
@@ -442,6 +444,20 @@ StatusOr<v1::Report> JobRun::RunEvaluated() {
     return Internal("cannot rename " + pick.path + " to " + spec_.output_path);
   }
   for (const auto& node : pick.nodes) *report_.add_nodes() = node;
+  // Say why auto-tune kept a node float: its rank and loss in the trial it was measured on.
+  for (v1::NodeDecision& node : *report_.mutable_nodes()) {
+    for (const v1::LayerSensitivity& layer : fallback_ranking_) {
+      if (layer.node() != node.node()) continue;
+      const auto& fallback = pick.trial.fallback_nodes();
+      if (std::find(fallback.begin(), fallback.end(), node.node()) == fallback.end()) break;
+      char reason[200];
+      std::snprintf(reason, sizeof(reason),
+                    "kept float by auto-tune: sensitivity rank %d, lost %.1f dB in trial %d",
+                    layer.rank(), layer.added_db(), fallback_ranking_trial_ + 1);
+      node.set_action("float");
+      node.set_reason(reason);
+    }
+  }
   for (const auto& warning : pick.warnings) report_.add_warnings(warning);
   *report_.mutable_calibration() = pick.calibration;
   *report_.mutable_evaluation() = pick.evaluation;
