@@ -1,7 +1,8 @@
 #!/bin/sh
 # ctest report_browser: the HTML report of a real job opened in headless Chromium.
-#   1. `shrink run mnist_cnn.onnx --preset int8` with a 64-image calibration npz (MNIST training
-#      images from the asset kit; random images without the kit) writes report.json;
+#   1. `shrink run mnist_cnn.onnx` int8 with an accuracy budget, evaluation and latency, on a
+#      64-image labeled npz (MNIST training images from the asset kit; random images and a
+#      label-free SQNR budget without the kit), writes report.json with every section;
 #   2. `shrink report report.json --html report.html` renders it (and a broken JSON exits 1
 #      naming the file);
 #   3. chromium --headless takes a 1200x2000 screenshot and dumps the DOM. Checks: exit 0, the PNG
@@ -22,16 +23,22 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 echo "== calibration data"
 if [ -f "$assets/data/mnist/train-images-idx3-ubyte" ]; then
-  "$data_tool" idx --images "$assets/data/mnist/train-images-idx3-ubyte" --count 64 \
+  "$data_tool" idx --images "$assets/data/mnist/train-images-idx3-ubyte" \
+    --labels "$assets/data/mnist/train-labels-idx1-ubyte" --count 64 \
     --layout nchw --input-name input --out "$out/calib.npz"
+  budget='"maxAccuracyDrop": 2'
 else
   echo "(no asset kit: random images)"
   "$data_tool" random --shape input=64x1x28x28 --seed 1 --out "$out/calib.npz"
+  budget='"minSqnrDb": 20'
 fi
+echo "{\"preset\": \"int8\", \"budget\": {$budget}, \"evaluate\": {\"latency\": true}}" \
+  > "$out/recipe.json"
 
-echo "== shrink run --preset int8, then shrink report --html"
-"$shrink" run "$model" --preset int8 --calib "$out/calib.npz" --out "$out/mnist_cnn.int8.onnx" \
-  --report "$out/report.json" || fail "shrink run"
+echo "== shrink run (int8 with a budget, evaluation, latency), then shrink report --html"
+"$shrink" run "$model" --recipe "$out/recipe.json" --calib "$out/calib.npz" \
+  --eval "$out/calib.npz" --out "$out/mnist_cnn.int8.onnx" --report "$out/report.json" ||
+  fail "shrink run"
 "$shrink" report "$out/report.json" --html "$out/report.html" || fail "shrink report"
 printf '{"schema": 1, ' > "$out/broken.json"
 if "$shrink" report "$out/broken.json" --html "$out/broken.html" 2>"$out/broken.err"; then
@@ -59,7 +66,8 @@ browse --dump-dom >"$out/dom.html" 2>"$out/dom.err" ||
 [ -f "$out/report.png" ] || fail "no screenshot"
 png_bytes=$(wc -c <"$out/report.png")
 [ "$png_bytes" -gt 10240 ] || fail "the screenshot is only $png_bytes bytes"
-for heading in Summary Size "Per-node decisions" "Stage timings"; do
+for heading in Summary Size Latency Evaluation "Layer sensitivity" "Auto-tune trajectory" \
+    "Per-node decisions" "Stage timings"; do
   grep -q "<h2>$heading</h2>" "$out/report.html" || fail "report.html has no '$heading' section"
 done
 grep -o '<h2>[^<]*</h2>' "$out/report.html" > "$out/headings.txt"
@@ -67,7 +75,8 @@ while IFS= read -r heading; do
   grep -qF "$heading" "$out/dom.html" || fail "the rendered DOM lacks $heading"
 done < "$out/headings.txt"
 svgs=$(grep -o '<svg' "$out/dom.html" | wc -l)
-[ "$svgs" -ge 2 ] || fail "the rendered DOM has $svgs charts, expected the size and timing charts"
+[ "$svgs" -ge 5 ] ||
+  fail "the rendered DOM has $svgs charts, expected size, latency, sensitivity, trajectory, timings"
 if grep -E ':CONSOLE|Uncaught|SyntaxError' "$out/screenshot.err" "$out/dom.err"; then
   fail "Chromium logged console messages (above)"
 fi
