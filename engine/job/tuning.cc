@@ -453,7 +453,7 @@ StatusOr<v1::Report> JobRun::RunEvaluated() {
       char reason[200];
       std::snprintf(reason, sizeof(reason),
                     "kept float by auto-tune: sensitivity rank %d, lost %.1f dB in trial %d",
-                    layer.rank(), layer.added_db(), fallback_ranking_trial_ + 1);
+                    layer.rank(), layer.added_db(), fallback_ranking_trial_);
       node.set_action("float");
       node.set_reason(reason);
     }
@@ -471,7 +471,7 @@ StatusOr<v1::Report> JobRun::RunEvaluated() {
     tuning->set_budget_met(pick.slack >= 0);
     char line[320];
     std::snprintf(line, sizeof(line), "%s after %zu trial(s): trial %d (%s), margin %.3g%s%s",
-                  pick.slack >= 0 ? "budget met" : "BUDGET NOT MET", trials.size(), chosen + 1,
+                  pick.slack >= 0 ? "budget met" : "BUDGET NOT MET", trials.size(), chosen,
                   pick.trial.settings().c_str(), pick.slack,
                   tuning_stop_.empty() ? "" : "; stopped: ", tuning_stop_.c_str());
     tuning->set_summary(line);
