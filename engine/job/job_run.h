@@ -112,6 +112,10 @@ class JobRun {
   StatusOr<std::vector<std::string>> SensitivityOrder(const TrialResult& base);
   Status MeasureLatency();  // before/after in ORT (when injected) and our runtime
   bool OverTuningLimits(const std::vector<TrialResult>& trials, std::string* why) const;
+  // A latency recipe with timed trials keeps the fastest trial that meets the budget.
+  bool ByLatency() const {
+    return recipe_.preset() == "latency" && recipe_.evaluate().latency();
+  }
 
   bool input_is_model_file_ = false;  // not a directory or archive: the validator can load it
   const JobSpec& spec_;
