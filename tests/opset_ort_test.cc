@@ -53,15 +53,6 @@ class TempDir {
   std::string path_;
 };
 
-Model CloneModel(const Model& model) {
-  Model copy;
-  copy.ir_version = model.ir_version;
-  copy.opset_imports = model.opset_imports;
-  copy.producer_name = model.producer_name;
-  copy.graph = std::move(*model.graph.Clone());
-  return copy;
-}
-
 StatusOr<std::vector<Tensor>> RunOurs(const Model& model, const std::vector<NamedTensor>& feeds) {
   ASSIGN_OR_RETURN(auto executor, engine::Executor::Create(model, {2, false}));
   return executor->Run(feeds);
@@ -102,7 +93,7 @@ TEST(OpsetUpgradeOrt, RuleFixturesAgreeWithOrt) {
     }
     for (int64_t target : c.targets) {
       SCOPED_TRACE("to opset " + std::to_string(target));
-      Model model = CloneModel(old_model);
+      Model model = engine::CloneModel(old_model);
       auto result = engine::UpgradeOpset(&model, target);
       ASSERT_TRUE(result.ok()) << result.status().ToString();
       auto ort_new = RunOrt(model, dir.File("new.onnx"), c.feeds);
@@ -157,7 +148,7 @@ TEST(OpsetUpgradeOrt, UpgradedModelsRunInOrt) {
     for (int64_t target : {13, 17, 18}) {
       if (target < loaded->OpsetVersion("")) continue;
       SCOPED_TRACE("to opset " + std::to_string(target));
-      Model model = CloneModel(*loaded);
+      Model model = engine::CloneModel(*loaded);
       auto result = engine::UpgradeOpset(&model, target);
       ASSERT_TRUE(result.ok()) << result.status().ToString();
       auto check = engine::CheckExportedModel(model);

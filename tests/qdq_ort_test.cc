@@ -44,15 +44,6 @@ std::string TempModelPath(const std::string& name) {
   return ::testing::TempDir() + "/qdq_ort_" + name + ".onnx";
 }
 
-Model CloneModel(const Model& model) {
-  Model copy;
-  copy.ir_version = model.ir_version;
-  copy.opset_imports = model.opset_imports;
-  copy.metadata_props = model.metadata_props;
-  copy.graph = std::move(*model.graph.Clone());
-  return copy;
-}
-
 // Largest scale of the DequantizeLinear that produces `name` (through If branches and float
 // clamps).
 double OutputStep(const Graph& graph, const std::string& name) {
@@ -126,7 +117,7 @@ TEST(QdqOrtTest, StaticFixturesMatchOrtWithinOneOutputStep) {
       const std::string name = std::string(fixture.name) + "_" + QuantTypeName(activations);
       SCOPED_TRACE(name);
       qt::Fixture f = fixture.make();
-      Model q = CloneModel(f.model);
+      Model q = engine::CloneModel(f.model);
       quant::StaticQuantOptions options;
       options.reduce_range = true;
       options.activation_type = activations;
@@ -226,7 +217,7 @@ TEST_P(QdqOrtMnistTest, StaticAndDynamicMatchOrtAndKeepAccuracy) {
   ASSERT_OK_AND_ASSIGN(Tensor calib, MnistTrainImages(64, BatchShape(64)));
   ASSERT_OK_AND_ASSIGN(engine::quant::RangeMap ranges,
                        qt::ObserveRanges(model, {{{"input", calib}}}));
-  Model static_model = CloneModel(model);
+  Model static_model = engine::CloneModel(model);
   quant::StaticQuantOptions static_options;
   static_options.reduce_range = true;
   ASSERT_OK_AND_ASSIGN(auto static_summary,
@@ -248,7 +239,7 @@ TEST_P(QdqOrtMnistTest, StaticAndDynamicMatchOrtAndKeepAccuracy) {
   ASSERT_OK_AND_ASSIGN(std::vector<Tensor> static_theirs, static_ort->Run(feeds));
 
   // Dynamic.
-  Model dynamic_model = CloneModel(model);
+  Model dynamic_model = engine::CloneModel(model);
   quant::DynamicQuantOptions dynamic_options;
   dynamic_options.reduce_range = true;
   ASSERT_TRUE(quant::QuantizeDynamic(&dynamic_model, dynamic_options).ok());
@@ -337,7 +328,7 @@ TEST(QdqOrtDevModels, OwwEmbeddingFusesAndRunsFaster) {
     calib.push_back({{"input_1", qt::RandomTensor({4, 76, 32, 1}, seed, -1, 1)}});
   }
   ASSERT_OK_AND_ASSIGN(engine::quant::RangeMap ranges, qt::ObserveRanges(model, calib));
-  Model q = CloneModel(model);
+  Model q = engine::CloneModel(model);
   quant::StaticQuantOptions options;
   options.reduce_range = true;
   ASSERT_OK_AND_ASSIGN(auto summary, quant::QuantizeStatic(&q, ranges, options));

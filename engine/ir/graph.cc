@@ -189,6 +189,22 @@ std::unique_ptr<Graph> Graph::Clone() const {
   return copy;
 }
 
+Model CloneModel(const Model& model) {
+  Model copy;
+  copy.ir_version = model.ir_version;
+  copy.opset_imports = model.opset_imports;
+  copy.producer_name = model.producer_name;
+  copy.producer_version = model.producer_version;
+  copy.domain = model.domain;
+  copy.model_version = model.model_version;
+  copy.doc_string = model.doc_string;
+  copy.metadata_props = model.metadata_props;
+  copy.graph = std::move(*model.graph.Clone());
+  copy.raw_functions = model.raw_functions;
+  copy.raw_training_info = model.raw_training_info;
+  return copy;
+}
+
 int64_t Model::OpsetVersion(const std::string& domain_name) const {
   std::string wanted = domain_name == "ai.onnx" ? "" : domain_name;
   for (const OpsetImport& opset : opset_imports) {

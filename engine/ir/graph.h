@@ -192,4 +192,9 @@ struct Model {
   int64_t OpsetVersion(const std::string& domain_name) const;
 };
 
+// A deep copy of a model: the graph and subgraphs are cloned; tensor buffers are shared
+// (they are immutable).
+Model CloneModel(const Model& model);
+
+
 }  // namespace shrink::engine

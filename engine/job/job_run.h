@@ -42,9 +42,6 @@ constexpr StageSpan kTune{"tune", 0.10, 0.85};
 constexpr StageSpan kSensitivity{"sensitivity", 0.85, 0.92};
 constexpr StageSpan kLatency{"latency", 0.92, 1.00};
 
-// A deep copy (the graph is cloned; tensor buffers are shared, they are immutable).
-Model CopyModel(const Model& model);
-
 // One candidate model built and measured while tuning.
 struct TrialResult {
   v1::Trial trial;

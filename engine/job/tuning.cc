@@ -141,22 +141,6 @@ int ChooseTrial(const std::vector<TrialResult>& trials, bool by_latency) {
 
 }  // namespace
 
-Model CopyModel(const Model& model) {
-  Model copy;
-  copy.ir_version = model.ir_version;
-  copy.opset_imports = model.opset_imports;
-  copy.producer_name = model.producer_name;
-  copy.producer_version = model.producer_version;
-  copy.domain = model.domain;
-  copy.model_version = model.model_version;
-  copy.doc_string = model.doc_string;
-  copy.metadata_props = model.metadata_props;
-  copy.graph = std::move(*model.graph.Clone());
-  copy.raw_functions = model.raw_functions;
-  copy.raw_training_info = model.raw_training_info;
-  return copy;
-}
-
 bool JobRun::NeedsEvaluation() const {
   return HasBudget(recipe_.budget()) || recipe_.evaluate().latency() ||
          !spec_.evaluation_data.empty();
@@ -230,7 +214,7 @@ StatusOr<TrialResult> JobRun::RunTrial(const v1::Recipe& recipe, int index,
   // parts (decisions, warnings, calibration) are kept with the trial.
   const v1::Recipe saved_recipe = recipe_;
   recipe_ = recipe;
-  model_ = CopyModel(prepared_);
+  model_ = CloneModel(prepared_);
   report_.clear_nodes();
   report_.clear_warnings();
   Status built = OkStatus();
@@ -434,7 +418,7 @@ StatusOr<v1::Report> JobRun::RunEvaluated() {
   const std::string& runtime = recipe_.evaluate().runtime();
   runners_ = hooks_.runners && runtime != "shrink" ? hooks_.runners
                                                    : eval::OurRuntime(recipe_.threads());
-  prepared_ = CopyModel(model_);
+  prepared_ = CloneModel(model_);
   std::vector<TrialResult> trials;
   auto remove_trials = [&](int keep) {
     for (size_t i = 0; i < trials.size(); ++i) {

@@ -35,15 +35,6 @@ using testing::IntsAttr;
 using testing::StringAttr;
 using testing::TensorInfo;
 
-Model CloneModel(const Model& model) {
-  Model copy;
-  copy.ir_version = model.ir_version;
-  copy.opset_imports = model.opset_imports;
-  copy.producer_name = model.producer_name;
-  copy.graph = std::move(*model.graph.Clone());
-  return copy;
-}
-
 StatusOr<std::vector<Tensor>> RunModel(const Model& model, const std::vector<NamedTensor>& feeds) {
   ASSIGN_OR_RETURN(auto executor, Executor::Create(model, {2, false}));
   return executor->Run(feeds);

@@ -108,22 +108,6 @@ StatusOr<std::vector<NamedTensor>> MakePassTestInputs(const Model& model,
   return feeds;
 }
 
-Model CloneModel(const Model& model) {
-  Model copy;
-  copy.ir_version = model.ir_version;
-  copy.opset_imports = model.opset_imports;
-  copy.producer_name = model.producer_name;
-  copy.producer_version = model.producer_version;
-  copy.domain = model.domain;
-  copy.model_version = model.model_version;
-  copy.doc_string = model.doc_string;
-  copy.metadata_props = model.metadata_props;
-  copy.graph = std::move(*model.graph.Clone());
-  copy.raw_functions = model.raw_functions;
-  copy.raw_training_info = model.raw_training_info;
-  return copy;
-}
-
 StatusOr<std::vector<OutputError>> CompareModelOutputs(const Model& before, const Model& after,
                                                        const std::vector<NamedTensor>& feeds) {
   ASSIGN_OR_RETURN(std::vector<Tensor> expected, RunModel(before, feeds));

@@ -28,9 +28,6 @@ struct PassTestOptions {
 StatusOr<std::vector<NamedTensor>> MakePassTestInputs(const Model& model,
                                                       const PassTestOptions& options);
 
-// A deep copy (subgraphs included; tensor buffers are shared, they are immutable).
-Model CloneModel(const Model& model);
-
 struct OutputError {
   std::string name;
   double max_abs_error = 0;      // max |after - before| (infinite on shape, dtype or NaN mismatch)

@@ -24,12 +24,6 @@ using testing::RunModel;
 
 constexpr DataType kF32 = DataType::kFloat32;
 
-Model CloneModel(const Model& model) {
-  Model copy = EmptyModel(model.OpsetVersion(""));
-  copy.graph = std::move(*model.graph.Clone());
-  return copy;
-}
-
 double WeightStep(const Tensor& w, int axis, bool per_channel, QuantType type = QuantType::kInt8) {
   auto q = QuantizeWeight(w, {type, per_channel ? axis : -1, true, false});
   double s = 0;

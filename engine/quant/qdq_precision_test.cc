@@ -16,12 +16,6 @@ using engine::testing::IntsAttr;
 using engine::testing::TensorInfo;
 using namespace testing;  // NOLINT: the fixtures and helpers of this test
 
-Model CloneModel(const Model& model) {
-  Model copy = EmptyModel(13);
-  copy.graph = std::move(*model.graph.Clone());
-  return copy;
-}
-
 // X -> MatMul -> square -> MatMul (a mel filter) -> Log -> MatMul (head) -> Y, plus a
 // LayerNorm-like branch: H -> proj -> ReduceMean -> Sqrt -> Div(proj, sqrt) -> Z.
 Fixture LogFrontEnd() {
