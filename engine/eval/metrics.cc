@@ -48,8 +48,15 @@ double Percent(int64_t part, int64_t whole) {
 }  // namespace
 
 bool IsClassifierShape(const Tensor& value, int64_t samples) {
-  return IsFloatingPoint(value.dtype()) && value.rank() == 2 && value.dim(0) == samples &&
-         value.dim(1) >= 2;
+  // [N, C], or [N, C, 1, 1] as convolutional classifiers without a final Flatten give.
+  if (!IsFloatingPoint(value.dtype()) || value.rank() < 2 || value.dim(0) != samples ||
+      value.dim(1) < 2) {
+    return false;
+  }
+  for (int axis = 2; axis < value.rank(); ++axis) {
+    if (value.dim(axis) != 1) return false;
+  }
+  return true;
 }
 
 int64_t Argmax(const float* scores, int64_t classes) {

@@ -25,7 +25,8 @@ namespace shrink::engine::eval {
 
 inline constexpr double kInfiniteSqnrDb = 999;  // stored for identical outputs
 
-// True for a floating-point [samples, C >= 2] tensor: scores per class.
+// True for a floating-point [samples, C >= 2] tensor (trailing dims of 1 allowed, as in
+// [N, C, 1, 1]): scores per class.
 bool IsClassifierShape(const Tensor& value, int64_t samples);
 
 // Position of `label` when `scores` are sorted best first, ties broken by lower index

@@ -77,7 +77,7 @@ TEST(MetricsTest, ZeroReferenceAndZeroCandidateEdgeCases) {
   EXPECT_EQ(both_zero.Result().cosine(), 1.0);
 }
 
-TEST(MetricsTest, OnlyFloatingPointNByCOutputsAreClassifiers) {
+TEST(MetricsTest, OnlyFloatingPointNByCOutputsAreClassifiers) {  // trailing 1s allowed
   struct Case {
     const char* what;
     Tensor value;
@@ -88,7 +88,9 @@ TEST(MetricsTest, OnlyFloatingPointNByCOutputsAreClassifiers) {
       {"[N,C] float", Scores(2, 3, {0, 1, 2, 3, 4, 5}), 2, true},
       {"[N,1] float", Scores(2, 1, {0, 1}), 2, false},
       {"[N] float", Tensor::FromVector<float>({2}, {0, 1}), 2, false},
-      {"[N,C,1] float", Tensor::FromVector<float>({2, 2, 1}, {0, 1, 2, 3}), 2, false},
+      {"[N,C,1] float", Tensor::FromVector<float>({2, 2, 1}, {0, 1, 2, 3}), 2, true},
+      {"[N,C,1,1] float", Tensor::FromVector<float>({2, 2, 1, 1}, {0, 1, 2, 3}), 2, true},
+      {"[N,C,2] float", Tensor::FromVector<float>({2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7}), 2, false},
       {"[N,C] int64", Tensor::FromVector<int64_t>({2, 2}, {0, 1, 2, 3}), 2, false},
       {"rows != samples", Scores(2, 2, {0, 1, 2, 3}), 1, false},
   };
