@@ -173,6 +173,7 @@ Status JobRun::QuantizeRecurrentWeights(quant::DynamicQuantOptions options,
 Status JobRun::Quantize() {
   quant::QuantSummary summary;
   for (const v1::Step& step : recipe_.steps()) {
+    if (!step.has_quantize() && !step.has_float16()) continue;  // prune/cluster ran earlier
     if (step.has_float16()) {
       const v1::Float16Step& fp16 = step.float16();
       quant::Float16Options options;
@@ -274,7 +275,7 @@ StatusOr<v1::Report> JobRun::Run() {
   RETURN_IF_ERROR(Stage(kPrepare, [&] { return Prepare(); }));
   if (NeedsEvaluation()) return RunEvaluated();
   for (const v1::Step& step : recipe_.steps()) {
-    if (!step.has_quantize() || !NeedsCalibrationData(recipe_)) continue;
+    if (!step.has_quantize() || !QuantizeNeedsRanges(step.quantize())) continue;
     RETURN_IF_ERROR(Stage(kCalibrate, [&] { return Calibrate(step.quantize()); }));
   }
   RETURN_IF_ERROR(Stage(kQuantize, [&] { return Quantize(); }));

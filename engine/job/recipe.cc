@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "common/file_util.h"
@@ -101,6 +103,57 @@ Status ExpandFloat16Step(v1::Float16Step* step) {
         "keepIoFloat32 false contradicts it");
   }
   return OkStatus();
+}
+
+Status ExpandPruneStep(v1::PruneStep* step) {
+  if (step->structure() == v1::PRUNE_STRUCTURE_UNSPECIFIED) step->set_structure(v1::UNSTRUCTURED);
+  if (step->structure() == v1::N_OF_M) {
+    if (step->n() == 0) step->set_n(2);
+    if (step->m() == 0) step->set_m(4);
+    if (step->m() < 2 || step->n() < 1 || step->n() >= step->m()) {
+      return InvalidArgument("recipe: prune N_OF_M needs 1 <= n < m and m >= 2, got " +
+                             std::to_string(step->n()) + ":" + std::to_string(step->m()));
+    }
+    const double implied = 1.0 - double(step->n()) / double(step->m());
+    if (step->target_sparsity() != 0 && std::abs(step->target_sparsity() - implied) > 1e-9) {
+      return InvalidArgument("recipe: prune N_OF_M " + std::to_string(step->n()) + ":" +
+                             std::to_string(step->m()) + " means sparsity " +
+                             std::to_string(implied) + "; targetSparsity contradicts it");
+    }
+    step->set_target_sparsity(implied);
+    if (step->global() || step->sensitivity_aware()) {
+      return InvalidArgument("recipe: prune N_OF_M is the same pattern in every layer; global "
+                             "and sensitivityAware do not apply");
+    }
+  } else if (step->n() != 0 || step->m() != 0) {
+    return InvalidArgument("recipe: prune n and m only apply to structure N_OF_M");
+  }
+  if (!(step->target_sparsity() >= 0 && step->target_sparsity() < 1)) {
+    return InvalidArgument("recipe: prune targetSparsity must be in [0, 1), got " +
+                           std::to_string(step->target_sparsity()));
+  }
+  if (!step->has_keep_first_last()) step->set_keep_first_last(true);
+  return OkStatus();
+}
+
+Status ExpandClusterStep(v1::ClusterStep* step) {
+  if (step->clusters() == 0) step->set_clusters(16);
+  if (step->clusters() < 2 || step->clusters() > 256) {
+    return InvalidArgument("recipe: cluster clusters must be in [2, 256], got " +
+                           std::to_string(step->clusters()));
+  }
+  if (step->init() == v1::CLUSTER_INIT_UNSPECIFIED) step->set_init(v1::LINEAR);
+  if (!step->has_preserve_sparsity()) step->set_preserve_sparsity(true);
+  if (step->iterations() < 0) return InvalidArgument("recipe: cluster iterations must be >= 0");
+  if (step->iterations() == 0) step->set_iterations(25);
+  return OkStatus();
+}
+
+// The order steps run in, whatever the order given.
+int StepRank(const v1::Step& step) {
+  if (step.has_prune()) return 0;
+  if (step.has_cluster()) return 1;
+  return 2;
 }
 
 Status ExpandBudget(v1::Budget* budget) {
@@ -271,7 +324,8 @@ StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe) {
   if (expanded.steps().empty()) {
     return InvalidArgument("recipe: nothing to do (set a preset or at least one step)");
   }
-  int quantize_steps = 0, float16_steps = 0;
+  int quantize_steps = 0, float16_steps = 0, prune_steps = 0, cluster_steps = 0;
+  bool compact_clusters = false;
   for (v1::Step& step : *expanded.mutable_steps()) {
     if (step.has_quantize()) {
       ++quantize_steps;
@@ -279,13 +333,27 @@ StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe) {
     } else if (step.has_float16()) {
       ++float16_steps;
       RETURN_IF_ERROR(ExpandFloat16Step(step.mutable_float16()));
+    } else if (step.has_prune()) {
+      ++prune_steps;
+      RETURN_IF_ERROR(ExpandPruneStep(step.mutable_prune()));
+    } else if (step.has_cluster()) {
+      ++cluster_steps;
+      RETURN_IF_ERROR(ExpandClusterStep(step.mutable_cluster()));
+      compact_clusters = step.cluster().compact();
     } else {
-      return InvalidArgument("recipe: a step has no kind (quantize or float16)");
+      return InvalidArgument("recipe: a step has no kind (prune, cluster, quantize or float16)");
     }
   }
-  if (quantize_steps > 1 || float16_steps > 1) {
-    return InvalidArgument("recipe: at most one quantize step and one float16 step");
+  if (quantize_steps > 1 || float16_steps > 1 || prune_steps > 1 || cluster_steps > 1) {
+    return InvalidArgument("recipe: at most one step of each kind");
   }
+  if (compact_clusters && (quantize_steps || float16_steps)) {
+    return InvalidArgument(
+        "recipe: cluster.compact stores weights as indices the quantizer cannot see; with a "
+        "quantize or float16 step use the dense form (the clusters survive quantization)");
+  }
+  std::stable_sort(expanded.mutable_steps()->begin(), expanded.mutable_steps()->end(),
+                   [](const v1::Step& a, const v1::Step& b) { return StepRank(a) < StepRank(b); });
   if (quantize_steps && float16_steps) {
     return InvalidArgument(
         "recipe: quantize and float16 steps contradict each other (a weight is stored either "
@@ -307,11 +375,17 @@ std::vector<std::string> StateInputs(const v1::Recipe& recipe) {
   return inputs;
 }
 
+bool QuantizeNeedsRanges(const v1::QuantizeStep& step) {
+  const v1::QuantType a = step.activations();
+  return a == v1::UINT8 || a == v1::INT8 || a == v1::INT16;
+}
+
 bool NeedsCalibrationData(const v1::Recipe& expanded) {
   for (const v1::Step& step : expanded.steps()) {
-    if (!step.has_quantize()) continue;
-    v1::QuantType a = step.quantize().activations();
-    if (a == v1::UINT8 || a == v1::INT8 || a == v1::INT16) return true;
+    if (step.has_prune() && (step.prune().repair() || step.prune().sensitivity_aware())) {
+      return true;
+    }
+    if (step.has_quantize() && QuantizeNeedsRanges(step.quantize())) return true;
   }
   return false;
 }

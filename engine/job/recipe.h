@@ -39,7 +39,10 @@ StatusOr<v1::Recipe> ExpandRecipe(const v1::Recipe& recipe);
 // The model inputs the recipe's state pairs feed back (the data may leave them out).
 std::vector<std::string> StateInputs(const v1::Recipe& recipe);
 
-// Whether the (expanded) recipe needs calibration data.
+// Whether an (expanded) quantize step quantizes activations statically (needs ranges).
+bool QuantizeNeedsRanges(const v1::QuantizeStep& step);
+// Whether the (expanded) recipe needs calibration data (static ranges, pruning repair or
+// sensitivity-aware pruning).
 bool NeedsCalibrationData(const v1::Recipe& expanded);
 
 }  // namespace shrink::engine

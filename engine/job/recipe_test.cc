@@ -112,6 +112,14 @@ TEST(Recipe, BadRecipesAreRejectedNamingTheProblem) {
       {R"({"preset": "int8", "budget": {"minSqnrDb": 30, "maxTrials": -2}})", "budget values"},
       {R"({"preset": "int8", "evaluate": {"runtime": "tensorrt"}})", "\"tensorrt\""},
       {R"({"preset": "int8", "evaluate": {"topK": -1}})", "evaluate values"},
+      {R"({"steps": [{"prune": {"targetSparsity": 1.0}}]})", "[0, 1)"},
+      {R"({"steps": [{"prune": {"structure": "N_OF_M", "n": 4, "m": 4}}]})", "1 <= n < m"},
+      {R"({"steps": [{"prune": {"structure": "N_OF_M", "targetSparsity": 0.3}}]})",
+       "contradicts"},
+      {R"({"steps": [{"prune": {"n": 2}}]})", "only apply to structure N_OF_M"},
+      {R"({"steps": [{"cluster": {"clusters": 300}}]})", "[2, 256]"},
+      {R"({"preset": "int8", "steps": [{"cluster": {"compact": true}}]})", "dense form"},
+      {R"({"steps": [{"prune": {}}, {"prune": {}}]})", "at most one step of each kind"},
       {R"({"preset": "int8", "steps": [{"quantize": {"calibrationSamples": -5}}]})",
        "calibrationSamples"},
       {R"([1, 2])", "not a valid shrink.v1.Recipe"},
@@ -151,6 +159,26 @@ TEST(Recipe, BudgetAndEvaluateDefaultsAreWrittenOut) {
   auto limits_only = ParseRecipeJson(R"({"preset": "int8", "budget": {"maxTrials": 3}})", "r");
   ASSERT_TRUE(limits_only.ok());
   EXPECT_FALSE(ExpandRecipe(*limits_only)->has_budget());
+}
+
+TEST(Recipe, PruneClusterQuantizeRunInThatOrderWithDefaults) {
+  auto recipe = ParseRecipeJson(
+      R"({"preset": "int8", "steps": [{"cluster": {}}, {"prune": {"structure": "N_OF_M"}}]})",
+      "r.json");
+  ASSERT_TRUE(recipe.ok()) << recipe.status().ToString();
+  auto expanded = ExpandRecipe(*recipe);
+  ASSERT_TRUE(expanded.ok()) << expanded.status().ToString();
+  ASSERT_EQ(expanded->steps_size(), 3);
+  EXPECT_TRUE(expanded->steps(0).has_prune());
+  EXPECT_TRUE(expanded->steps(1).has_cluster());
+  EXPECT_TRUE(expanded->steps(2).has_quantize());
+  EXPECT_EQ(expanded->steps(0).prune().target_sparsity(), 0.5);  // 2:4
+  EXPECT_TRUE(expanded->steps(0).prune().keep_first_last());
+  EXPECT_EQ(expanded->steps(1).cluster().clusters(), 16);
+  EXPECT_TRUE(expanded->steps(1).cluster().preserve_sparsity());
+  EXPECT_FALSE(NeedsCalibrationData(*ParseRecipeJson(R"({"steps": [{"prune": {}}]})", "r")));
+  EXPECT_TRUE(NeedsCalibrationData(
+      *ExpandRecipe(*ParseRecipeJson(R"({"steps": [{"prune": {"repair": true}}]})", "r"))));
 }
 
 }  // namespace

@@ -219,7 +219,7 @@ StatusOr<TrialResult> JobRun::RunTrial(const v1::Recipe& recipe, int index,
   report_.clear_warnings();
   Status built = OkStatus();
   for (const v1::Step& s : recipe_.steps()) {
-    if (built.ok() && s.has_quantize() && NeedsCalibrationData(recipe_)) {
+    if (built.ok() && s.has_quantize() && QuantizeNeedsRanges(s.quantize())) {
       built = CalibrateCached(s.quantize());
     }
   }
