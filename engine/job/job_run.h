@@ -32,7 +32,9 @@ struct StageSpan {
 };
 constexpr StageSpan kLoad{"load", 0.00, 0.05};
 constexpr StageSpan kPrepare{"prepare", 0.05, 0.10};
-constexpr StageSpan kCalibrate{"calibrate", 0.10, 0.80};
+constexpr StageSpan kPrune{"prune", 0.10, 0.20};
+constexpr StageSpan kCluster{"cluster", 0.20, 0.25};
+constexpr StageSpan kCalibrate{"calibrate", 0.25, 0.80};
 constexpr StageSpan kQuantize{"quantize", 0.80, 0.88};
 constexpr StageSpan kExport{"export", 0.88, 0.93};
 constexpr StageSpan kValidate{"validate", 0.93, 1.00};
@@ -97,6 +99,12 @@ class JobRun {
   Status Validate();
   Status Publish();
   std::string staging_path() const { return spec_.output_path + ".partial"; }
+
+  // compress_steps.cc
+  Status ApplyPrune(const v1::PruneStep& step);
+  Status ApplyCluster(const v1::ClusterStep& step);
+  // The model's size after a step (and its accuracy when the job is evaluated).
+  Status RecordStep(const std::string& name);
 
   // tuning.cc
   bool NeedsEvaluation() const;

@@ -15,6 +15,8 @@ namespace {
 using html::Bar;
 using html::Escape;
 using html::Format;
+using html::Section;
+using html::Table;
 
 constexpr const char* kStyle = R"(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;
@@ -57,31 +59,6 @@ std::string Badge(bool ok, const std::string& yes, const std::string& no) {
 // <dt>/<dd> pair; `value_html` is already escaped.
 std::string Row(const std::string& name, const std::string& value_html) {
   return "<dt>" + Escape(name) + "</dt><dd>" + value_html + "</dd>\n";
-}
-
-std::string Section(const std::string& id, const std::string& title, const std::string& body) {
-  return "<section id=\"" + id + "\"><h2>" + Escape(title) + "</h2>\n" + body + "</section>\n";
-}
-
-// A table from escaped cells; columns whose header starts with '#' are numeric (right-aligned).
-std::string Table(const std::vector<std::string>& headers,
-                  const std::vector<std::vector<std::string>>& rows) {
-  std::string out = "<table><thead><tr>";
-  for (const std::string& h : headers) {
-    const bool num = !h.empty() && h[0] == '#';
-    out += std::string(num ? "<th class=\"num\">" : "<th>") + Escape(num ? h.substr(1) : h) +
-           "</th>";
-  }
-  out += "</tr></thead><tbody>\n";
-  for (const auto& row : rows) {
-    out += "<tr>";
-    for (size_t i = 0; i < row.size(); ++i) {
-      const bool num = i < headers.size() && !headers[i].empty() && headers[i][0] == '#';
-      out += std::string(num ? "<td class=\"num\">" : "<td>") + row[i] + "</td>";
-    }
-    out += "</tr>\n";
-  }
-  return out + "</tbody></table>\n";
 }
 
 std::string StepSummary(const v1::Step& step) {
@@ -496,6 +473,7 @@ std::string ReportToHtml(const v1::Report& report) {
          Escape(report.input_model().file() + " -> " + report.output_model().file()) + "</p>\n";
   out += SummarySection(report);
   out += SizeSection(report);
+  out += html::CompressionSections(report);
   out += LatencySection(report);
   out += EvaluationSection(report);
   out += SensitivitySection(report);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -248,10 +250,48 @@ TEST(ReportHtmlTest, MinimalReportOmitsEmptySections) {
   EXPECT_TRUE(Contains(page, "<h2>Stage timings</h2>"));
   for (const char* heading : {"Size", "Latency", "Evaluation", "Layer sensitivity",
                               "Auto-tune trajectory", "Fallbacks", "Per-node decisions",
-                              "Warnings", "accuracy budget"}) {
+                              "Warnings", "accuracy budget", "Compression steps", "Sparsity",
+                              "Weight clusters", "Adjustments"}) {
     EXPECT_FALSE(Contains(page, std::string(">") + heading + "<")) << heading;
   }
   EXPECT_FALSE(Contains(page, "<svg class=\"chart scatter\""));
+  EXPECT_EQ(CheckNesting(page), "");
+}
+
+TEST(ReportHtmlTest, PruningAndClusteringHaveTheirSections) {
+  v1::Report r;
+  for (const auto& [name, raw, zstd] :
+       {std::tuple<const char*, int64_t, int64_t>{"prune", 814000, 420000},
+        {"cluster", 814000, 190000}, {"quantize", 210000, 61000}}) {
+    v1::StepResult* step = r.add_steps();
+    step->set_step(name);
+    step->set_raw_bytes(raw);
+    step->set_zstd_bytes(zstd);
+    step->set_evaluated(true);
+    step->set_accuracy_drop(0.4);
+  }
+  v1::LayerSparsity* layer = r.add_sparsity();
+  layer->set_node("/fc1/Gemm");
+  layer->set_structure("2:4");
+  layer->set_target(0.5);
+  layer->set_sparsity(0.5);
+  layer->set_repair_error_before(0.21);
+  layer->set_repair_error_after(0.08);
+  r.set_overall_sparsity(0.4873);
+  v1::LayerClusters* clusters = r.add_clusters();
+  clusters->set_node("/fc2/<Gemm>");
+  clusters->set_clusters(16);
+  clusters->set_distinct_before(2560);
+  clusters->set_distinct_after(16);
+  r.add_adjustments("layer /conv1/Conv: 9 input channels are not divisible by 4: left dense");
+  const std::string page = ReportToHtml(r);
+  for (const char* heading : {"Compression steps", "Sparsity", "Weight clusters", "Adjustments"}) {
+    EXPECT_TRUE(Contains(page, std::string("<h2>") + heading + "</h2>")) << heading;
+  }
+  EXPECT_TRUE(Contains(page, "48.73"));
+  EXPECT_TRUE(Contains(page, "0.2100 -&gt; 0.0800"));
+  EXPECT_TRUE(Contains(page, "/fc2/&lt;Gemm&gt;"));
+  EXPECT_TRUE(Contains(page, "left dense"));
   EXPECT_EQ(CheckNesting(page), "");
 }
 

@@ -249,4 +249,29 @@ std::string ScatterPlot(const std::vector<Point>& points, const ScatterSpec& spe
   return svg + "</svg>\n";
 }
 
+std::string Section(const std::string& id, const std::string& title, const std::string& body) {
+  return "<section id=\"" + id + "\"><h2>" + Escape(title) + "</h2>\n" + body + "</section>\n";
+}
+
+// A table from escaped cells; columns whose header starts with '#' are numeric (right-aligned).
+std::string Table(const std::vector<std::string>& headers,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::string out = "<table><thead><tr>";
+  for (const std::string& h : headers) {
+    const bool num = !h.empty() && h[0] == '#';
+    out += std::string(num ? "<th class=\"num\">" : "<th>") + Escape(num ? h.substr(1) : h) +
+           "</th>";
+  }
+  out += "</tr></thead><tbody>\n";
+  for (const auto& row : rows) {
+    out += "<tr>";
+    for (size_t i = 0; i < row.size(); ++i) {
+      const bool num = i < headers.size() && !headers[i].empty() && headers[i][0] == '#';
+      out += std::string(num ? "<td class=\"num\">" : "<td>") + row[i] + "</td>";
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table>\n";
+}
+
 }  // namespace shrink::engine::html

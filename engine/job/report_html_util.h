@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "shrink/v1/report.pb.h"
+
 namespace shrink::engine::html {
 
 // &, <, >, " and ' as entities: safe in element text and in quoted attributes.
@@ -32,6 +34,16 @@ std::string FractionPercent(double fraction, int digits = 2);
 std::string Fixed(double value, int digits);
 // Three significant digits, exponent form for very small or large magnitudes.
 std::string Short(double value);
+
+// Pruning and clustering: sizes after each step, sparsity and clusters per layer, adjustments
+// (report_html_steps.cc); "" when the report has none.
+std::string CompressionSections(const v1::Report& report);
+
+// <section> with an <h2>; `body` is already escaped HTML.
+std::string Section(const std::string& id, const std::string& title, const std::string& body);
+// A table from escaped cells; columns whose header starts with '#' are numeric (right-aligned).
+std::string Table(const std::vector<std::string>& headers,
+                  const std::vector<std::vector<std::string>>& rows);
 
 // One row of a horizontal bar chart.
 struct Bar {
