@@ -14,6 +14,7 @@
 #include "engine/io/model_bundle.h"
 #include "engine/io/onnx_export.h"
 #include "engine/io/onnx_import.h"
+#include "engine/job/report_html.h"
 #include "common/file_util.h"
 #include "common/json.h"
 
@@ -261,6 +262,17 @@ Status FetchResults(client::ServiceClient* client, const v1::Job& job, const std
     RETURN_IF_ERROR(client->Download(job.id(), v1::DownloadRequest::REPORT, report).status());
     std::fprintf(stderr, "wrote %s\n", report.c_str());
     extra->push_back({"report", JsonQuote(report)});
+    // R.json also gives R.html, the page a CI pipeline keeps next to the JSON.
+    const std::string suffix = ".json";
+    if (report.size() > suffix.size() &&
+        report.compare(report.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string html = report.substr(0, report.size() - suffix.size()) + ".html";
+      ASSIGN_OR_RETURN(std::string json, ReadFile(report));
+      ASSIGN_OR_RETURN(v1::Report parsed, engine::ReportFromJson(json));
+      RETURN_IF_ERROR(WriteFile(html, engine::ReportToHtml(parsed)));
+      std::fprintf(stderr, "wrote %s\n", html.c_str());
+      extra->push_back({"report_html", JsonQuote(html)});
+    }
   }
   return OkStatus();
 }

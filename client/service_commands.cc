@@ -28,7 +28,8 @@ const std::string kSubmitUsage =
         "  DATA: .npy, .npz or a directory of .npz files (sent as a tar)\n"
         "  Uploads what the server lacks, submits the expanded recipe and prints the job id.\n"
         "  --wait follows the job to its end; the exit code is then the job's: 0 succeeded,\n"
-        "  2 failed, 3 accuracy budget not met, 5 cancelled. --out/--report fetch the results.\n") +
+        "  2 failed, 3 accuracy budget not met, 5 cancelled. --out/--report fetch the results\n"
+        "  (--report R.json also writes the HTML page R.html).\n") +
     kServiceFlagsUsage;
 const std::string kWatchUsage =
     std::string(
