@@ -4,6 +4,8 @@
 // images 0..999) in our runtime, with the 16-cluster target of <= 1.0 point drop.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "engine/io/npy.h"
 #include "engine/io/onnx_export.h"
 #include "engine/io/onnx_import.h"
+#include "engine/passes/constant_folding.h"
 #include "engine/runtime/executor.h"
 #include "tests/ort_runner.h"
 #include "tests/output_compare.h"
@@ -74,9 +77,10 @@ class ClusterOrtTest : public ::testing::TestWithParam<MnistModel> {
     Tensor images = *MnistImages(*subset, 0, 1000, shape);
     data_ = JoinPath(*dir_, std::string(GetParam().name) + "-t10k-1000.npz");
     std::vector<int64_t> labels(subset->labels.begin(), subset->labels.end());
-    ASSERT_TRUE(engine::WriteNpz(data_, {{"input", images},
-                                         {"labels", Tensor::FromVector<int64_t>({1000}, labels)}},
-                                 engine::NpzCompression::kStored)
+    ASSERT_TRUE(engine::WriteNpz(
+                    data_,
+                    {{"input", images}, {"labels", Tensor::FromVector<int64_t>({1000}, labels)}},
+                    engine::NpzCompression::kStored)
                     .ok());
     Shape small = {16};
     small.insert(small.end(), GetParam().per_image.begin(), GetParam().per_image.end());
@@ -94,9 +98,9 @@ class ClusterOrtTest : public ::testing::TestWithParam<MnistModel> {
     EXPECT_TRUE(result.ok()) << result.status().ToString();
     if (result.ok()) *summary = *result;
     EXPECT_TRUE(engine::CheckModelWithOnnx(model).ok());
-    std::string path = JoinPath(*dir_, std::string(GetParam().name) + "-" +
-                                           std::to_string(v.clusters) + (v.per_channel ? "c" : "t") +
-                                           (v.compact ? "-compact" : "-dense") + ".onnx");
+    std::string path = JoinPath(
+        *dir_, std::string(GetParam().name) + "-" + std::to_string(v.clusters) +
+                   (v.per_channel ? "c" : "t") + (v.compact ? "-compact" : "-dense") + ".onnx");
     EXPECT_TRUE(engine::SaveModel(model, path).ok());
     return path;
   }
@@ -137,23 +141,27 @@ int64_t ZstdSize(const std::string& path) {
 // bounded here by 1e-5 of max(1, |output|) (logits of a few units, sums of <= 800 products).
 constexpr double kSameWeightsTolerance = 1e-5;
 
-void ExpectSame(const std::vector<Tensor>& a, const std::vector<Tensor>& b, const std::string& what) {
+// Deep models (tens of layers) take the judge's bound for our runtime against ORT.
+constexpr double kDeepModelTolerance = 1e-4;
+
+void ExpectSame(const std::vector<Tensor>& a, const std::vector<Tensor>& b, const std::string& what,
+                double tolerance = kSameWeightsTolerance) {
   ASSERT_EQ(a.size(), b.size()) << what;
   for (size_t i = 0; i < a.size(); ++i) {
     Difference d = Compare(a[i], b[i]);
     EXPECT_TRUE(d.problem.empty()) << what << ": " << d.problem;
-    EXPECT_LE(d.max_scaled, kSameWeightsTolerance) << what;
+    EXPECT_LE(d.max_scaled, tolerance) << what << " output " << i;
   }
 }
 
 TEST_P(ClusterOrtTest, FormsRunInOrtAndOursWithSizesAndAccuracy) {
-  std::printf("\n%-10s %-28s %9s %9s %6s %6s  top-1 (ours)  drop\n", "model", "variant", "raw",
-              "zstd", "layers", "rmse");
+  std::printf("\n%-10s %-28s %9s %9s %6s %8s %6s  top-1 (ours)  drop\n", "model", "variant", "raw",
+              "zstd", "layers", "fewest k", "rmse");
   std::printf("%-10s %-28s %9lld %9lld\n", GetParam().name, "float32",
               (long long)*FileSize(model_path_), (long long)ZstdSize(model_path_));
-  const std::vector<Variant> variants = {
-      {16, false, false}, {16, false, true}, {16, true, false}, {16, true, true},
-      {32, false, false}, {32, false, true}, {256, false, false}, {256, false, true}};
+  const std::vector<Variant> variants = {{16, false, false},  {16, false, true},  {16, true, false},
+                                         {16, true, true},    {32, false, false}, {32, false, true},
+                                         {256, false, false}, {256, false, true}};
   std::string dense_path;
   for (const Variant& v : variants) {
     SCOPED_TRACE(v.Label());
@@ -170,23 +178,79 @@ TEST_P(ClusterOrtTest, FormsRunInOrtAndOursWithSizesAndAccuracy) {
         EXPECT_LT(*FileSize(path) * 3, *FileSize(model_path_));
       }
     }
-    auto result =
-        engine::eval::Evaluate(path, model_path_, data_, engine::eval::OurRuntime(2), {});
+    auto result = engine::eval::Evaluate(path, model_path_, data_, engine::eval::OurRuntime(2), {});
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     const v1::AccuracyMetrics& a = result->accuracy();
     double rmse = 0;
-    for (const auto& layer : summary.layers) rmse = std::max(rmse, layer.rmse());
-    std::printf("%-10s %-28s %9lld %9lld %6zu %6.4f  %4lld -> %4lld  %5.1f\n", GetParam().name,
+    int fewest = 256;
+    for (const auto& layer : summary.layers) {
+      rmse = std::max(rmse, layer.rmse());
+      fewest = std::min(fewest, int(layer.clusters()));
+    }
+    std::printf("%-10s %-28s %9lld %9lld %6zu %8d %6.4f  %4lld -> %4lld  %5.1f\n", GetParam().name,
                 v.Label().c_str(), (long long)*FileSize(path), (long long)ZstdSize(path),
-                summary.layers.size(), rmse, (long long)a.reference_correct(),
+                summary.layers.size(), fewest, rmse, (long long)a.reference_correct(),
                 (long long)a.candidate_correct(), a.drop());
     for (const std::string& note : summary.adjustments) std::printf("    note: %s\n", note.c_str());
-    if (v.clusters == 16) EXPECT_LE(a.drop(), 1.0) << "target: 16 clusters <= 1.0 point drop";
+    if (v.clusters == 16) {
+      EXPECT_LE(a.drop(), 1.0) << "target: 16 clusters <= 1.0 point drop";
+    }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Mnist, ClusterOrtTest, ::testing::ValuesIn(kModels),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// The dev-set models (Constant-node weights folded first, If subgraphs, NHWC, opset 11..16):
+// 16 per-channel clusters in both forms load and run in ORT, compact equal to dense there and
+// in our runtime, and the time clustering takes is printed (the issue bounds it by 2x int8
+// calibration on the largest model).
+TEST(ClusterDevSetTest, CompactAndDenseRunInOrt) {
+  auto manifest = LoadManifest(AssetKitRoot());
+  if (!manifest.ok()) GTEST_SKIP() << manifest.status().ToString();
+  auto dir = MakeTempDir("shrink-cluster-dev");
+  ASSERT_TRUE(dir.ok());
+  for (const KitModel& kit : DevSetOnnxModels(*manifest)) {
+    SCOPED_TRACE(kit.name);
+    auto loaded = engine::LoadModel(kit.path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    ASSERT_TRUE(engine::FoldConstants(&*loaded).ok());
+    std::vector<std::vector<Tensor>> outputs;
+    for (bool compact : {false, true}) {
+      Model model = engine::CloneModel(*loaded);
+      cluster::ClusterOptions options;
+      options.per_channel = true;
+      options.compact = compact;
+      auto start = std::chrono::steady_clock::now();
+      auto summary = cluster::ClusterWeights(&model, options);
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+      std::string path = JoinPath(*dir, kit.name + (compact ? "-compact.onnx" : "-dense.onnx"));
+      ASSERT_TRUE(engine::SaveModel(model, path).ok());
+      auto runner = OrtRunner::Create(path, OrtRunnerOptions{2});
+      ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+      auto executor = engine::Executor::Create(model);
+      ASSERT_TRUE(executor.ok()) << executor.status().ToString();
+      InputOptions input_options;
+      input_options.shapes = kit.bench_shapes;
+      input_options.values = kit.bench_values;
+      auto feeds = MakeInputs((*executor)->required_inputs(), input_options);
+      ASSERT_TRUE(feeds.ok()) << feeds.status().ToString();
+      auto ort = (*runner)->Run(*feeds);
+      ASSERT_TRUE(ort.ok()) << ort.status().ToString();
+      auto ours = (*executor)->Run(*feeds);
+      ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+      ExpectSame(*ort, *ours, "ORT vs ours", kDeepModelTolerance);
+      outputs.push_back(*ort);
+      std::printf("%-22s %-7s %3zu layers clustered in %.3f s, file %lld bytes (zstd %lld)\n",
+                  kit.name.c_str(), compact ? "compact" : "dense", summary->layers.size(), seconds,
+                  (long long)*FileSize(path), (long long)ZstdSize(path));
+    }
+    ExpectSame(outputs[0], outputs[1], "dense vs compact in ORT", kDeepModelTolerance);
+  }
+  (void)RemoveAll(*dir);
+}
 
 }  // namespace
 }  // namespace shrink::testing

@@ -219,8 +219,8 @@ StatusOr<ClusterSummary> ClusterWeights(Model* model, const ClusterOptions& opti
     tensor_options.axis = t.axis;
     tensor_options.preserve_sparsity = options.preserve_sparsity;
     tensor_options.compact = options.compact;
-    StatusOr<TensorClustering> c = ClusterTensor(*t.owner->FindInitializer(t.weight),
-                                                 tensor_options);
+    StatusOr<TensorClustering> c =
+        ClusterTensor(*t.owner->FindInitializer(t.weight), tensor_options);
     if (!c.ok()) return c.status().WithContext(LayerName(t));
     done.emplace_back(t, std::move(*c));
   }

@@ -40,12 +40,12 @@ namespace shrink::engine::cluster {
 struct ClusterOptions {
   int clusters = 16;  // 2..256, per layer or per channel
   Init init = Init::kLinear;
-  bool per_channel = false;        // centroids per output channel (axis as for quantization)
-  bool preserve_sparsity = true;   // zeros stay exactly zero and are not counted as a cluster
-  bool compact = false;            // indices + centroid table (see above); else dense weights
+  bool per_channel = false;             // centroids per output channel (axis as for quantization)
+  bool preserve_sparsity = true;        // zeros stay exactly zero and are not counted as a cluster
+  bool compact = false;                 // indices + centroid table (see above); else dense weights
   std::set<std::string> exclude_nodes;  // node names whose weights stay as they are
-  int iterations = 25;             // Lloyd steps at most; >= 0 (0: the initial centroids)
-  uint64_t seed = 1;               // kRandom; mixed with the weight name (and channel)
+  int iterations = 25;                  // Lloyd steps at most; >= 0 (0: the initial centroids)
+  uint64_t seed = 1;                    // kRandom; mixed with the weight name (and channel)
 };
 
 struct ClusterSummary {

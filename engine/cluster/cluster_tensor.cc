@@ -66,10 +66,8 @@ StatusOr<TensorClustering> ClusterTensor(const Tensor& weight,
   ASSIGN_OR_RETURN(Layout layout, MakeLayout(weight, options.axis));
   const float* w = weight.data<float>();
   TensorClustering result;
-  result.zero_slot =
-      options.preserve_sparsity && std::any_of(w, w + weight.size(), [](float v) {
-        return v == 0.0f;
-      });
+  result.zero_slot = options.preserve_sparsity &&
+                     std::any_of(w, w + weight.size(), [](float v) { return v == 0.0f; });
   KMeansOptions kmeans = options.kmeans;
   if (options.compact && result.zero_slot && kmeans.clusters == 256) {
     kmeans.clusters = 255;
@@ -120,8 +118,8 @@ StatusOr<TensorClustering> ClusterTensor(const Tensor& weight,
     const std::vector<float>& table = centroids[size_t(c)];
     std::copy(table.begin(), table.end(), flat.begin() + c * result.table_width + offset);
   }
-  Shape table_shape = options.axis < 0 ? Shape{result.table_width}
-                                       : Shape{layout.groups, result.table_width};
+  Shape table_shape =
+      options.axis < 0 ? Shape{result.table_width} : Shape{layout.groups, result.table_width};
   result.table = Tensor::FromVector<float>(table_shape, flat);
   result.indices = Tensor::FromVector<uint8_t>(weight.shape(), slots);
   return result;

@@ -25,11 +25,11 @@ struct TensorClustering {
   Tensor dense;    // float32, the weight's shape, every value a centroid (or an exact zero)
   Tensor indices;  // compact only: uint8, the weight's shape: slot in the channel's table
   Tensor table;    // compact only: float32 [K] per tensor, [C, K] per channel
-  int64_t table_width = 0;  // K: zero slot (if any) + the most clusters of any group
-  bool zero_slot = false;   // slot 0 of every table is 0.0 (preserved zeros)
-  int clusters = 0;         // most clusters of any group, zero slot not counted
-  int64_t min_group_distinct = 0;    // fewest distinct (clustered) values of a group
-  int64_t groups_below_clusters = 0; // groups with fewer distinct values than clusters
+  int64_t table_width = 0;            // K: zero slot (if any) + the most clusters of any group
+  bool zero_slot = false;             // slot 0 of every table is 0.0 (preserved zeros)
+  int clusters = 0;                   // most clusters of any group, zero slot not counted
+  int64_t min_group_distinct = 0;     // fewest distinct (clustered) values of a group
+  int64_t groups_below_clusters = 0;  // groups with fewer distinct values than clusters
   int64_t distinct_before = 0;
   int64_t distinct_after = 0;
   double rmse = 0;

@@ -51,10 +51,12 @@ struct CountCase {
 
 class KMeansCountTest : public ::testing::TestWithParam<CountCase> {};
 
-// Every returned centroid is used and distinct, so there are exactly min(k, distinct) of them
-// unless a cluster of the initial placement never receives a value (then fewer, never more).
+// Every returned centroid is used and distinct. The values are Gaussian with a few far outliers
+// (as trained weights have): linear init then leaves clusters empty in the sparse tails, which
+// re-seeding fills.
 TEST_P(KMeansCountTest, CentroidsAreDistinctUsedAndAtMostK) {
   std::vector<float> values = Gaussian(20000, 7);
+  for (size_t i = 0; i < 20; ++i) values[i * 997] *= 12;
   KMeansResult r = KMeans1d(values, {GetParam().clusters, GetParam().init, 25, 3});
   EXPECT_LE(int(r.centroids.size()), GetParam().clusters);
   EXPECT_TRUE(std::is_sorted(r.centroids.begin(), r.centroids.end()));
@@ -62,10 +64,8 @@ TEST_P(KMeansCountTest, CentroidsAreDistinctUsedAndAtMostK) {
   std::vector<int64_t> used(r.centroids.size(), 0);
   for (float v : values) ++used[size_t(NearestCentroid(r.centroids, v))];
   for (int64_t u : used) EXPECT_GT(u, 0);
-  // 16 and 32 clusters over 20000 Gaussian values: every cluster of every init is populated.
-  if (GetParam().clusters <= 32) {
-    EXPECT_EQ(int(r.centroids.size()), GetParam().clusters);
-  }
+  // Empty clusters are re-seeded, so all k are used (there are 20000 distinct values).
+  EXPECT_EQ(int(r.centroids.size()), GetParam().clusters);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -233,7 +233,8 @@ Tensor RunOurs(const Model& model, const std::vector<NamedTensor>& feeds) {
 void ExpectClose(const Tensor& a, const Tensor& b) {
   ASSERT_EQ(a.shape(), b.shape());
   double scale = 0;
-  for (int64_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::fabs(double(a.data<float>()[i])));
+  for (int64_t i = 0; i < a.size(); ++i)
+    scale = std::max(scale, std::fabs(double(a.data<float>()[i])));
   for (int64_t i = 0; i < a.size(); ++i) {
     ASSERT_NEAR(a.data<float>()[i], b.data<float>()[i], 1e-5 * std::max(1.0, scale)) << i;
   }
@@ -367,9 +368,8 @@ TEST(ClusterWeightsTest, SubgraphWeightsAreClustered) {
     ASSERT_EQ(summary->layers.size(), 2u);
     ASSERT_TRUE(ValidateGraph(model.graph).ok()) << ValidateGraph(model.graph).ToString();
     for (bool cond : {true, false}) {
-      std::vector<NamedTensor> feeds = {
-          {"x", Tensor::FromVector<float>({2, 40}, Gaussian(80, 33))},
-          {"cond", Tensor::FromVector<bool>({}, {cond})}};
+      std::vector<NamedTensor> feeds = {{"x", Tensor::FromVector<float>({2, 40}, Gaussian(80, 33))},
+                                        {"cond", Tensor::FromVector<bool>({}, {cond})}};
       Tensor ref = RunOurs(reference, feeds), got = RunOurs(model, feeds);
       // Clustering changed the weights: 16 clusters of N(0, 0.05) weights leave an error of a
       // few percent of the output, never zero.

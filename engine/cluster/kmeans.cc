@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
+#include <utility>
 
 namespace shrink::engine::cluster {
 namespace {
@@ -66,6 +68,52 @@ std::vector<double> InitialCentroids(const std::vector<float>& sorted,
   return centroids;
 }
 
+// Prefix sums of the sorted values and of their squares: a cluster's mean and squared error in
+// O(1) from its index range [lo, hi).
+struct PrefixSums {
+  explicit PrefixSums(const std::vector<float>& sorted)
+      : s1(sorted.size() + 1, 0.0), s2(sorted.size() + 1, 0.0) {
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      s1[i + 1] = s1[i] + sorted[i];
+      s2[i + 1] = s2[i] + double(sorted[i]) * sorted[i];
+    }
+  }
+  double Mean(size_t lo, size_t hi) const { return (s1[hi] - s1[lo]) / double(hi - lo); }
+  double SquaredError(size_t lo, size_t hi) const {
+    double sum = s1[hi] - s1[lo];
+    return std::max(0.0, (s2[hi] - s2[lo]) - sum * sum / double(hi - lo));
+  }
+  std::vector<double> s1, s2;
+};
+
+// One Lloyd update. An empty cluster (linear init on heavy-tailed weights leaves some) moves to
+// the value farthest from the centre of the cluster with the largest squared error, as
+// scikit-learn does, so that every cluster ends up used when there are enough distinct values.
+void UpdateCentroids(const std::vector<float>& sorted, const PrefixSums& sums,
+                     const std::vector<size_t>& starts, std::vector<double>* centroids) {
+  std::vector<size_t> empty;
+  std::vector<std::pair<double, size_t>> splittable;  // (squared error, cluster)
+  for (size_t j = 0; j < centroids->size(); ++j) {
+    size_t lo = starts[j], hi = starts[j + 1];
+    if (lo == hi) {
+      empty.push_back(j);
+      continue;
+    }
+    (*centroids)[j] = sums.Mean(lo, hi);
+    double error = sums.SquaredError(lo, hi);
+    if (hi - lo >= 2 && error > 0) splittable.emplace_back(error, j);
+  }
+  if (empty.empty()) return;
+  std::sort(splittable.begin(), splittable.end(), std::greater<>());
+  for (size_t e = 0; e < empty.size() && e < splittable.size(); ++e) {
+    size_t j = splittable[e].second;
+    double centre = (*centroids)[j];
+    float first = sorted[starts[j]], last = sorted[starts[j + 1] - 1];
+    (*centroids)[empty[e]] = centre - first > last - centre ? first : last;
+  }
+  std::sort(centroids->begin(), centroids->end());
+}
+
 // Rounds to float and keeps only the centroids some value is nearest to (rounding can merge two
 // centroids or empty a tiny cluster). Dropping an empty cluster only widens its neighbours, so
 // one pass suffices.
@@ -95,19 +143,13 @@ KMeansResult KMeans1d(std::vector<float> values, const KMeansOptions& options) {
     result.centroids = distinct;
     return result;
   }
-  std::vector<double> prefix(values.size() + 1, 0.0);
-  for (size_t i = 0; i < values.size(); ++i) prefix[i + 1] = prefix[i] + values[i];
-
+  PrefixSums sums(values);
   std::vector<double> centroids = InitialCentroids(values, distinct, options);
   std::vector<size_t> previous;
   for (int it = 0; it < options.iterations; ++it) {
     std::vector<size_t> starts = ClusterStarts(values, centroids);
     if (starts == previous) break;
-    for (size_t j = 0; j < centroids.size(); ++j) {
-      size_t count = starts[j + 1] - starts[j];
-      // An empty cluster keeps its centroid; FinalCentroids drops it if it stays empty.
-      if (count > 0) centroids[j] = (prefix[starts[j + 1]] - prefix[starts[j]]) / double(count);
-    }
+    UpdateCentroids(values, sums, starts, &centroids);
     previous = std::move(starts);
     result.iterations = it + 1;
   }

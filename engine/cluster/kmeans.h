@@ -2,7 +2,9 @@
 // clustering, free of any graph knowledge so that a training loop (clustering-aware fine-tuning)
 // can reuse it. In 1-D the clusters of sorted centroids are contiguous runs of the sorted values
 // split at the centroid midpoints, so one Lloyd step is a few binary searches over prefix sums:
-// O(n log n) for the sort, then O(k log n) per iteration. Deterministic for given inputs and seed.
+// O(n log n) for the sort, then O(k log n) per iteration. An empty cluster is re-seeded at the
+// value farthest from the centre of the worst cluster, so all k clusters are used whenever there
+// are at least k distinct values and enough iterations. Deterministic for given inputs and seed.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,8 @@ struct KMeansOptions {
 };
 
 struct KMeansResult {
-  std::vector<float> centroids;  // ascending, distinct, every one used by at least one value
+  std::vector<float> centroids;  // ascending, distinct, every one used by at least one value;
+                                 // at most k (fewer only if iterations ran out while re-seeding)
   int64_t distinct = 0;          // distinct input values
   int iterations = 0;            // Lloyd steps run
 };
