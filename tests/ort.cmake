@@ -77,8 +77,7 @@ gtest_discover_tests(eval_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 target_sources(shrink-bench PRIVATE bench/eval_bench.cc)
 add_test(NAME eval_bench_smoke COMMAND shrink-bench eval --samples 500 --reps 1)
 set_tests_properties(eval_bench_smoke PROPERTIES TIMEOUT 600)
-# --- k/cluster: clustered MNIST models in ORT and ours; sizes and accuracy table ---
+# Clustered MNIST models in ORT and ours; sizes and accuracy table.
 add_executable(cluster_ort_test cluster_ort_test.cc)
 target_link_libraries(cluster_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
 gtest_discover_tests(cluster_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
-# --- end k/cluster ---
