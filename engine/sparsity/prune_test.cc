@@ -1,0 +1,3 @@
+#include "engine/sparsity/prune.h"
+#include <gtest/gtest.h>
+TEST(Prune, Placeholder) {}
