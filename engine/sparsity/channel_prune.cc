@@ -3,7 +3,8 @@
 // consumer may hold only ops that keep channels apart (activations, pooling, elementwise ops
 // with scalar or per-channel constants, and one Flatten before a Gemm/MatMul consumer); any
 // other reader (a second consumer, a graph output, BatchNormalization, Concat, ...) leaves the
-// layer untouched, with an adjustment saying why.
+// layer untouched, with an adjustment saying why. A removed channel still fed its consumer a
+// constant (its bias through the chain, e.g. relu(b)); that is added to the consumer's bias.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -25,6 +26,9 @@ struct Edit {
 struct ChannelPlan {
   std::vector<Edit> edits;
   std::vector<std::string> values;  // chain values whose recorded shapes become stale
+  std::vector<Node*> chain;         // ops between the producer and the consumer
+  Node* consumer = nullptr;
+  int64_t block = 1;                // consumer inputs per channel (after a Flatten)
 };
 
 bool KeepsChannelsApart(OpType op) {
@@ -78,8 +82,11 @@ class Planner {
       plan.values.push_back(value);
       if (next.op == OpType::kConv || next.op == OpType::kGemm || next.op == OpType::kMatMul) {
         RETURN_IF_ERROR(Terminal(next, value, channels, from_right, flattened, &plan));
+        plan.consumer = readers[0];
+        plan.block = plan.edits.back().block;
         return plan;
       }
+      plan.chain.push_back(readers[0]);
       if (next.op == OpType::kFlatten && !flattened && next.GetInt("axis", 1) == 1) {
         flattened = true;
       } else if (IsArithmetic(next.op) && !flattened) {
@@ -101,7 +108,7 @@ class Planner {
   const Tensor* Constant(const std::string& name) const {
     const Tensor* tensor = graph_->FindInitializer(name);
     if (!tensor || tensor->dtype() != DataType::kFloat32) return nullptr;
-    return index_.Consumers(name).size() == 1 ? tensor : nullptr;
+    return index_.Consumers(name).size() <= 1 ? tensor : nullptr;  // 0: added by this pass
   }
 
   Status PerChannelConstant(const Node& node, const std::string& value, int64_t channels,
@@ -197,6 +204,114 @@ std::vector<int64_t> ChannelsToKeep(const Tensor& weight, int out_axis, int64_t 
   return keep;
 }
 
+float ScalarInput(const Node& node, int input, const Graph& graph, float fallback) {
+  const Tensor* t = node.HasInput(input) ? graph.FindInitializer(node.inputs[size_t(input)]) : nullptr;
+  return t && t->size() == 1 && t->dtype() == DataType::kFloat32 ? t->data<float>()[0] : fallback;
+}
+
+// A constant channel's value after one chain op: activations and per-channel arithmetic act on
+// it as on a number; pooling keeps it.
+double CarryThrough(const Node& node, const std::string& input, double v, int64_t channel,
+                    const Graph& graph) {
+  if (IsArithmetic(node.op)) {
+    const bool first = node.inputs[0] == input;
+    const Tensor& t = *graph.FindInitializer(node.inputs[first ? 1 : 0]);
+    const double c = t.data<float>()[t.size() == 1 ? 0 : channel];
+    switch (node.op) {
+      case OpType::kAdd: return v + c;
+      case OpType::kSub: return first ? v - c : c - v;
+      case OpType::kMul: return v * c;
+      default: return first ? v / c : c / v;
+    }
+  }
+  switch (node.op) {
+    case OpType::kRelu: return std::max(0.0, v);
+    case OpType::kLeakyRelu: return v < 0 ? node.GetFloat("alpha", 0.01f) * v : v;
+    case OpType::kSigmoid: return 1 / (1 + std::exp(-v));
+    case OpType::kTanh: return std::tanh(v);
+    case OpType::kElu: return v < 0 ? node.GetFloat("alpha", 1.0f) * (std::exp(v) - 1) : v;
+    case OpType::kHardSigmoid:
+      return std::clamp(node.GetFloat("alpha", 0.2f) * v + node.GetFloat("beta", 0.5f), 0.0, 1.0);
+    case OpType::kHardSwish: return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
+    case OpType::kClip: {
+      const double low = ScalarInput(node, 1, graph, node.GetFloat("min", -3.4e38f));
+      const double high = ScalarInput(node, 2, graph, node.GetFloat("max", 3.4e38f));
+      return std::clamp(v, low, high);
+    }
+    default: return v;  // Identity, pooling
+  }
+}
+
+// What each consumer output loses with the removed channels when every removed channel is
+// taken as its bias carried through the chain (exact for a channel whose weights are zero, a
+// first-order estimate otherwise; zero-padding borders of a Conv consumer see less of it).
+std::vector<double> LostContribution(const Graph& graph, const Node& producer,
+                                     const ChannelPlan& plan, const std::vector<int64_t>& removed) {
+  const Tensor& w = *graph.FindInitializer(plan.consumer->inputs[1]);
+  const bool o_major = plan.consumer->op == OpType::kConv ||
+                       (plan.consumer->op == OpType::kGemm &&
+                        plan.consumer->GetInt("transB", 0) != 0);
+  const int64_t outputs = o_major ? w.dim(0) : w.dim(1);
+  const int64_t per_output = w.size() / outputs;  // inputs of one output
+  const int64_t per_channel = plan.consumer->op == OpType::kConv ? w.size() / outputs / w.dim(1)
+                                                                 : plan.block;
+  std::vector<double> lost(size_t(outputs), 0.0);
+  const Tensor* bias = producer.HasInput(2) ? graph.FindInitializer(producer.inputs[2]) : nullptr;
+  const double beta = producer.op == OpType::kGemm ? producer.GetFloat("beta", 1.0f) : 1.0;
+  for (int64_t c : removed) {
+    double v = bias ? beta * bias->data<float>()[bias->size() == 1 ? 0 : c] : 0.0;
+    std::string value = producer.outputs[0];
+    for (const Node* op : plan.chain) {
+      if (op->op != OpType::kFlatten) v = CarryThrough(*op, value, v, c, graph);
+      value = op->outputs[0];
+    }
+    if (v == 0) continue;
+    for (int64_t o = 0; o < outputs; ++o) {
+      double sum = 0;
+      for (int64_t j = 0; j < per_channel; ++j) {
+        const int64_t k = c * per_channel + j;
+        sum += w.data<float>()[o_major ? o * per_output + k : k * outputs + o];
+      }
+      lost[size_t(o)] += v * sum;
+    }
+  }
+  return lost;
+}
+
+// Adds the lost contribution to the consumer's bias (creating one when it has none).
+Status Compensate(Graph* graph, const GraphIndex& index, const Node& producer,
+                  const ChannelPlan& plan, const std::vector<int64_t>& removed) {
+  const std::vector<double> lost = LostContribution(*graph, producer, plan, removed);
+  if (std::all_of(lost.begin(), lost.end(), [](double v) { return v == 0; })) return OkStatus();
+  Node* consumer = plan.consumer;
+  if (consumer->op == OpType::kMatMul) return FailedPrecondition("MatMul has no bias");
+  const double beta = consumer->op == OpType::kGemm ? consumer->GetFloat("beta", 1.0f) : 1.0;
+  if (beta == 0) return FailedPrecondition("Gemm beta is 0");
+  const auto outputs = static_cast<int64_t>(lost.size());
+  Tensor bias(DataType::kFloat32, {outputs});
+  if (consumer->HasInput(2)) {
+    const std::string& name = consumer->inputs[2];
+    const Tensor* old = graph->FindInitializer(name);
+    if (!old || old->dtype() != DataType::kFloat32 || index.Consumers(name).size() > 1 ||
+        (old->size() != 1 && old->size() != outputs)) {
+      return FailedPrecondition("its bias is not a private per-output constant");
+    }
+    if (old->size() == outputs) bias = old->Clone();  // keeps its shape ([O] or [1, O])
+    for (int64_t o = 0; o < outputs; ++o) {
+      bias.data<float>()[o] = old->data<float>()[old->size() == 1 ? 0 : o];
+    }
+    for (int64_t o = 0; o < outputs; ++o) bias.data<float>()[o] += float(lost[size_t(o)] / beta);
+    graph->SetInitializer(name, std::move(bias));
+    return OkStatus();
+  }
+  for (int64_t o = 0; o < outputs; ++o) bias.data<float>()[o] = float(lost[size_t(o)] / beta);
+  const std::string name = UniqueValueName(*graph, consumer->inputs[1] + "_bias");
+  graph->SetInitializer(name, std::move(bias));
+  consumer->inputs.resize(3);
+  consumer->inputs[2] = name;
+  return OkStatus();
+}
+
 void DropValueInfo(Graph* graph, const std::vector<std::string>& values) {
   auto& infos = graph->value_info;
   infos.erase(std::remove_if(infos.begin(), infos.end(),
@@ -230,6 +345,19 @@ Status PruneChannels(Model* model, const std::vector<PrunableWeight>& layers,
       continue;
     }
     const std::vector<int64_t> keep = ChannelsToKeep(weight, layer.out_axis, remove);
+    std::vector<int64_t> removed;
+    for (int64_t c = 0, next = 0; c < channels; ++c) {
+      if (next < int64_t(keep.size()) && keep[size_t(next)] == c) {
+        ++next;
+      } else {
+        removed.push_back(c);
+      }
+    }
+    Status compensated = Compensate(graph, index, *layer.node, *plan, removed);
+    if (!compensated.ok()) {
+      adjustments->push_back(LayerName(layer) + ": the removed channels' constant output is " +
+                             "not compensated (" + compensated.message() + ")");
+    }
     for (const Edit& edit : plan->edits) {
       const Tensor& current = *graph->FindInitializer(edit.initializer);
       graph->SetInitializer(edit.initializer,

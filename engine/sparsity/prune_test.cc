@@ -248,13 +248,18 @@ Model ChannelModel() {
     }
     return t;
   };
+  // Odd channels also have zero bias: removing them is then exact (nothing to compensate).
+  auto odd_zero = [](Tensor t) {
+    for (int64_t i = 1; i < t.size(); i += 2) t.data<float>()[i] = 0;
+    return t;
+  };
   g.SetInitializer("w1", odd_small(Ramp({8, 2, 3, 3}, 11), 0));
-  g.SetInitializer("b1", Ramp({8}, 12));
+  g.SetInitializer("b1", odd_zero(Ramp({8}, 12)));
   g.SetInitializer("s1", Ramp({8, 1, 1}, 13));
   g.SetInitializer("w2", odd_small(Ramp({16, 8, 3, 3}, 14), 0));
-  g.SetInitializer("b2", Ramp({16}, 15));
+  g.SetInitializer("b2", odd_zero(Ramp({16}, 15)));
   g.SetInitializer("w3", odd_small(Ramp({32, 16 * 4 * 4}, 16), 0));
-  g.SetInitializer("b3", Ramp({32}, 17));
+  g.SetInitializer("b3", odd_zero(Ramp({32}, 17)));
   g.SetInitializer("w4", Ramp({32, 5}, 18));
   AddTestNode(&g, "Conv", {"x", "w1", "b1"}, {"c1"}, {IntsAttr("pads", {1, 1, 1, 1})})->name =
       "conv1";
@@ -345,6 +350,48 @@ TEST(PruneTest, ChannelPruningLeavesLayersItCannotAdjust) {
   ASSERT_EQ(summary->adjustments.size(), 1u);
   EXPECT_THAT(summary->adjustments[0], HasSubstr("conv2: channels kept"));
   EXPECT_THAT(summary->adjustments[0], HasSubstr("graph output"));
+}
+
+// A removed channel with zero weights still feeds its consumer relu(bias) (here through a Mul by
+// a per-channel constant): the consumer's bias takes it over, so the output is unchanged.
+TEST(PruneTest, ChannelPruningMovesTheRemovedChannelsConstantIntoTheConsumerBias) {
+  Model model = EmptyModel(13);
+  Graph& g = model.graph;
+  g.inputs.push_back(TensorInfo("x", DataType::kFloat32, {3, 6}));
+  g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {3, 4}));
+  Tensor w1 = Ramp({6, 8}, 21);  // Gemm B [K, N]: output channels are columns
+  for (int64_t i = 0; i < w1.size(); ++i) {
+    if (i % 8 >= 5) w1.data<float>()[i] = 0;  // channels 5, 6, 7 are dead
+  }
+  g.SetInitializer("w1", w1);
+  g.SetInitializer("b1", Ramp({8}, 22));
+  g.SetInitializer("s1", Ramp({8}, 23));
+  g.SetInitializer("w2", Ramp({4, 8}, 24));
+  AddTestNode(&g, "Gemm", {"x", "w1", "b1"}, {"h"})->name = "fc1";
+  AddTestNode(&g, "Mul", {"h", "s1"}, {"m"});
+  AddTestNode(&g, "Relu", {"m"}, {"r"});
+  AddTestNode(&g, "Gemm", {"r", "w2"}, {"y"}, {IntAttr("transB", 1)})->name = "fc2";
+  Model pruned = CloneModel(model);
+  PruneOptions options;
+  options.structure = Structure::kChannel;
+  options.keep_first_last = false;
+  options.layer_sparsity = {{"fc1", 3.0 / 8}};
+  options.exclude_nodes = {"fc2"};
+  auto summary = Prune(&pruned, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_THAT(summary->adjustments, ::testing::IsEmpty());
+  EXPECT_EQ(pruned.graph.FindInitializer("w1")->shape(), (Shape{6, 5}));
+  ASSERT_EQ(pruned.graph.nodes[3]->inputs.size(), 3u);  // fc2 got a bias
+  const Tensor x = Ramp({3, 6}, 25);
+  auto run = [&](const Model& m) {
+    auto executor = Executor::Create(m);
+    return (*(*executor)->Run({{"x", x}}))[0];
+  };
+  const Tensor got = run(pruned), want = run(model);
+  // Sums of <= 8 terms of magnitude <= 1 in another order: 8 * 2^-24 * 8 < 1e-5.
+  for (int64_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 1e-5) << i;
+  }
 }
 
 }  // namespace
