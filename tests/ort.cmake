@@ -77,3 +77,10 @@ gtest_discover_tests(eval_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 target_sources(shrink-bench PRIVATE bench/eval_bench.cc)
 add_test(NAME eval_bench_smoke COMMAND shrink-bench eval --samples 500 --reps 1)
 set_tests_properties(eval_bench_smoke PROPERTIES TIMEOUT 600)
+# --- k/prune: pruned models judged by ORT ---
+add_executable(prune_ort_test prune_ort_test.cc)
+target_link_libraries(prune_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
+target_compile_definitions(prune_ort_test PRIVATE SHRINK_ASSETS_DIR="${SHRINK_ASSETS}"
+  SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
+gtest_discover_tests(prune_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# --- end k/prune ---
