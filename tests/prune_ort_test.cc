@@ -45,8 +45,8 @@ std::vector<PruneCase> Cases() {
   sparsity::PruneOptions channel = two_four;
   channel.structure = sparsity::Structure::kChannel;
   channel.target_sparsity = 0.25;
-  return {{"global50", global, false}, {"2of4_repair", two_four, true},
-          {"channel25", channel, false}};
+  return {
+      {"global50", global, false}, {"2of4_repair", two_four, true}, {"channel25", channel, false}};
 }
 
 class PruneOrtTest : public ::testing::TestWithParam<const char*> {
@@ -60,8 +60,7 @@ TEST_P(PruneOrtTest, PrunedModelsRunInOrtWithOurOutputs) {
   const std::string name = GetParam();
   const std::string model_path = JoinPath(SHRINK_SHARED_MODELS_DIR, name + ".onnx");
   const std::string mnist = JoinPath(SHRINK_ASSETS_DIR, "data/mnist");
-  if (!FileExists(model_path) ||
-      !FileExists(JoinPath(mnist, "train-images-idx3-ubyte"))) {
+  if (!FileExists(model_path) || !FileExists(JoinPath(mnist, "train-images-idx3-ubyte"))) {
     GTEST_SKIP() << "needs " << model_path << " and the kit's MNIST files in " << mnist;
   }
   const Shape shape = name == "digits_gru" ? Shape{64, 28, 28} : Shape{64, 1, 28, 28};
@@ -79,8 +78,8 @@ TEST_P(PruneOrtTest, PrunedModelsRunInOrtWithOurOutputs) {
     auto summary = sparsity::Prune(&model, c.options);
     ASSERT_TRUE(summary.ok()) << summary.status().ToString();
     if (c.repair) {
-      ASSERT_TRUE(sparsity::RepairPrunedLayers(&model, *original, data, {64, 2}, &summary->layers)
-                      .ok());
+      ASSERT_TRUE(
+          sparsity::RepairPrunedLayers(&model, *original, data, {64, 2}, &summary->layers).ok());
     }
     const std::string path = JoinPath(dir_, std::string(c.name) + ".onnx");
     ASSERT_TRUE(engine::SaveModel(model, path).ok());

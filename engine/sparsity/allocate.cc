@@ -25,7 +25,8 @@ Eigen::MatrixXd Masked(const Eigen::MatrixXd& w, double sparsity, Structure stru
     std::vector<std::pair<double, int64_t>> norms;
     for (int64_t o = 0; o < w.cols(); ++o) norms.push_back({w.col(o).squaredNorm(), o});
     std::sort(norms.begin(), norms.end());
-    for (int64_t i = 0; i < remove && i < w.cols(); ++i) masked.col(norms[size_t(i)].second).setZero();
+    for (int64_t i = 0; i < remove && i < w.cols(); ++i)
+      masked.col(norms[size_t(i)].second).setZero();
     return masked;
   }
   std::vector<float> values(w.data(), w.data() + w.size());
@@ -61,8 +62,8 @@ std::vector<double> Greedy(const std::vector<Curve>& curves, const std::vector<i
     for (size_t i = 0; i < curves.size(); ++i) {
       const double next = sparsity[i] + kGridStep;
       if (next > kMaxSparsity + 1e-9 || sizes[i] == 0) continue;
-      const double cost = (curves[i].At(next) - curves[i].At(sparsity[i])) /
-                          (kGridStep * double(sizes[i]));
+      const double cost =
+          (curves[i].At(next) - curves[i].At(sparsity[i])) / (kGridStep * double(sizes[i]));
       if (cost < best_cost) best_cost = cost, best = i;
     }
     if (best == curves.size()) {  // every layer at the cap: fall back to uniform
@@ -82,12 +83,12 @@ std::vector<double> Greedy(const std::vector<Curve>& curves, const std::vector<i
 
 StatusOr<std::map<std::string, double>> AllocateSparsity(const Model& model,
                                                          const std::string& data,
-                                                         const PruneOptions& options,
-                                                         int threads) {
+                                                         const PruneOptions& options, int threads) {
   RETURN_IF_ERROR(internal::CheckOptions(options));
   if (options.structure == Structure::kNOfM) {
-    return InvalidArgument("sensitivity-aware allocation does not apply to N:M pruning (its "
-                           "sparsity is fixed at 1 - N/M)");
+    return InvalidArgument(
+        "sensitivity-aware allocation does not apply to N:M pruning (its "
+        "sparsity is fixed at 1 - N/M)");
   }
   Model copy = CloneModel(model);
   ASSIGN_OR_RETURN(std::vector<PrunableWeight> layers, FindPrunableWeights(&copy));
@@ -117,8 +118,7 @@ StatusOr<std::map<std::string, double>> AllocateSparsity(const Model& model,
     const Tensor& weight = *copy.graph.FindInitializer(layers[i].weight);
     const LayerGram& stats = grams.at(layers[i].weight);
     ASSIGN_OR_RETURN(Eigen::MatrixXd w, WeightMatrix(*layers[i].node, weight));
-    const double energy =
-        OutputEnergy(stats, w, BiasVector(*layers[i].node, copy.graph, w.cols()));
+    const double energy = OutputEnergy(stats, w, BiasVector(*layers[i].node, copy.graph, w.cols()));
     Curve& curve = curves.emplace_back();
     for (double s : kMeasured) {
       const double change = ChangeEnergy(stats, w - Masked(w, s, options.structure));

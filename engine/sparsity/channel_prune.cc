@@ -28,15 +28,24 @@ struct ChannelPlan {
   std::vector<std::string> values;  // chain values whose recorded shapes become stale
   std::vector<Node*> chain;         // ops between the producer and the consumer
   Node* consumer = nullptr;
-  int64_t block = 1;                // consumer inputs per channel (after a Flatten)
+  int64_t block = 1;  // consumer inputs per channel (after a Flatten)
 };
 
 bool KeepsChannelsApart(OpType op) {
   switch (op) {
-    case OpType::kRelu: case OpType::kClip: case OpType::kLeakyRelu: case OpType::kSigmoid:
-    case OpType::kTanh: case OpType::kHardSigmoid: case OpType::kHardSwish:
-    case OpType::kIdentity: case OpType::kMaxPool: case OpType::kAveragePool:
-    case OpType::kGlobalAveragePool: case OpType::kGlobalMaxPool: case OpType::kElu:
+    case OpType::kRelu:
+    case OpType::kClip:
+    case OpType::kLeakyRelu:
+    case OpType::kSigmoid:
+    case OpType::kTanh:
+    case OpType::kHardSigmoid:
+    case OpType::kHardSwish:
+    case OpType::kIdentity:
+    case OpType::kMaxPool:
+    case OpType::kAveragePool:
+    case OpType::kGlobalAveragePool:
+    case OpType::kGlobalMaxPool:
+    case OpType::kElu:
       return true;
     default:
       return false;
@@ -76,8 +85,8 @@ class Planner {
     for (int step = 0; step < 64; ++step) {
       if (index_.IsGraphOutput(value)) return Refuse(value + " is a graph output");
       const std::vector<Node*>& readers = index_.Consumers(value);
-      if (readers.size() != 1) return Refuse(value + " has " + std::to_string(readers.size()) +
-                                             " readers");
+      if (readers.size() != 1)
+        return Refuse(value + " has " + std::to_string(readers.size()) + " readers");
       const Node& next = *readers[0];
       plan.values.push_back(value);
       if (next.op == OpType::kConv || next.op == OpType::kGemm || next.op == OpType::kMatMul) {
@@ -205,7 +214,8 @@ std::vector<int64_t> ChannelsToKeep(const Tensor& weight, int out_axis, int64_t 
 }
 
 float ScalarInput(const Node& node, int input, const Graph& graph, float fallback) {
-  const Tensor* t = node.HasInput(input) ? graph.FindInitializer(node.inputs[size_t(input)]) : nullptr;
+  const Tensor* t =
+      node.HasInput(input) ? graph.FindInitializer(node.inputs[size_t(input)]) : nullptr;
   return t && t->size() == 1 && t->dtype() == DataType::kFloat32 ? t->data<float>()[0] : fallback;
 }
 
@@ -218,27 +228,38 @@ double CarryThrough(const Node& node, const std::string& input, double v, int64_
     const Tensor& t = *graph.FindInitializer(node.inputs[first ? 1 : 0]);
     const double c = t.data<float>()[t.size() == 1 ? 0 : channel];
     switch (node.op) {
-      case OpType::kAdd: return v + c;
-      case OpType::kSub: return first ? v - c : c - v;
-      case OpType::kMul: return v * c;
-      default: return first ? v / c : c / v;
+      case OpType::kAdd:
+        return v + c;
+      case OpType::kSub:
+        return first ? v - c : c - v;
+      case OpType::kMul:
+        return v * c;
+      default:
+        return first ? v / c : c / v;
     }
   }
   switch (node.op) {
-    case OpType::kRelu: return std::max(0.0, v);
-    case OpType::kLeakyRelu: return v < 0 ? node.GetFloat("alpha", 0.01f) * v : v;
-    case OpType::kSigmoid: return 1 / (1 + std::exp(-v));
-    case OpType::kTanh: return std::tanh(v);
-    case OpType::kElu: return v < 0 ? node.GetFloat("alpha", 1.0f) * (std::exp(v) - 1) : v;
+    case OpType::kRelu:
+      return std::max(0.0, v);
+    case OpType::kLeakyRelu:
+      return v < 0 ? node.GetFloat("alpha", 0.01f) * v : v;
+    case OpType::kSigmoid:
+      return 1 / (1 + std::exp(-v));
+    case OpType::kTanh:
+      return std::tanh(v);
+    case OpType::kElu:
+      return v < 0 ? node.GetFloat("alpha", 1.0f) * (std::exp(v) - 1) : v;
     case OpType::kHardSigmoid:
       return std::clamp(node.GetFloat("alpha", 0.2f) * v + node.GetFloat("beta", 0.5f), 0.0, 1.0);
-    case OpType::kHardSwish: return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
+    case OpType::kHardSwish:
+      return v * std::clamp(v / 6 + 0.5, 0.0, 1.0);
     case OpType::kClip: {
       const double low = ScalarInput(node, 1, graph, node.GetFloat("min", -3.4e38f));
       const double high = ScalarInput(node, 2, graph, node.GetFloat("max", 3.4e38f));
       return std::clamp(v, low, high);
     }
-    default: return v;  // Identity, pooling
+    default:
+      return v;  // Identity, pooling
   }
 }
 
@@ -248,13 +269,13 @@ double CarryThrough(const Node& node, const std::string& input, double v, int64_
 std::vector<double> LostContribution(const Graph& graph, const Node& producer,
                                      const ChannelPlan& plan, const std::vector<int64_t>& removed) {
   const Tensor& w = *graph.FindInitializer(plan.consumer->inputs[1]);
-  const bool o_major = plan.consumer->op == OpType::kConv ||
-                       (plan.consumer->op == OpType::kGemm &&
-                        plan.consumer->GetInt("transB", 0) != 0);
+  const bool o_major =
+      plan.consumer->op == OpType::kConv ||
+      (plan.consumer->op == OpType::kGemm && plan.consumer->GetInt("transB", 0) != 0);
   const int64_t outputs = o_major ? w.dim(0) : w.dim(1);
   const int64_t per_output = w.size() / outputs;  // inputs of one output
-  const int64_t per_channel = plan.consumer->op == OpType::kConv ? w.size() / outputs / w.dim(1)
-                                                                 : plan.block;
+  const int64_t per_channel =
+      plan.consumer->op == OpType::kConv ? w.size() / outputs / w.dim(1) : plan.block;
   std::vector<double> lost(size_t(outputs), 0.0);
   const Tensor* bias = producer.HasInput(2) ? graph.FindInitializer(producer.inputs[2]) : nullptr;
   const double beta = producer.op == OpType::kGemm ? producer.GetFloat("beta", 1.0f) : 1.0;
@@ -360,8 +381,7 @@ Status PruneChannels(Model* model, const std::vector<PrunableWeight>& layers,
     }
     for (const Edit& edit : plan->edits) {
       const Tensor& current = *graph->FindInitializer(edit.initializer);
-      graph->SetInitializer(edit.initializer,
-                            KeepChannels(current, edit.axis, edit.block, keep));
+      graph->SetInitializer(edit.initializer, KeepChannels(current, edit.axis, edit.block, keep));
     }
     DropValueInfo(graph, plan->values);
     (*channels_removed)[i] = remove;

@@ -138,8 +138,7 @@ class GramObserver : public TensorObserver {
   GramObserver(const Graph& main, std::vector<Request> requests, int64_t positions)
       : main_(main), requests_(std::move(requests)), positions_(positions) {}
 
-  void OnNodeOutput(const Graph& scope, const Node& node, int index,
-                    const Tensor& value) override {
+  void OnNodeOutput(const Graph& scope, const Node& node, int index, const Tensor& value) override {
     if (&scope == &main_) Offer(node.outputs[size_t(index)], value);
   }
   void Offer(const std::string& name, const Tensor& value) {
@@ -196,8 +195,8 @@ StatusOr<std::map<std::string, LayerGram>> CollectGrams(const Model& model,
   std::vector<std::vector<Request>> passes(1);
   int64_t bytes = 0;
   for (const Node* node : layers) {
-    const Tensor* weight = node->inputs.size() > 1 ? model.graph.FindInitializer(node->inputs[1])
-                                                   : nullptr;
+    const Tensor* weight =
+        node->inputs.size() > 1 ? model.graph.FindInitializer(node->inputs[1]) : nullptr;
     if (!weight) return InvalidArgument(node->Describe() + ": weight is not an initializer");
     ASSIGN_OR_RETURN(MatrixView view, ViewAsMatrix(*node, *weight));
     if (node->op == OpType::kConv && weight->rank() > 4) {

@@ -136,8 +136,8 @@ void PruneMasks(const std::vector<PrunableWeight>& layers, std::vector<double>* 
     Tensor weight = WritableWeight(layers[i]);
     if (options.structure == Structure::kNOfM) {
       (*targets)[i] = 1.0 - double(options.n) / options.m;
-      if (!internal::ApplyNOfM(weight.data<float>(), weight.shape(), layers[i].in_axis,
-                               options.n, options.m)) {
+      if (!internal::ApplyNOfM(weight.data<float>(), weight.shape(), layers[i].in_axis, options.n,
+                               options.m)) {
         adjustments->push_back(name + ": input-channel axis of " + layers[i].weight + " (" +
                                std::to_string(weight.dim(layers[i].in_axis)) +
                                ") is not divisible by " + std::to_string(options.m) +
@@ -172,8 +172,8 @@ StatusOr<PruneSummary> Prune(Model* model, const PruneOptions& options) {
   PruneSummary summary;
   std::vector<int64_t> channels_removed(layers.size(), 0);
   if (options.structure == Structure::kChannel) {
-    RETURN_IF_ERROR(internal::PruneChannels(model, layers, targets, &summary.adjustments,
-                                            &channels_removed));
+    RETURN_IF_ERROR(
+        internal::PruneChannels(model, layers, targets, &summary.adjustments, &channels_removed));
   } else {
     PruneMasks(layers, &targets, options, &summary.adjustments);
   }

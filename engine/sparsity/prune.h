@@ -35,10 +35,10 @@ enum class Structure { kUnstructured, kNOfM, kChannel };
 struct PruneOptions {
   double target_sparsity = 0.5;  // [0, 1); ignored by N:M (1 - N/M)
   Structure structure = Structure::kUnstructured;
-  bool global = false;           // one magnitude threshold across layers (UNSTRUCTURED)
-  int n = 2, m = 4;              // N of M along the input-channel axis
+  bool global = false;  // one magnitude threshold across layers (UNSTRUCTURED)
+  int n = 2, m = 4;     // N of M along the input-channel axis
   std::set<std::string> exclude_nodes;
-  bool keep_first_last = true;   // first and last weighted layers (topological order) stay dense
+  bool keep_first_last = true;  // first and last weighted layers (topological order) stay dense
   // Per-node target overriding target_sparsity (UNSTRUCTURED and CHANNEL; exclusions still
   // apply). Keys are node names (the weight name for unnamed nodes).
   std::map<std::string, double> layer_sparsity;
@@ -66,7 +66,6 @@ StatusOr<PruneSummary> Prune(Model* model, const PruneOptions& options);
 // N:M has a fixed sparsity: InvalidArgument.
 StatusOr<std::map<std::string, double>> AllocateSparsity(const Model& model,
                                                          const std::string& data,
-                                                         const PruneOptions& options,
-                                                         int threads);
+                                                         const PruneOptions& options, int threads);
 
 }  // namespace shrink::engine::sparsity

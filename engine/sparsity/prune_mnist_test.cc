@@ -38,10 +38,14 @@ std::vector<Config> Configs() {
   PruneOptions channel = half;
   channel.structure = Structure::kChannel;
   channel.target_sparsity = 0.25;
-  return {{"50% uniform", half},        {"50% global", global},
-          {"50% sensitivity", half, true}, {"50% uniform+repair", half, false, true},
-          {"2:4", two_four},            {"2:4+repair", two_four, false, true},
-          {"50% first/last dense", dense_ends}, {"channel 25%", channel}};
+  return {{"50% uniform", half},
+          {"50% global", global},
+          {"50% sensitivity", half, true},
+          {"50% uniform+repair", half, false, true},
+          {"2:4", two_four},
+          {"2:4+repair", two_four, false, true},
+          {"50% first/last dense", dense_ends},
+          {"channel 25%", channel}};
 }
 
 struct Row {
@@ -105,8 +109,7 @@ TEST_P(MnistPruneTest, AccuracyTable) {
   const std::string name = GetParam();
   const std::string model_path = JoinPath(SHRINK_SHARED_MODELS_DIR, name + ".onnx");
   if (!FileExists(model_path) || !FileExists(JoinPath(mnist_, "t10k-images-idx3-ubyte"))) {
-    GTEST_SKIP() << "needs " << model_path << " and the MNIST files of the asset kit in "
-                 << mnist_;
+    GTEST_SKIP() << "needs " << model_path << " and the MNIST files of the asset kit in " << mnist_;
   }
   const Shape per_image = name == "digits_gru" ? Shape{28, 28} : Shape{1, 28, 28};
   const std::string eval = Data("t10k", 1000, per_image, true);
@@ -119,8 +122,8 @@ TEST_P(MnistPruneTest, AccuracyTable) {
     auto row = Measure(*original, model_path, c, calib, eval);
     ASSERT_TRUE(row.ok()) << c.name << ": " << row.status().ToString();
     rows[c.name] = *row;
-    std::printf("%-11s %-22s %8.1f%% %6.1f%% %+6.1f\n", name.c_str(), c.name,
-                100 * row->sparsity, row->top1, row->drop);
+    std::printf("%-11s %-22s %8.1f%% %6.1f%% %+6.1f\n", name.c_str(), c.name, 100 * row->sparsity,
+                row->top1, row->drop);
     EXPECT_TRUE(row->repair_never_worse) << c.name;
   }
   // Issue targets, asserted where they are measured to hold (see the report for the others).

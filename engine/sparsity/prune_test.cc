@@ -176,8 +176,9 @@ TEST(PruneTest, TwoOfFourAlongTheInputChannelAxis) {
   g.SetInitializer("wg", Ramp({6, 4 * 8 * 8}, 7));  // Gemm transB: input axis 1
   g.SetInitializer("wm", Ramp({6, 12}, 8));         // MatMul [K, N] (K = 6 % 4 != 0)
   AddTestNode(&g, "Conv", {"x", "wc"}, {"c"}, {IntsAttr("pads", {1, 1, 1, 1})})->name = "conv";
-  AddTestNode(&g, "ConvTranspose", {"c", "wt"}, {"t"}, {IntsAttr("pads", {1, 1, 1, 1}),
-                                                       IntsAttr("strides", {1, 1})})->name = "deconv";
+  AddTestNode(&g, "ConvTranspose", {"c", "wt"}, {"t"},
+              {IntsAttr("pads", {1, 1, 1, 1}), IntsAttr("strides", {1, 1})})
+      ->name = "deconv";
   AddTestNode(&g, "Flatten", {"t"}, {"f"});
   AddTestNode(&g, "Gemm", {"f", "wg"}, {"gy"}, {IntAttr("transB", 1)})->name = "fc";
   AddTestNode(&g, "MatMul", {"gy", "wm"}, {"y"})->name = "mm";
@@ -216,7 +217,10 @@ TEST(PruneTest, BadOptionsAreClearErrors) {
   const Case cases[] = {
       {"one", with([](PruneOptions* o) { o->target_sparsity = 1.0; }), "outside [0, 1)"},
       {"negative", with([](PruneOptions* o) { o->target_sparsity = -0.1; }), "-0.1"},
-      {"layer", with([](PruneOptions* o) { o->layer_sparsity = {{"fc2", 1.5}}; }), "fc2"},
+      {"layer", with([](PruneOptions* o) {
+         o->layer_sparsity = {{"fc2", 1.5}};
+       }),
+       "fc2"},
       {"n = m", with([](PruneOptions* o) { o->structure = Structure::kNOfM, o->n = 4; }), "4:4"},
       {"m < 2", with([](PruneOptions* o) { o->structure = Structure::kNOfM, o->n = 1, o->m = 1; }),
        "1:1"},
@@ -268,8 +272,8 @@ Model ChannelModel() {
   AddTestNode(&g, "Conv", {"r1", "w2", "b2"}, {"c2"}, {IntsAttr("pads", {1, 1, 1, 1})})->name =
       "conv2";
   AddTestNode(&g, "Relu", {"c2"}, {"r2"});
-  AddTestNode(&g, "MaxPool", {"r2"}, {"p2"}, {IntsAttr("kernel_shape", {2, 2}),
-                                              IntsAttr("strides", {2, 2})});
+  AddTestNode(&g, "MaxPool", {"r2"}, {"p2"},
+              {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})});
   AddTestNode(&g, "Flatten", {"p2"}, {"f"});
   AddTestNode(&g, "Gemm", {"f", "w3", "b3"}, {"h3"}, {IntAttr("transB", 1)})->name = "fc1";
   AddTestNode(&g, "Relu", {"h3"}, {"r3"});
@@ -322,7 +326,7 @@ TEST(PruneTest, ChannelPruningShrinksShapesAndMatchesTheMaskedModel) {
   EXPECT_EQ(summary->layers[2].channels_removed(), 16);
   EXPECT_EQ(summary->layers[3].channels_removed(), 0);
   EXPECT_DOUBLE_EQ(summary->layers[1].sparsity(), 0.75);  // outputs and inputs halved
-  EXPECT_TRUE(g.value_info.empty());                       // stale shapes dropped
+  EXPECT_TRUE(g.value_info.empty());                      // stale shapes dropped
   const Tensor x = Ramp({1, 2, 8, 8}, 19);
   const Tensor got = RunModel(model, x), want = RunModel(MaskedOddChannels(original), x);
   ASSERT_EQ(got.shape(), want.shape());

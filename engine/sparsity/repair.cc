@@ -34,7 +34,8 @@ Eigen::MatrixXd Refit(const LayerGram& stats, const Eigen::MatrixXd& reference,
       const Eigen::VectorXd target = stats.gram * reference.col(o);
       for (int64_t i = 0; i < s; ++i) {
         rhs(i) = target(support[size_t(i)]);
-        for (int64_t j = 0; j < s; ++j) a(i, j) = stats.gram(support[size_t(i)], support[size_t(j)]);
+        for (int64_t j = 0; j < s; ++j)
+          a(i, j) = stats.gram(support[size_t(i)], support[size_t(j)]);
       }
       const double trace = a.trace();
       if (!(trace > 0)) continue;  // this column's inputs were all zero: nothing to fit
@@ -54,8 +55,8 @@ Status RepairLayer(const Target& target, const LayerGram& stats, const Model& or
   ASSIGN_OR_RETURN(Eigen::MatrixXd w,
                    WeightMatrix(*target.original, *original.graph.FindInitializer(layer.weight)));
   ASSIGN_OR_RETURN(Eigen::MatrixXd pruned, WeightMatrix(*layer.node, current));
-  const double energy = OutputEnergy(stats, w, BiasVector(*target.original, original.graph,
-                                                          w.cols()));
+  const double energy =
+      OutputEnergy(stats, w, BiasVector(*target.original, original.graph, w.cols()));
   auto relative = [&](const Eigen::MatrixXd& candidate) {
     const double change = std::max(0.0, ChangeEnergy(stats, candidate - w));
     return energy > 0 ? std::sqrt(change / energy) : 0.0;
@@ -102,7 +103,8 @@ Status RepairPrunedLayers(Model* pruned, const Model& original, const std::strin
     const Tensor* before = original.graph.FindInitializer(entry.weight());
     const Tensor* now = layer->second->weight_graph->FindInitializer(entry.weight());
     if (!before || before->shape() != now->shape() || now->rank() > 4 ||
-        !ViewAsMatrix(*layer->second->node, *now).ok() || node->second->op != layer->second->node->op) {
+        !ViewAsMatrix(*layer->second->node, *now).ok() ||
+        node->second->op != layer->second->node->op) {
       continue;
     }
     targets.push_back({&entry, layer->second, node->second});

@@ -126,8 +126,7 @@ TEST_F(RepairTest, ConvRefitWithPaddingReducesTheLayerError) {
   g.outputs.push_back(TensorInfo("y", DataType::kFloat32, {-1, 6, 8, 8}));
   g.SetInitializer("w", Gaussian({6, 3, 3, 3}, 5));
   g.SetInitializer("b", Gaussian({6}, 6));
-  AddTestNode(&g, "Conv", {"x", "w", "b"}, {"y"}, {IntsAttr("pads", {1, 1, 1, 1})})->name =
-      "conv";
+  AddTestNode(&g, "Conv", {"x", "w", "b"}, {"y"}, {IntsAttr("pads", {1, 1, 1, 1})})->name = "conv";
   // Smooth images (neighbouring pixels and channels correlated): rows of 2 x 2 blocks.
   Tensor x = CorrelatedRows(16, 3 * 4 * 4, 4, 9);
   Tensor images(DataType::kFloat32, {16, 3, 8, 8});
