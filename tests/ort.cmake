@@ -81,3 +81,9 @@ set_tests_properties(eval_bench_smoke PROPERTIES TIMEOUT 600)
 add_executable(cluster_ort_test cluster_ort_test.cc)
 target_link_libraries(cluster_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
 gtest_discover_tests(cluster_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+# Pruned MNIST models in ORT against our runtime.
+add_executable(prune_ort_test prune_ort_test.cc)
+target_link_libraries(prune_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
+target_compile_definitions(prune_ort_test PRIVATE SHRINK_ASSETS_DIR="${SHRINK_ASSETS}"
+  SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
+gtest_discover_tests(prune_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
