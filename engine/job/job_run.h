@@ -105,6 +105,8 @@ class JobRun {
   Status ApplyCluster(const v1::ClusterStep& step);
   // The model's size after a step (and its accuracy when the job is evaluated).
   Status RecordStep(const std::string& name);
+  // The last technique's row: the written model's sizes and evaluation.
+  void RecordFinalStep();
 
   // tuning.cc
   bool NeedsEvaluation() const;

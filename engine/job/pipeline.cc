@@ -273,6 +273,15 @@ StatusOr<v1::Report> JobRun::Run() {
     return SummarizeModel(model_, hashed, report_.mutable_input_model());
   }));
   RETURN_IF_ERROR(Stage(kPrepare, [&] { return Prepare(); }));
+  for (const v1::Step& step : recipe_.steps()) {
+    if (step.has_prune()) {
+      RETURN_IF_ERROR(Stage(kPrune, [&] { return ApplyPrune(step.prune()); }));
+      RETURN_IF_ERROR(RecordStep("prune"));
+    } else if (step.has_cluster()) {
+      RETURN_IF_ERROR(Stage(kCluster, [&] { return ApplyCluster(step.cluster()); }));
+      RETURN_IF_ERROR(RecordStep("cluster"));
+    }
+  }
   if (NeedsEvaluation()) return RunEvaluated();
   for (const v1::Step& step : recipe_.steps()) {
     if (!step.has_quantize() || !QuantizeNeedsRanges(step.quantize())) continue;
@@ -288,6 +297,7 @@ StatusOr<v1::Report> JobRun::Run() {
     return written;
   }
   FillSizes(&report_);
+  RecordFinalStep();
   report_.set_peak_rss_bytes(PeakRssBytes());
   return report_;
 }

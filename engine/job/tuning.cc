@@ -490,6 +490,7 @@ StatusOr<v1::Report> JobRun::RunEvaluated() {
   }
   RETURN_IF_ERROR(SummarizeModel(written, spec_.output_path, report_.mutable_output_model()));
   FillSizes(&report_);
+  RecordFinalStep();
   report_.set_peak_rss_bytes(PeakRssBytes());
   return report_;
 }
