@@ -74,7 +74,7 @@ gtest_discover_tests(service_e2e_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 60
 add_executable(eval_ort_test eval_ort_test.cc)
 target_link_libraries(eval_ort_test PRIVATE shrink_ort_runner GTest::gtest_main)
 gtest_discover_tests(eval_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
-target_sources(shrink-bench PRIVATE bench/eval_bench.cc)
+target_sources(shrink-bench PRIVATE bench/eval_bench.cc bench/compress_bench.cc)
 add_test(NAME eval_bench_smoke COMMAND shrink-bench eval --samples 500 --reps 1)
 set_tests_properties(eval_bench_smoke PROPERTIES TIMEOUT 600)
 # Clustered MNIST models in ORT and ours; sizes and accuracy table.

@@ -21,6 +21,7 @@
 #include "engine/io/onnx_import.h"
 #include "engine/ir/graph_utils.h"
 #include "engine/runtime/executor.h"
+#include "tests/bench/compress_bench.h"
 #include "tests/bench/eval_bench.h"
 #include "tests/bench/quant_bench.h"
 #include "tests/bench/service_bench.h"
@@ -38,6 +39,7 @@ const char kUsage[] =
     "       shrink-bench quant [mnist] [dev] [speed] [memory] (--help for details)\n"
     "       shrink-bench service [--quick] [--shrinkd PATH] [--json FILE]\n"
     "       shrink-bench eval [--samples N] [--threads T] [--reps R] [--check]\n"
+    "       shrink-bench compress   (prune + cluster of ppocrv4_det vs its int8 calibration)\n"
     "  Times our executor and ONNX Runtime (fp32, same threads, alternating runs).\n"
     "  Shapes are like input=1x3x224x224 (a scalar is name=); models of the asset kit\n"
     "  default to their manifest ort_bench shapes and values. Defaults: --threads 2\n"
@@ -309,6 +311,7 @@ int Main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "quant") return QuantMain(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "service") return ServiceMain(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "eval") return EvalBenchMain(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "compress") return CompressBenchMain(argc, argv);
   if (argc < 2 || std::string(argv[1]) != "runtime") {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
