@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/file_util.h"
+#include "engine/eval/evaluator.h"
 #include "engine/io/model_bundle.h"
 
 namespace shrink::worker {
@@ -170,14 +171,10 @@ void AddEvaluation(const v1::Report& report, std::map<std::string, double>* metr
     (*metrics)["eval.accuracy_drop"] = accuracy.drop();
   }
   if (evaluation.samples() > 0) {
-    double sqnr = 999, agreement = 1;
-    for (const auto& output : evaluation.outputs()) {
-      sqnr = std::min(sqnr, output.sqnr_db());
-      if (output.classifier()) agreement = std::min(agreement, output.agreement());
-    }
+    const engine::eval::WorstOutput worst = engine::eval::Worst(evaluation);
     (*metrics)["eval.samples"] = double(evaluation.samples());
-    (*metrics)["eval.min_sqnr_db"] = sqnr;
-    (*metrics)["eval.min_agreement"] = agreement;
+    (*metrics)["eval.min_sqnr_db"] = worst.sqnr_db;
+    (*metrics)["eval.min_agreement"] = worst.agreement;
   }
   for (const v1::Latency& latency : report.latency().runs()) {
     (*metrics)["latency." + latency.runtime() + "." + latency.model() + "_ms"] =

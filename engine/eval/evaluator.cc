@@ -315,6 +315,15 @@ DataOptions ReaderOptions(int64_t batch_size, int64_t max_samples,
 
 }  // namespace
 
+WorstOutput Worst(const v1::Evaluation& evaluation) {
+  WorstOutput worst;
+  for (const auto& output : evaluation.outputs()) {
+    worst.sqnr_db = std::min(worst.sqnr_db, output.sqnr_db());
+    if (output.classifier()) worst.agreement = std::min(worst.agreement, output.agreement());
+  }
+  return worst;
+}
+
 RunnerFactory OurRuntime(int threads) {
   return [threads](const std::string& path) { return OurRunner::Create(path, threads); };
 }

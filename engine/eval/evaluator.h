@@ -59,6 +59,14 @@ struct EvalOptions {
   std::vector<std::pair<std::string, std::string>> state_pairs;
 };
 
+// The worst output of an evaluation: the lowest SQNR over all outputs and the lowest top-1
+// agreement over classifier outputs (999 dB and 1 when there are none).
+struct WorstOutput {
+  double sqnr_db = 999;
+  double agreement = 1;
+};
+WorstOutput Worst(const v1::Evaluation& evaluation);
+
 StatusOr<v1::Evaluation> Evaluate(const std::string& candidate, const std::string& reference,
                                   const std::string& data, const RunnerFactory& runners,
                                   const EvalOptions& options);

@@ -104,13 +104,9 @@ Status JobRun::RecordStep(const std::string& name) {
   if (!evaluation.ok()) return OkStatus();  // the final evaluation reports the problem
   result->set_evaluated(true);
   if (evaluation->has_accuracy()) result->set_accuracy_drop(evaluation->accuracy().drop());
-  double sqnr = 999, agreement = 1;
-  for (const auto& output : evaluation->outputs()) {
-    sqnr = std::min(sqnr, output.sqnr_db());
-    if (output.classifier()) agreement = std::min(agreement, output.agreement());
-  }
-  result->set_sqnr_db(sqnr);
-  result->set_agreement(agreement);
+  const eval::WorstOutput worst = eval::Worst(*evaluation);
+  result->set_sqnr_db(worst.sqnr_db);
+  result->set_agreement(worst.agreement);
   return OkStatus();
 }
 
@@ -129,13 +125,9 @@ void JobRun::RecordFinalStep() {
   if (evaluation.samples() == 0) return;
   result->set_evaluated(true);
   if (evaluation.has_accuracy()) result->set_accuracy_drop(evaluation.accuracy().drop());
-  double sqnr = 999, agreement = 1;
-  for (const auto& output : evaluation.outputs()) {
-    sqnr = std::min(sqnr, output.sqnr_db());
-    if (output.classifier()) agreement = std::min(agreement, output.agreement());
-  }
-  result->set_sqnr_db(sqnr);
-  result->set_agreement(agreement);
+  const eval::WorstOutput worst = eval::Worst(evaluation);
+  result->set_sqnr_db(worst.sqnr_db);
+  result->set_agreement(worst.agreement);
 }
 
 }  // namespace shrink::engine

@@ -64,13 +64,9 @@ StatusOr<double> Slack(const v1::Budget& budget, const v1::Evaluation& evaluatio
 
 void FillTrialMetrics(const v1::Evaluation& evaluation, v1::Trial* trial) {
   if (evaluation.has_accuracy()) trial->set_accuracy_drop(evaluation.accuracy().drop());
-  double sqnr = 999, agreement = 1;
-  for (const auto& output : evaluation.outputs()) {
-    sqnr = std::min(sqnr, output.sqnr_db());
-    if (output.classifier()) agreement = std::min(agreement, output.agreement());
-  }
-  trial->set_sqnr_db(sqnr);
-  trial->set_agreement(agreement);
+  const eval::WorstOutput worst = eval::Worst(evaluation);
+  trial->set_sqnr_db(worst.sqnr_db);
+  trial->set_agreement(worst.agreement);
 }
 
 // The one step a budget tunes (the recipe's quantize or float16 step).
