@@ -43,7 +43,7 @@ def check(ok, message):
 
 
 def help_text(binary, sub):
-    key = (binary, sub)
+    key = (binary, tuple(sub))
     if key not in help_cache:
         argv = [paths[binary]] + sub + ["--help"]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -107,20 +107,22 @@ for line in dockerfile.splitlines():
 
 
 # Shell commands in scripts and CI files: after joining continued lines, every word that names a
-# binary starts a command, up to the next ; | && || or line end.
+# binary starts a command, up to the next ; | && || ) or line end.
 def shell_commands(text):
     text = re.sub(r"\\\n", " ", text)
     for line in text.splitlines():
         line = line.split(" #", 1)[0]
+        if line.lstrip().startswith("#"):
+            continue
         try:
             words = shlex.split(line, comments=False)
         except ValueError:
             continue
         for i, word in enumerate(words):
-            if os.path.basename(word) in paths and (i == 0 or words[i - 1] in
-                                                    {";", "&&", "||", "|", "exec", "-", "run:",
-                                                     "then", "do", "--", "if", "!"} or
-                                                    words[i - 1].endswith(("=", "(", "$("))):
+            # A binary's name anywhere starts a command (`docker compose exec server shrink
+            # admin ...`, `VAR=$(shrink ...)`), except as an argument of echo/printf.
+            if os.path.basename(word) in paths and (i == 0 or words[i - 1] not in
+                                                    {"echo", "printf"}):
                 rest = []
                 for w in words[i + 1:]:
                     if w in {";", "&&", "||", "|", ")"} or w.endswith(";"):
