@@ -108,8 +108,8 @@ wargv = wcontainer.get("command", []) + wcontainer.get("args", [])
 check(wargv[0] == "shrink-worker", f"worker runs shrink-worker: {wargv[:1]}")
 address = flag(wargv, "--server") or ""
 host, _, port = address.rpartition(":")
-names = {f"{name}{suffix}": name for name in grpc_ports
-         for suffix in ["", f".{namespace}", f".{namespace}.svc", f".{namespace}.svc.cluster.local"]}
+suffixes = ["", f".{namespace}", f".{namespace}.svc", f".{namespace}.svc.cluster.local"]
+names = {f"{name}{suffix}": name for name in grpc_ports for suffix in suffixes}
 check(host in names and port.isdigit() and int(port) == grpc_ports.get(names.get(host)),
       f"worker --server {address} is the server Service's DNS name and gRPC port {grpc_ports}")
 check(flag(wargv, "--token") is None, "no --token on the worker's command line")

@@ -8,14 +8,16 @@
 # Usage: runtime_packages_test.sh SOURCE_DIR BUILD_DIR
 set -eu
 src=$1 build=$2
-command -v dpkg >/dev/null || { echo "SKIP: no dpkg here; the list is for Debian bookworm"; exit 77; }
+command -v dpkg >/dev/null ||
+  { echo "SKIP: no dpkg here; the list is for Debian bookworm"; exit 77; }
 expected=$(mktemp)
 trap 'rm -f "$expected"' EXIT
 "$src/scripts/runtime-packages.sh" "$build" > "$expected"
-echo "== derived from ldd of $build/bin/{shrinkd,shrink-worker,shrink}: $(wc -l < "$expected") packages"
+echo "== from ldd of $build/bin/{shrinkd,shrink-worker,shrink}: $(wc -l < "$expected") packages"
 if ! grep -v '^#' "$src/deploy/runtime-packages.txt" | diff -u - "$expected"; then
   echo "FAIL: deploy/runtime-packages.txt differs (- committed, + derived); regenerate with"
-  echo "  (head -n3 deploy/runtime-packages.txt; scripts/runtime-packages.sh build) > new && mv new deploy/runtime-packages.txt"
+  echo "  (head -n3 deploy/runtime-packages.txt; scripts/runtime-packages.sh build) > new &&"
+  echo "    mv new deploy/runtime-packages.txt"
   exit 1
 fi
 left_out=$(ldd "$build/bin/shrinkd" "$build/bin/shrink-worker" "$build/bin/shrink" |
