@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Test-only Debian packages (not needed to build or run shrink, so not in setup.sh): chromium
-# renders the HTML report headless in the report_browser test.
-test_packages=(chromium)
+# renders the HTML report headless in the report_browser test; python3-yaml reads the rendered
+# Kubernetes manifests and the compose file in the deploy tests.
+test_packages=(chromium python3-yaml)
 missing=()
 for package in "${test_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
