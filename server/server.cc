@@ -203,7 +203,8 @@ class Server::Impl {
     supervised.worker_binary = options_.worker_binary.empty()
                                    ? ExecutableDir() + "/shrink-worker"
                                    : options_.worker_binary;
-    supervised.server_address = LocalAddress(options_.listen, port, !options_.tls_cert_file.empty());
+    supervised.server_address =
+        LocalAddress(options_.listen, port, !options_.tls_cert_file.empty());
     std::string cache_dir = options_.worker_cache_dir.empty() ? options_.db_path + ".cache"
                                                               : options_.worker_cache_dir;
     std::vector<std::string> extra = options_.worker_args;

@@ -1,6 +1,6 @@
 // WorkerService (leases, heartbeats, blob fetches, artifact uploads, completion) and
-// AdminService (tenants, tokens and backups). Worker calls are authorized by a worker token and, for a
-// job, by its lease fence: a worker that lost its lease is refused with FAILED_PRECONDITION.
+// AdminService (tenants, tokens and backups). Worker calls are authorized by a worker token and,
+// for a job, by its lease fence: a worker that lost its lease is refused with FAILED_PRECONDITION.
 #pragma once
 
 #include <map>
