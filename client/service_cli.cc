@@ -65,10 +65,11 @@ const char kServiceFlagsUsage[] =
     "  --token T       the access token (default: $SHRINK_TOKEN, else the contents of the file\n"
     "                  named by $SHRINK_TOKEN_FILE)\n"
     "  --tls-ca FILE   PEM of the server's CA (TLS); without it the connection is plaintext\n"
+    "  --tls-cert FILE, --tls-key FILE  this client's certificate and key (mutual TLS)\n"
     "  --json          one JSON object on stdout; logs and progress on stderr\n";
 
 FlagSpec WithServiceFlags(FlagSpec spec) {
-  spec.with_value.insert({"server", "token", "tls-ca"});
+  spec.with_value.insert({"server", "token", "tls-ca", "tls-cert", "tls-key"});
   spec.booleans.insert({"json", "help"});
   return spec;
 }
@@ -99,6 +100,8 @@ StatusOr<std::unique_ptr<client::ServiceClient>> Connect(const ParsedFlags& flag
   rpc::ChannelOptions channel;
   channel.address = flags.Get("server", EnvOr("SHRINK_SERVER", kDefaultServer));
   channel.tls_ca_file = flags.Get("tls-ca");
+  channel.tls_cert_file = flags.Get("tls-cert");
+  channel.tls_key_file = flags.Get("tls-key");
   ASSIGN_OR_RETURN(std::string token, TokenFromFlags(flags));
   return client::ServiceClient::Create(channel, token);
 }

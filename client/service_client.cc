@@ -32,11 +32,9 @@ StatusOr<std::unique_ptr<ServiceClient>> ServiceClient::Create(const rpc::Channe
                                                                std::string token,
                                                                ClientOptions options) {
   if (channel.address.empty()) return InvalidArgument("no server address given");
-  if (!channel.tls_ca_file.empty() && !FileExists(channel.tls_ca_file)) {
-    return NotFound("--tls-ca " + channel.tls_ca_file + ": no such file");
-  }
-  return std::make_unique<ServiceClient>(rpc::MakeChannel(channel), channel.address,
-                                         std::move(token), options);
+  ASSIGN_OR_RETURN(auto made, rpc::MakeChannel(channel));
+  return std::make_unique<ServiceClient>(std::move(made), channel.address, std::move(token),
+                                         options);
 }
 
 ServiceClient::ServiceClient(std::shared_ptr<grpc::Channel> channel, std::string address,
@@ -224,23 +222,16 @@ StatusOr<int64_t> ServiceClient::Watch(const std::string& job_id, int64_t after_
   }
 }
 
-StatusOr<DownloadResult> ServiceClient::Download(const std::string& job_id,
-                                                 v1::DownloadRequest::What what,
-                                                 const std::string& out_path) {
+StatusOr<DownloadResult> ServiceClient::ReceiveToFile(
+    grpc::ClientReaderInterface<v1::DownloadChunk>* reader, const std::string& what,
+    const std::string& out_path) {
   const std::string partial = out_path + ".partial";
   std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-  if (!file) return InvalidArgument("cannot write " + partial);
   auto fail = [&](Status status) {
     file.close();
     std::remove(partial.c_str());
     return status;
   };
-
-  auto context = NewContext(false);
-  v1::DownloadRequest request;
-  request.set_job_id(job_id);
-  request.set_what(what);
-  auto reader = jobs_->Download(context.get(), request);
   Sha256 hasher;
   DownloadResult result;
   std::string sent_hash;  // the sha256 field of the last chunk read
@@ -252,21 +243,43 @@ StatusOr<DownloadResult> ServiceClient::Download(const std::string& job_id,
     sent_hash = chunk.sha256();
   }
   Status finished = Convert(reader->Finish());
-  if (!finished.ok()) return fail(finished.WithContext("download of job " + job_id));
+  if (!finished.ok()) return fail(finished.WithContext(what));
   file.close();
   if (!file) return fail(Internal("write failed on " + partial));
   result.sha256 = hasher.HexDigest();
-  if (sent_hash.empty()) {
-    return fail(DataLoss("download of job " + job_id + ": the last chunk carried no sha256"));
-  }
+  if (sent_hash.empty()) return fail(DataLoss(what + ": the last chunk carried no sha256"));
   if (sent_hash != result.sha256) {
-    return fail(DataLoss("download of job " + job_id + ": sha256 mismatch (server sent " +
-                         sent_hash + ", received bytes hash to " + result.sha256 + ")"));
+    return fail(DataLoss(what + ": sha256 mismatch (server sent " + sent_hash +
+                         ", received bytes hash to " + result.sha256 + ")"));
   }
   if (std::rename(partial.c_str(), out_path.c_str()) != 0) {
     return fail(Internal("cannot rename " + partial + " to " + out_path));
   }
   return result;
+}
+
+StatusOr<DownloadResult> ServiceClient::Download(const std::string& job_id,
+                                                 v1::DownloadRequest::What what,
+                                                 const std::string& out_path) {
+  // Opened before the call so an unwritable path costs no transfer.
+  if (!std::ofstream(out_path + ".partial", std::ios::binary | std::ios::trunc)) {
+    return InvalidArgument("cannot write " + out_path + ".partial");
+  }
+  auto context = NewContext(false);
+  v1::DownloadRequest request;
+  request.set_job_id(job_id);
+  request.set_what(what);
+  auto reader = jobs_->Download(context.get(), request);
+  return ReceiveToFile(reader.get(), "download of job " + job_id, out_path);
+}
+
+StatusOr<DownloadResult> ServiceClient::Backup(const std::string& out_path) {
+  if (!std::ofstream(out_path + ".partial", std::ios::binary | std::ios::trunc)) {
+    return InvalidArgument("cannot write " + out_path + ".partial");
+  }
+  auto context = NewContext(false);
+  auto reader = admin_->Backup(context.get(), v1::BackupRequest());
+  return ReceiveToFile(reader.get(), "backup", out_path);
 }
 
 Status ServiceClient::CreateTenant(const std::string& name) {

@@ -100,8 +100,13 @@ class ServiceClient {
   StatusOr<std::string> IssueToken(const std::string& tenant, v1::TokenKind kind,
                                    const std::string& label);
   Status RevokeToken(const std::string& token);
+  // An online copy of the server's database, written like Download (`out_path`.partial, sha256
+  // checked, then renamed).
+  StatusOr<DownloadResult> Backup(const std::string& out_path);
 
  private:
+  StatusOr<DownloadResult> ReceiveToFile(grpc::ClientReaderInterface<v1::DownloadChunk>* reader,
+                                         const std::string& what, const std::string& out_path);
   // A context with the token and, when `unary`, the deadline.
   std::unique_ptr<grpc::ClientContext> NewContext(bool unary) const;
   Status Convert(const grpc::Status& status) const;

@@ -58,6 +58,9 @@ const std::string kAdminUsage = std::string(
                                     "       shrink admin issue-token --tenant T [--kind "
                                     "user|worker|admin] [--label L] [--json]\n"
                                     "       shrink admin revoke-token TOKEN\n"
+                                    "       shrink admin backup --out FILE   (an online copy of "
+                                    "the database;\n"
+                                    "         restore: shrinkd --db FILE)\n"
                                     "  Needs an ADMIN token.\n") +
                                 kServiceFlagsUsage;
 
@@ -199,6 +202,21 @@ int IssueToken(client::ServiceClient* client, const ParsedFlags& flags) {
                 JsonQuote(v1::TokenKind_Name(*kind)).c_str());
   } else {
     std::printf("%s\n", token->c_str());
+  }
+  return kExitOk;
+}
+
+int Backup(client::ServiceClient* client, const ParsedFlags& flags) {
+  StatusOr<client::DownloadResult> backup = client->Backup(flags.Get("out"));
+  if (!backup.ok()) return ReportError(backup.status());
+  if (flags.Has("json")) {
+    std::printf("{\"out\": %s, \"size_bytes\": %lld, \"sha256\": %s}\n",
+                JsonQuote(flags.Get("out")).c_str(), static_cast<long long>(backup->size_bytes),
+                JsonQuote(backup->sha256).c_str());
+  } else {
+    std::fprintf(stderr, "backup: %lld bytes, sha256 %s, written to %s\n",
+                 static_cast<long long>(backup->size_bytes), backup->sha256.c_str(),
+                 flags.Get("out").c_str());
   }
   return kExitOk;
 }
@@ -365,9 +383,11 @@ int AdminCommand(const std::vector<std::string>& args) {
     return kExitOk;
   }
   FlagSpec spec = WithServiceFlags(sub == "issue-token" ? FlagSpec{{"tenant", "kind", "label"}, {}}
+                                   : sub == "backup"    ? FlagSpec{{"out"}, {}}
                                                         : FlagSpec{});
-  size_t positional = sub == "issue-token" ? 0 : 1;
-  if (sub != "create-tenant" && sub != "issue-token" && sub != "revoke-token") {
+  size_t positional = sub == "issue-token" || sub == "backup" ? 0 : 1;
+  if (sub != "create-tenant" && sub != "issue-token" && sub != "revoke-token" &&
+      sub != "backup") {
     std::fprintf(stderr, "shrink admin: unknown subcommand '%s'\n%s", sub.c_str(),
                  kAdminUsage.c_str());
     return kExitUsage;
@@ -377,9 +397,14 @@ int AdminCommand(const std::vector<std::string>& args) {
           ParseCommandFlags("admin " + sub, rest, spec, kAdminUsage.c_str(), positional, &flags)) {
     return *done;
   }
+  if (sub == "backup") {
+    if (!flags.Has("out")) return ReportError(InvalidArgument("admin backup needs --out FILE"));
+    if (Status path = CheckOutputPath(flags, "out"); !path.ok()) return ReportError(path);
+  }
   auto client = Connect(flags);
   if (!client.ok()) return ReportError(client.status());
   if (sub == "issue-token") return IssueToken(client->get(), flags);
+  if (sub == "backup") return Backup(client->get(), flags);
   Status done = sub == "create-tenant" ? (*client)->CreateTenant(flags.positional[0])
                                        : (*client)->RevokeToken(flags.positional[0]);
   if (!done.ok()) return ReportError(done);

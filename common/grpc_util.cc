@@ -1,6 +1,10 @@
 #include "common/grpc_util.h"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace shrink::rpc {
@@ -47,7 +51,59 @@ StatusCode FromGrpcCode(grpc::StatusCode code) {
   }
 }
 
+// OpenSSL decides whether `key_pem` is the private key of the first certificate in `cert_pem`.
+Status CheckKeyPair(const std::string& cert_pem, const std::string& key_pem,
+                    const std::string& cert_file, const std::string& key_file) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), X509_free);
+  if (!cert) return InvalidArgument(cert_file + ": not a PEM certificate");
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  if (!key) return InvalidArgument(key_file + ": not a PEM private key (or it is encrypted)");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return InvalidArgument("the key " + key_file + " does not belong to the certificate " +
+                           cert_file);
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound(what + " " + path + ": cannot read the file");
+  std::stringstream pem;
+  pem << in.rdbuf();
+  if (pem.str().find("-----BEGIN ") == std::string::npos) {
+    return InvalidArgument(what + " " + path + ": no PEM block in the file");
+  }
+  return pem.str();
+}
+
+StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& options) {
+  if (options.cert_file.empty()) {
+    if (!options.key_file.empty() || !options.client_ca_file.empty()) {
+      return InvalidArgument("--tls-key and --tls-client-ca need --tls-cert");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.key_file.empty()) return InvalidArgument("--tls-cert needs --tls-key");
+  ASSIGN_OR_RETURN(std::string cert, ReadPemFile(options.cert_file, "--tls-cert"));
+  ASSIGN_OR_RETURN(std::string key, ReadPemFile(options.key_file, "--tls-key"));
+  RETURN_IF_ERROR(CheckKeyPair(cert, key, options.cert_file, options.key_file));
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!options.client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPemFile(options.client_ca_file, "--tls-client-ca"));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  return grpc::SslServerCredentials(ssl);
+}
 
 grpc::Status ToGrpc(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -71,19 +127,27 @@ std::optional<std::string> ParseBearer(std::string_view value) {
   return std::string(value.substr(kPrefix.size()));
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options) {
+StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  bool client_cert = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   if (options.tls_ca_file.empty()) {
+    if (client_cert) return InvalidArgument("--tls-cert and --tls-key need --tls-ca");
     credentials = grpc::InsecureChannelCredentials();
   } else {
-    std::ifstream in(options.tls_ca_file);
-    std::stringstream pem;
-    pem << in.rdbuf();
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = pem.str();
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPemFile(options.tls_ca_file, "--tls-ca"));
+    if (client_cert) {
+      if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+        return InvalidArgument("--tls-cert and --tls-key go together");
+      }
+      ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPemFile(options.tls_cert_file, "--tls-cert"));
+      ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPemFile(options.tls_key_file, "--tls-key"));
+      RETURN_IF_ERROR(CheckKeyPair(ssl.pem_cert_chain, ssl.pem_private_key, options.tls_cert_file,
+                                   options.tls_key_file));
+    }
     credentials = grpc::SslCredentials(ssl);
   }
   return grpc::CreateCustomChannel(options.address, credentials, args);

@@ -30,7 +30,12 @@ constexpr const char* kUsage =
     "  --max-job-memory-mb MB    a job growing a worker past this fails (RESOURCE_EXHAUSTED)\n"
     "  --worker-cache DIR        local workers' blob caches (DIR/0, DIR/1, ...; <db>.cache)\n"
     "  --admin-token-file PATH   where the admin token is kept (default: <db>.admin-token)\n"
-    "  --port-file PATH          write the bound port there once listening\n";
+    "  --port-file PATH          write the bound port there once listening\n"
+    "  --tls-cert PEM --tls-key PEM  serve TLS with this certificate (SAN must name the host\n"
+    "                            clients dial; DNS:localhost for local workers)\n"
+    "  --tls-client-ca PEM       mutual TLS: clients need a certificate signed by this CA\n"
+    "                            (local workers present --tls-cert/--tls-key)\n"
+    "  --tls-ca PEM              the CA that signed --tls-cert, for the local workers\n";
 
 Status WritePortFile(const std::string& path, int port) {
   std::string temp = path + ".tmp";
@@ -74,6 +79,10 @@ StatusOr<ServerOptions> OptionsFromFlags(const cli::ParsedFlags& flags) {
   }
   options.worker_cache_dir = flags.Get("worker-cache");
   options.admin_token_path = flags.Get("admin-token-file");
+  options.tls_cert_file = flags.Get("tls-cert");
+  options.tls_key_file = flags.Get("tls-key");
+  options.tls_client_ca_file = flags.Get("tls-client-ca");
+  options.tls_ca_file = flags.Get("tls-ca");
   options.engine_version = SHRINK_VERSION;
   return options;
 }
@@ -86,7 +95,7 @@ int ServeMain(const std::string& program, const std::vector<std::string>& args) 
                      "max-upload-mb",   "tenant-quota-mb", "max-attempts",  "max-lease-seconds",
                      "drain-seconds",   "worker-binary", "worker-threads", "worker-cache",
                      "admin-token-file", "port-file", "job-timeout-seconds",
-                     "max-job-memory-mb"};
+                     "max-job-memory-mb", "tls-cert", "tls-key", "tls-client-ca", "tls-ca"};
   spec.booleans = {"insecure-no-auth", "help"};
   auto flags = cli::ParseFlags(args, spec);
   if (!flags.ok()) {
@@ -114,8 +123,11 @@ int ServeMain(const std::string& program, const std::vector<std::string>& args) 
 
   auto server = Server::Start(*options);
   if (!server.ok()) return cli::ReportError(server.status());
-  std::fprintf(stderr, "%s: listening on %s (port %d), database %s, %d local worker(s)\n",
+  std::fprintf(stderr, "%s: listening on %s (port %d, %s), database %s, %d local worker(s)\n",
                program.c_str(), options->listen.c_str(), (*server)->port(),
+               options->tls_cert_file.empty() ? "plaintext"
+               : options->tls_client_ca_file.empty() ? "TLS"
+                                                     : "mutual TLS",
                options->db_path.c_str(), options->local_workers);
   if ((*server)->metrics_port() > 0) {
     std::fprintf(stderr, "%s: Prometheus metrics on port %d (/metrics)\n", program.c_str(),

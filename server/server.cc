@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -21,11 +22,24 @@ namespace {
 
 constexpr int64_t kWorkerAliveWindowMs = 10'000;
 
-// Local workers reach the server on loopback unless it listens on one specific address.
-std::string LocalAddress(const std::string& listen, int port) {
+// Local workers reach the server on loopback unless it listens on one specific address. With
+// TLS they dial "localhost", the name a certificate carries (an IP SAN is rarer).
+std::string LocalAddress(const std::string& listen, int port, bool tls) {
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = "127.0.0.1";
+  if (tls && (host == "127.0.0.1" || host == "[::1]")) host = "localhost";
   return host + ":" + std::to_string(port);
+}
+
+// The TLS flags every local worker gets.
+std::vector<std::string> WorkerTlsArgs(const ServerOptions& options) {
+  if (options.tls_cert_file.empty()) return {};
+  std::vector<std::string> args = {"--tls-ca", options.tls_ca_file};
+  if (!options.tls_client_ca_file.empty()) {
+    args.insert(args.end(),
+                {"--tls-cert", options.tls_cert_file, "--tls-key", options.tls_key_file});
+  }
+  return args;
 }
 
 // Each worker gets its own cache directory (a worker locks its cache).
@@ -53,6 +67,15 @@ class Server::Impl {
   explicit Impl(ServerOptions options) : options_(std::move(options)) {}
 
   Status Start(BootstrapTokens* tokens, int* port) {
+    ASSIGN_OR_RETURN(credentials_,
+                     rpc::MakeServerCredentials({options_.tls_cert_file, options_.tls_key_file,
+                                                 options_.tls_client_ca_file}));
+    if (!options_.tls_cert_file.empty() && options_.local_workers > 0) {
+      if (options_.tls_ca_file.empty()) {
+        return InvalidArgument("local workers over TLS need --tls-ca (the CA of --tls-cert)");
+      }
+      RETURN_IF_ERROR(rpc::ReadPemFile(options_.tls_ca_file, "--tls-ca").status());
+    }
     const Clock* clock = options_.clock ? options_.clock : SystemClock::Default();
     storage::SqliteStoreOptions store_options;
     store_options.clock = clock;
@@ -78,6 +101,12 @@ class Server::Impl {
     context_.clock = clock;
     context_.limits = options_.limits;
     context_.engine_version = options_.engine_version;
+    context_.backup = [this]() -> StatusOr<std::string> {
+      // Next to the database: the same filesystem has room for a copy of it.
+      std::string path = options_.db_path + ".backup-" + std::to_string(++backups_) + ".tmp";
+      RETURN_IF_ERROR(store_->BackupTo(path).status());
+      return path;
+    };
     RETURN_IF_ERROR(StartGrpc(port));
     housekeeper_ = std::thread([this] { HousekeepLoop(); });
     if (options_.local_workers > 0) RETURN_IF_ERROR(StartWorkers(*port, tokens->worker_token));
@@ -145,7 +174,7 @@ class Server::Impl {
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
     builder.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
-    builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), port);
+    builder.AddListeningPort(options_.listen, credentials_, port);
     builder.RegisterService(job_service_.get());
     builder.RegisterService(model_service_.get());
     builder.RegisterService(dataset_service_.get());
@@ -174,11 +203,14 @@ class Server::Impl {
     supervised.worker_binary = options_.worker_binary.empty()
                                    ? ExecutableDir() + "/shrink-worker"
                                    : options_.worker_binary;
-    supervised.server_address = LocalAddress(options_.listen, port);
+    supervised.server_address =
+        LocalAddress(options_.listen, port, !options_.tls_cert_file.empty());
     std::string cache_dir = options_.worker_cache_dir.empty() ? options_.db_path + ".cache"
                                                               : options_.worker_cache_dir;
-    supervised.args_for = [cache_dir, extra = options_.worker_args](int index,
-                                                                    const std::string& address) {
+    std::vector<std::string> extra = options_.worker_args;
+    std::vector<std::string> tls = WorkerTlsArgs(options_);
+    extra.insert(extra.end(), tls.begin(), tls.end());
+    supervised.args_for = [cache_dir, extra](int index, const std::string& address) {
       return LocalWorkerArgs(index, address, cache_dir, extra);
     };
     if (!worker_token.empty()) supervised.env["SHRINK_WORKER_TOKEN"] = worker_token;
@@ -198,6 +230,8 @@ class Server::Impl {
   }
 
   ServerOptions options_;
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
+  std::atomic<int64_t> backups_{0};
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;

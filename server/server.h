@@ -26,6 +26,14 @@ struct ServerOptions {
   std::vector<std::string> worker_args;   // appended to every local worker's arguments
   std::string worker_cache_dir;           // local worker N caches in <dir>/N; default <db>.cache
   bool insecure_no_auth = false;
+  // TLS (empty cert: plaintext). With client_ca_file clients need a cert signed by it (mTLS);
+  // local workers then present cert/key as their client certificate. Local workers verify the
+  // server with tls_ca_file (the CA that signed the cert) and dial "localhost:<port>", so the
+  // cert must carry DNS:localhost. Unreadable files or a key not matching the cert fail Start.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::string tls_ca_file;
   ServiceLimits limits;
   const Clock* clock = nullptr;           // null: system clock
   std::string engine_version;

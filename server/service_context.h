@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -56,6 +57,9 @@ struct ServiceContext {
   ServiceLimits limits;
   std::string engine_version;
   std::atomic<bool> draining{false};
+  // Writes an online copy of the database to a new temp file and returns its path (the caller
+  // removes it); null: backups unsupported.
+  std::function<StatusOr<std::string>()> backup;
 };
 
 // Times one call and records it in the metrics when it ends.

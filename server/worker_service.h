@@ -1,6 +1,6 @@
 // WorkerService (leases, heartbeats, blob fetches, artifact uploads, completion) and
-// AdminService (tenants and tokens). Worker calls are authorized by a worker token and, for a
-// job, by its lease fence: a worker that lost its lease is refused with FAILED_PRECONDITION.
+// AdminService (tenants, tokens and backups). Worker calls are authorized by a worker token and,
+// for a job, by its lease fence: a worker that lost its lease is refused with FAILED_PRECONDITION.
 #pragma once
 
 #include <map>
@@ -54,6 +54,9 @@ class AdminServiceImpl : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext* context,
                                         const v1::RevokeTokenRequest* request,
                                         v1::RevokeTokenResponse* response) override;
+  // In admin_backup.cc.
+  grpc::ServerWriteReactor<v1::DownloadChunk>* Backup(grpc::CallbackServerContext* context,
+                                                      const v1::BackupRequest* request) override;
 
  private:
   ServiceContext& services_;

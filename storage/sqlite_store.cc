@@ -5,8 +5,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "common/sha256.h"
 
@@ -73,6 +77,59 @@ StatusOr<std::string> SqliteStore::IntegrityCheck() {
   ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Internal("integrity_check returned nothing");
   return stmt->Text(0);
+}
+
+StatusOr<int64_t> SqliteStore::BackupTo(const std::string& path, int pages_per_step) {
+  if (pages_per_step <= 0) return InvalidArgument("pages_per_step must be positive");
+  std::remove(path.c_str());
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           nullptr);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> dest(raw, sqlite3_close);
+  if (rc != SQLITE_OK) return Internal("cannot create backup " + path + ": " + sqlite3_errstr(rc));
+  sqlite3_backup* backup = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    backup = sqlite3_backup_init(dest.get(), "main", db_->raw(), "main");
+  }
+  if (!backup) return Internal("backup to " + path + ": " + sqlite3_errmsg(dest.get()));
+  int64_t pages = 0;
+  do {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      rc = sqlite3_backup_step(backup, pages_per_step);
+      pages = sqlite3_backup_pagecount(backup);
+    }
+    // Between steps writers take the lock; BUSY/LOCKED only means "try again".
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } else {
+      std::this_thread::yield();
+    }
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_backup_finish(backup);
+  }
+  if (rc != SQLITE_DONE) {
+    std::string message = "backup to " + path + " failed: " + sqlite3_errstr(rc);
+    dest.reset();
+    std::remove(path.c_str());
+    return Internal(message);
+  }
+  // A standalone file: no -wal beside it to copy along.
+  char* error = nullptr;
+  rc = sqlite3_exec(dest.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, &error);
+  sqlite3_free(error);
+  if (rc != SQLITE_OK) return Internal("backup " + path + ": cannot leave WAL mode");
+  int64_t page_size = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare("PRAGMA page_size"));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (row) page_size = stmt->Int(0);
+  }
+  return pages * page_size;
 }
 
 // ---- blobs ----

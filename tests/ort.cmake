@@ -87,3 +87,15 @@ target_link_libraries(prune_ort_test PRIVATE shrink_ort_runner GTest::gtest_main
 target_compile_definitions(prune_ort_test PRIVATE SHRINK_ASSETS_DIR="${SHRINK_ASSETS}"
   SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 gtest_discover_tests(prune_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+
+# --- k/tls: TLS and backups with real shrinkd/shrink-worker/shrink processes ---
+add_executable(service_tls_test service_tls_test.cc)
+target_link_libraries(service_tls_test PRIVATE shrink_client shrink_storage GTest::gtest_main)
+target_compile_definitions(service_tls_test PRIVATE
+  SHRINKD_BINARY="$<TARGET_FILE:shrinkd>"
+  SHRINK_WORKER_BINARY="$<TARGET_FILE:shrink-worker>"
+  SHRINK_BINARY="$<TARGET_FILE:shrink>"
+  SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
+add_dependencies(service_tls_test shrinkd shrink-worker shrink)
+gtest_discover_tests(service_tls_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+# --- end k/tls ---

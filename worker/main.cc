@@ -20,12 +20,15 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: shrink-worker --server HOST:PORT [--token T] [--cache DIR] [--id ID] [--threads N]\n"
-    "                     [--tls-ca FILE] [--max-jobs N] [--lease-ms MS] [--heartbeat-ms MS]\n"
+    "                     [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--max-jobs N]\n"
+    "                     [--lease-ms MS] [--heartbeat-ms MS]\n"
     "                     [--cache-max-bytes N] [--job-timeout-seconds S]\n"
     "                     [--max-job-memory-mb MB] [--exit-with-parent]\n"
     "  --token: the WORKER token (default: $SHRINK_WORKER_TOKEN, which keeps it out of `ps`)\n"
     "  --cache: blob cache directory, one per worker (default: $XDG_CACHE_HOME/shrink-worker\n"
     "           or ~/.cache/shrink-worker, in the first numbered slot no other worker holds)\n"
+    "  --tls-ca: the server's CA (TLS; the --server host must match its certificate);\n"
+    "           --tls-cert/--tls-key: this worker's certificate for mutual TLS\n"
     "  --max-jobs: exit after N jobs (0 = never)\n"
     "  --job-timeout-seconds / --max-job-memory-mb: a job running longer, or growing this\n"
     "           process past that resident size, fails with the reason; the worker goes on\n"
@@ -43,7 +46,8 @@ void OnSignal(int signo) {
 shrink::cli::FlagSpec WorkerFlags() {
   shrink::cli::FlagSpec spec;
   spec.with_value = {"server",   "token",        "cache",           "id",
-                     "threads",  "tls-ca",       "max-jobs",        "lease-ms",
+                     "threads",  "tls-ca",       "tls-cert",        "tls-key",
+                     "max-jobs", "lease-ms",
                      "heartbeat-ms", "cache-max-bytes", "job-timeout-seconds",
                      "max-job-memory-mb"};
   spec.booleans = {"exit-with-parent", "help"};
@@ -84,6 +88,8 @@ shrink::StatusOr<shrink::worker::WorkerOptions> OptionsFromFlags(
     options.token = std::getenv("SHRINK_WORKER_TOKEN");
   }
   options.tls_ca_file = get("tls-ca");
+  options.tls_cert_file = get("tls-cert");
+  options.tls_key_file = get("tls-key");
   if (!options.tls_ca_file.empty() && !shrink::FileExists(options.tls_ca_file)) {
     return shrink::NotFound("--tls-ca " + options.tls_ca_file + ": no such file");
   }

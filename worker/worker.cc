@@ -49,7 +49,9 @@ struct Worker::Impl {
 
 StatusOr<std::unique_ptr<Worker>> Worker::Create(WorkerOptions options) {
   if (options.address.empty()) return InvalidArgument("no server address given");
-  auto channel = rpc::MakeChannel({options.address, options.tls_ca_file});
+  rpc::ChannelOptions channel_options{options.address, options.tls_ca_file,
+                                      options.tls_cert_file, options.tls_key_file};
+  ASSIGN_OR_RETURN(auto channel, rpc::MakeChannel(channel_options));
   return Create(std::move(options), v1::WorkerService::NewStub(channel));
 }
 

@@ -24,6 +24,8 @@ struct WorkerOptions {
   std::string address;       // host:port of the server
   std::string token;         // WORKER token; "" sends none
   std::string tls_ca_file;   // "" = plaintext
+  std::string tls_cert_file;  // mutual TLS: this worker's cert and key (PEM); "" = none
+  std::string tls_key_file;
   std::string cache_dir;
   uint64_t cache_max_bytes = uint64_t(4) << 30;
   std::string worker_id;     // "" = DefaultWorkerId()

@@ -89,7 +89,7 @@ Status SetUpTenant(Session* s) {
   ASSIGN_OR_RETURN(s->user_token, admin->IssueToken("bench", v1::USER, "shrink-bench"));
   ASSIGN_OR_RETURN(s->worker_token, admin->IssueToken("bench", v1::WORKER, "shrink-bench"));
   ASSIGN_OR_RETURN(s->user, client::ServiceClient::Create(address, s->user_token));
-  s->channel = rpc::MakeChannel(address);
+  ASSIGN_OR_RETURN(s->channel, rpc::MakeChannel(address));
   s->worker = v1::WorkerService::NewStub(s->channel);
   s->jobs = v1::JobService::NewStub(s->channel);
   return OkStatus();
