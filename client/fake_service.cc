@@ -167,7 +167,7 @@ FakeServer::~FakeServer() {
 }
 
 std::shared_ptr<grpc::Channel> FakeServer::Channel() const {
-  return *rpc::MakeChannel({address(), ""});
+  return *rpc::MakeChannel(rpc::ChannelOptions::Plaintext(address()));
 }
 
 int ClosedPort() {

@@ -260,7 +260,7 @@ TEST_F(ClientTest, UnreachableServerIsUnavailableNamingTheAddress) {
   ClientOptions options;
   options.watch_max_reconnects = 2;
   options.watch_retry_delay = std::chrono::milliseconds(1);
-  auto client = ServiceClient::Create({address, ""}, "t", options);
+  auto client = ServiceClient::Create(rpc::ChannelOptions::Plaintext(address), "t", options);
   ASSERT_TRUE(client.ok());
   for (Status status : {(*client)->GetJob("j").status(), (*client)->Watch("j", 0, {}).status()}) {
     EXPECT_EQ(status.code(), StatusCode::kUnavailable);

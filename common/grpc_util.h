@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <grpcpp/grpcpp.h>
 
@@ -34,6 +35,13 @@ struct ChannelOptions {
   // Both or neither; only used with tls_ca_file.
   std::string tls_cert_file;
   std::string tls_key_file;
+
+  // A plaintext channel to `address`.
+  static ChannelOptions Plaintext(std::string address) {
+    ChannelOptions options;
+    options.address = std::move(address);
+    return options;
+  }
 };
 // A channel (connects lazily). Unreadable or malformed TLS files, a cert without its key or a
 // key that does not match the cert are InvalidArgument/NotFound naming the file.

@@ -24,7 +24,8 @@ void ServerFixture::StartServer(ServerOptions options) {
   auto server = Server::Start(options);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   server_ = std::move(server).value();
-  channel_ = *rpc::MakeChannel({"127.0.0.1:" + std::to_string(server_->port()), ""});
+  channel_ = *rpc::MakeChannel(
+      rpc::ChannelOptions::Plaintext("127.0.0.1:" + std::to_string(server_->port())));
   jobs_ = v1::JobService::NewStub(channel_);
   models_ = v1::ModelService::NewStub(channel_);
   datasets_ = v1::DatasetService::NewStub(channel_);

@@ -284,12 +284,22 @@ namespace shrink::storage {
 namespace {
 
 // --- k/tls: online backup ---
+// A job spec for the backup test: tenant acme, model m, recipe `recipe`, engine v.
+JobSpec BackupSpec(const std::string& recipe) {
+  JobSpec spec;
+  spec.tenant = "acme";
+  spec.model_hash = "m";
+  spec.recipe = recipe;
+  spec.engine_version = "v";
+  return spec;
+}
+
 TEST_F(SqliteStoreTest, BackupWhileWritersRunIsConsistentAndHasEveryEarlierJob) {
   auto store = Open(SqliteStoreOptions{nullptr, 4096});
   // Jobs finished before the backup, each with an artifact blob.
   std::vector<std::pair<std::string, std::string>> before;  // job id, artifact hash
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(store->Submit(JobSpec{"acme", "m", {}, "before" + std::to_string(i), "v"}).ok());
+    ASSERT_TRUE(store->Submit(BackupSpec("before" + std::to_string(i))).ok());
     auto blob = WriteWholeBlob(*store, "acme", RandomBytes(20000, 1000 + i));
     ASSERT_TRUE(blob.ok());
     auto leased = store->Lease("w", 60000);
@@ -301,7 +311,7 @@ TEST_F(SqliteStoreTest, BackupWhileWritersRunIsConsistentAndHasEveryEarlierJob) 
   std::atomic<int> written{0};
   std::thread writer([&] {
     for (int i = 0; !stop; ++i) {
-      ASSERT_TRUE(store->Submit(JobSpec{"acme", "m", {}, "during" + std::to_string(i), "v"}).ok());
+      ASSERT_TRUE(store->Submit(BackupSpec("during" + std::to_string(i))).ok());
       ASSERT_TRUE(WriteWholeBlob(*store, "acme", RandomBytes(20000, i)).ok());
       ++written;
     }

@@ -88,7 +88,7 @@ target_compile_definitions(prune_ort_test PRIVATE SHRINK_ASSETS_DIR="${SHRINK_AS
   SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 gtest_discover_tests(prune_ort_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 
-# --- k/tls: TLS and backups with real shrinkd/shrink-worker/shrink processes ---
+# TLS (and mutual TLS) between the CLI, shrinkd and workers; shrink admin backup while jobs run.
 add_executable(service_tls_test service_tls_test.cc)
 target_link_libraries(service_tls_test PRIVATE shrink_client shrink_storage GTest::gtest_main)
 target_compile_definitions(service_tls_test PRIVATE
@@ -98,4 +98,3 @@ target_compile_definitions(service_tls_test PRIVATE
   SHRINK_SHARED_MODELS_DIR="${SHRINK_SHARED_DIR}/models")
 add_dependencies(service_tls_test shrinkd shrink-worker shrink)
 gtest_discover_tests(service_tls_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
-# --- end k/tls ---

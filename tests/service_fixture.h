@@ -113,7 +113,7 @@ class ServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<client::ServiceClient> Client(const std::string& token) {
-    auto made = client::ServiceClient::Create({address_, ""}, token);
+    auto made = client::ServiceClient::Create(rpc::ChannelOptions::Plaintext(address_), token);
     EXPECT_TRUE(made.ok()) << made.status().ToString();
     return std::move(made).value();
   }

@@ -87,7 +87,8 @@ TEST_F(ServiceTlsTest, JobsRunOverTlsAndPlaintextOrUnknownCasAreRefused) {
   ASSERT_TRUE(tls.ok()) << tls.status().ToString();
   RunJob(tls->get(), 1);
 
-  auto plain = client::ServiceClient::Create({address_, ""}, admin_token_);
+  auto plain =
+      client::ServiceClient::Create(rpc::ChannelOptions::Plaintext(address_), admin_token_);
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ((*plain)->ListJobs().status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(Shrink("jobs --server " + address_), 4);  // exit 4: unreachable
@@ -188,7 +189,9 @@ TEST_F(ServiceTlsTest, BackupTakenWhileJobsRunRestoresEveryFinishedJob) {
                       File("server2.log"));
   ASSERT_TRUE(WaitFor([&] { return ReadFile(port_file).ok(); }, std::chrono::seconds(20)));
   auto restored = client::ServiceClient::Create(
-      {"127.0.0.1:" + std::to_string(std::stoi(*ReadFile(port_file))), ""}, admin_token_);
+      rpc::ChannelOptions::Plaintext("127.0.0.1:" +
+                                     std::to_string(std::stoi(*ReadFile(port_file)))),
+      admin_token_);
   ASSERT_TRUE(restored.ok());
   for (const auto& [id, artifact] : final_before) {
     auto job = (*restored)->GetJob(id);
