@@ -482,5 +482,38 @@ TEST_F(ServiceE2eTest, BudgetsAreTunedAndAMissReturnsTheBestTrialWithExit3) {
   EXPECT_TRUE(ort.ok()) << ort.status().ToString();
 }
 
+
+TEST_F(ServiceE2eTest, AWorkerServesItsOwnMetrics) {
+  StartServer(0);
+  StartWorker("metered", {"--metrics-listen", "127.0.0.1:0"});
+  auto model = client_->UploadModel(kModels + "/mnist_mlp.onnx");
+  ASSERT_TRUE(model.ok());
+  v1::Job job = SubmitOk(model->id, "float16");
+  ASSERT_EQ(WaitFinal(job.id(), std::chrono::seconds(60))->state(), v1::SUCCEEDED);
+  const std::string marker = "worker metrics on port ";
+  std::string log;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto read = ReadFile(File("worker-metered.log"));
+        log = read.ok() ? *read : "";
+        return log.find(marker) != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+  int port = std::stoi(log.substr(log.find(marker) + marker.size()));
+  std::string metrics;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        metrics = ScrapeMetrics(port);
+        return metrics.find("shrink_worker_jobs_total{worker=\"metered\","
+                            "outcome=\"completed\"} 1") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << metrics;
+  for (const char* name : {"shrink_worker_busy{worker=\"metered\"} 0",
+                           "shrink_worker_server_reachable{worker=\"metered\"} 1",
+                           "shrink_worker_job_duration_seconds_count"}) {
+    EXPECT_NE(metrics.find(name), std::string::npos) << name << " missing from\n" << metrics;
+  }
+}
 }  // namespace
 }  // namespace shrink::testing

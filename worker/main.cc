@@ -30,6 +30,8 @@ constexpr const char* kUsage =
     "  --tls-ca: the server's CA (TLS; the --server host must match its certificate);\n"
     "           --tls-cert/--tls-key: this worker's certificate for mutual TLS\n"
     "  --max-jobs: exit after N jobs (0 = never)\n"
+    "  --metrics-listen ADDR: serve Prometheus metrics (jobs by outcome, durations, busy,\n"
+    "           server reachable) on ADDR, e.g. 0.0.0.0:9465\n"
     "  --job-timeout-seconds / --max-job-memory-mb: a job running longer, or growing this\n"
     "           process past that resident size, fails with the reason; the worker goes on\n"
     "  --exit-with-parent: die with the parent process (used by `shrink serve`)\n"
@@ -49,7 +51,7 @@ shrink::cli::FlagSpec WorkerFlags() {
                      "threads",  "tls-ca",       "tls-cert",        "tls-key",
                      "max-jobs", "lease-ms",
                      "heartbeat-ms", "cache-max-bytes", "job-timeout-seconds",
-                     "max-job-memory-mb"};
+                     "max-job-memory-mb", "metrics-listen"};
   spec.booleans = {"exit-with-parent", "help"};
   return spec;
 }
@@ -87,6 +89,7 @@ shrink::StatusOr<shrink::worker::WorkerOptions> OptionsFromFlags(
   if (options.token.empty() && std::getenv("SHRINK_WORKER_TOKEN")) {
     options.token = std::getenv("SHRINK_WORKER_TOKEN");
   }
+  options.metrics_listen = get("metrics-listen");
   options.tls_ca_file = get("tls-ca");
   options.tls_cert_file = get("tls-cert");
   options.tls_key_file = get("tls-key");

@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "worker/blob_cache.h"
 #include "worker/leased_job.h"
+#include "worker/worker_metrics.h"
 #include "worker/worker_client.h"
 
 namespace shrink::worker {
@@ -44,6 +45,7 @@ struct Worker::Impl {
   WorkerOptions options;
   std::unique_ptr<WorkerClient> client;
   std::unique_ptr<BlobCache> cache;
+  std::unique_ptr<WorkerMetrics> metrics;  // null unless metrics_listen is set
   int64_t jobs_run = 0;
 };
 
@@ -73,6 +75,10 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
       std::chrono::milliseconds(std::clamp<int64_t>(options.lease_ms / 3, 1000, 5000));
   impl->client =
       std::make_unique<WorkerClient>(std::move(stub), options.token, client_options);
+  if (!options.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(impl->metrics,
+                     WorkerMetrics::Create(options.metrics_listen, options.worker_id));
+  }
   impl->options = std::move(options);
   return std::unique_ptr<Worker>(new Worker(std::move(impl)));
 }
@@ -87,6 +93,10 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   const WorkerOptions& options = impl_->options;
   SHRINK_LOG(Info) << "worker " << options.worker_id << " serving " << options.address
                    << " (cache " << impl_->cache->dir() << ")";
+  WorkerMetrics* metrics = impl_->metrics.get();
+  if (metrics) {
+    SHRINK_LOG(Info) << "worker metrics on port " << metrics->port() << " (/metrics)";
+  }
   const JobContext context{impl_->client.get(), impl_->cache.get(), &impl_->options};
   int64_t backoff_ms = options.idle_poll_ms;
   bool unreachable = false;
@@ -100,6 +110,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
         SHRINK_LOG(Warning) << "lease failed: " << lease.status().ToString();
       }
       unreachable = true;
+      if (metrics) metrics->ServerReachable(false);
       SleepUnlessStopped(backoff_ms, stop);
       backoff_ms = std::min(backoff_ms * 2, options.max_backoff_ms);
       continue;
@@ -108,6 +119,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       SHRINK_LOG(Info) << "server reachable again";
     }
     unreachable = false;
+    if (metrics) metrics->ServerReachable(true);
     backoff_ms = options.idle_poll_ms;
     if (!lease->has_job()) {
       SleepUnlessStopped(options.idle_poll_ms, stop);
@@ -116,15 +128,17 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     SHRINK_LOG(Info) << "job " << lease->job().id() << ": leased (fence " << lease->fence()
                      << ", attempt " << lease->job().attempts() << ")";
     const auto start = std::chrono::steady_clock::now();
+    if (metrics) metrics->JobStarted();
     const JobEnd end = RunLeasedJob(*lease, context);
     ++impl_->jobs_run;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    SHRINK_LOG(Info) << "job " << lease->job().id() << ": "
-                     << (end == JobEnd::kCompleted ? "completed"
-                         : end == JobEnd::kFailed  ? "failed"
-                                                   : "abandoned")
-                     << " after " << seconds << " s";
+    const std::string outcome = end == JobEnd::kCompleted ? "completed"
+                                : end == JobEnd::kFailed  ? "failed"
+                                                          : "abandoned";
+    if (metrics) metrics->JobEnded(outcome, seconds);
+    SHRINK_LOG(Info) << "job " << lease->job().id() << ": " << outcome << " after " << seconds
+                     << " s";
   }
   SHRINK_LOG(Info) << "worker " << options.worker_id << " stopping after " << impl_->jobs_run
                    << " job(s)";

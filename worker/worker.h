@@ -42,6 +42,7 @@ struct WorkerOptions {
   int64_t job_timeout_ms = 0;
   uint64_t max_job_rss_bytes = 0;  // resident size of this process
   std::string shrink_version;      // for the report
+  std::string metrics_listen;      // "host:port" for /metrics; "" = none
 };
 
 // "<hostname>-<pid>-<random hex>".
