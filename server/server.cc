@@ -137,11 +137,19 @@ class Server::Impl {
     StopGrpc(std::chrono::milliseconds(2000));
   }
 
+  // Lease expiry every pass; the gauges (six store queries) and a wake-up of every Watch stream
+  // once a second, or at once when leases expired (the only state change nobody notifies).
   void Housekeep() {
     auto expired = store_->ExpireLeases();
-    if (expired.ok() && *expired > 0) {
+    const bool changed = expired.ok() && *expired > 0;
+    if (changed) {
       SHRINK_LOG(Info) << *expired << " expired lease(s): jobs requeued or failed";
     }
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    if (!changed && now_ms - last_refresh_ms_.load() < 1000) return;
+    last_refresh_ms_ = now_ms;
     for (storage::JobState state :
          {storage::JobState::kQueued, storage::JobState::kRunning, storage::JobState::kSucceeded,
           storage::JobState::kFailed, storage::JobState::kCancelled}) {
@@ -247,6 +255,7 @@ class Server::Impl {
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<Supervisor> supervisor_;
   std::thread housekeeper_;
+  std::atomic<int64_t> last_refresh_ms_{-1'000'000};  // steady clock; housekeeper or a test
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

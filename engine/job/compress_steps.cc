@@ -91,15 +91,8 @@ Status JobRun::RecordStep(const std::string& name) {
   // Judged like the final model: written, then run next to the float model on the data.
   const std::string path = spec_.output_path + ".step-" + name + ".onnx";
   RETURN_IF_ERROR(WriteFile(path, bytes));
-  eval::EvalOptions options;
-  options.state_inputs = StateInputs(recipe_);
-  const std::string data =
-      spec_.evaluation_data.empty() ? spec_.calibration_data : spec_.evaluation_data;
-  auto evaluation = data.empty() ? StatusOr<v1::Evaluation>(InvalidArgument("no data"))
-                                 : eval::Evaluate(path, reference_path_, data,
-                                                  hooks_.runners ? hooks_.runners
-                                                                 : eval::OurRuntime(0),
-                                                  options);
+  auto evaluation =
+      eval::Evaluate(path, reference_path_, eval_data_, runners_, EvaluationOptions());
   RemoveOutputs(path, "");
   if (!evaluation.ok()) return OkStatus();  // the final evaluation reports the problem
   result->set_evaluated(true);

@@ -110,6 +110,9 @@ class JobRun {
 
   // tuning.cc
   bool NeedsEvaluation() const;
+  // The data, runtime and options every evaluation of this job uses (steps and trials alike).
+  Status SetUpEvaluation();
+  eval::EvalOptions EvaluationOptions() const;
   StatusOr<v1::Report> RunEvaluated();
   Status Tune(std::vector<TrialResult>* trials);
   StatusOr<TrialResult> RunTrial(const v1::Recipe& recipe, int index,

@@ -273,6 +273,7 @@ StatusOr<v1::Report> JobRun::Run() {
     return SummarizeModel(model_, hashed, report_.mutable_input_model());
   }));
   RETURN_IF_ERROR(Stage(kPrepare, [&] { return Prepare(); }));
+  if (NeedsEvaluation()) RETURN_IF_ERROR(SetUpEvaluation());
   for (const v1::Step& step : recipe_.steps()) {
     if (step.has_prune()) {
       RETURN_IF_ERROR(Stage(kPrune, [&] { return ApplyPrune(step.prune()); }));

@@ -42,22 +42,17 @@ StatusOr<double> Slack(const v1::Budget& budget, const v1::Evaluation& evaluatio
     }
     slack = std::min(slack, budget.max_accuracy_drop() - evaluation.accuracy().drop());
   }
-  double min_sqnr = std::numeric_limits<double>::infinity(), min_agreement = 1;
-  bool classifier = false;
-  for (const auto& output : evaluation.outputs()) {
-    min_sqnr = std::min(min_sqnr, output.sqnr_db());
-    if (output.classifier()) {
-      classifier = true;
-      min_agreement = std::min(min_agreement, output.agreement());
-    }
-  }
-  if (budget.min_sqnr_db() > 0) slack = std::min(slack, min_sqnr - budget.min_sqnr_db());
+  const eval::WorstOutput worst = eval::Worst(evaluation);
+  if (budget.min_sqnr_db() > 0) slack = std::min(slack, worst.sqnr_db - budget.min_sqnr_db());
   if (budget.min_agreement() > 0) {
+    const auto& outputs = evaluation.outputs();
+    const bool classifier = std::any_of(outputs.begin(), outputs.end(),
+                                        [](const auto& output) { return output.classifier(); });
     if (!classifier) {
       return InvalidArgument("the budget sets minAgreement but no output looks like class "
                              "scores (2-D [N, classes])");
     }
-    slack = std::min(slack, 100 * (min_agreement - budget.min_agreement()));
+    slack = std::min(slack, 100 * (worst.agreement - budget.min_agreement()));
   }
   return std::isinf(slack) ? 0.0 : slack;
 }
@@ -179,16 +174,8 @@ Status JobRun::CalibrateCached(const v1::QuantizeStep& step) {
 }
 
 Status JobRun::EvaluateTrial(TrialResult* result) {
-  eval::EvalOptions options;
-  options.top_k = recipe_.evaluate().top_k() > 0 ? recipe_.evaluate().top_k() : 5;
-  options.max_samples = recipe_.evaluate().max_samples();
-  if (recipe_.data().batch_size() > 0) options.batch_size = recipe_.data().batch_size();
-  options.state_inputs = StateInputs(recipe_);
-  for (const v1::StatePair& pair : recipe_.data().state_pairs()) {
-    options.state_pairs.push_back({pair.input(), pair.output()});
-  }
-  ASSIGN_OR_RETURN(result->evaluation,
-                   eval::Evaluate(result->path, reference_path_, eval_data_, runners_, options));
+  ASSIGN_OR_RETURN(result->evaluation, eval::Evaluate(result->path, reference_path_, eval_data_,
+                                                      runners_, EvaluationOptions()));
   ASSIGN_OR_RETURN(result->slack, Slack(recipe_.budget(), result->evaluation));
   FillTrialMetrics(result->evaluation, &result->trial);
   result->trial.set_meets_budget(result->slack >= 0);
@@ -405,7 +392,7 @@ Status JobRun::MeasureLatency() {
   return OkStatus();
 }
 
-StatusOr<v1::Report> JobRun::RunEvaluated() {
+Status JobRun::SetUpEvaluation() {
   eval_data_ = spec_.evaluation_data.empty() ? spec_.calibration_data : spec_.evaluation_data;
   if (eval_data_.empty()) {
     return InvalidArgument("evaluating the result needs data: give evaluation data (--eval "
@@ -414,6 +401,22 @@ StatusOr<v1::Report> JobRun::RunEvaluated() {
   const std::string& runtime = recipe_.evaluate().runtime();
   runners_ = hooks_.runners && runtime != "shrink" ? hooks_.runners
                                                    : eval::OurRuntime(recipe_.threads());
+  return OkStatus();
+}
+
+eval::EvalOptions JobRun::EvaluationOptions() const {
+  eval::EvalOptions options;
+  options.top_k = recipe_.evaluate().top_k() > 0 ? recipe_.evaluate().top_k() : 5;
+  options.max_samples = recipe_.evaluate().max_samples();
+  if (recipe_.data().batch_size() > 0) options.batch_size = recipe_.data().batch_size();
+  options.state_inputs = StateInputs(recipe_);
+  for (const v1::StatePair& pair : recipe_.data().state_pairs()) {
+    options.state_pairs.push_back({pair.input(), pair.output()});
+  }
+  return options;
+}
+
+StatusOr<v1::Report> JobRun::RunEvaluated() {
   prepared_ = CloneModel(model_);
   std::vector<TrialResult> trials;
   auto remove_trials = [&](int keep) {
